@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Apply and disable, after authorization. The order matters: everything is
+ * verified on the daemon's own copy before the intent is recorded, the intent
+ * is recorded before the kernel is touched, and the kernel gets exactly the
+ * bytes that were verified. */
+#include <errno.h>
+#include <string.h>
+
+#include "errors.h"
+#include "log.h"
+#include "manager.h"
+#include "modinfo.h"
+#include "signature.h"
+#include "store.h"
+#include "util.h"
+
+static int read_artifact(int fd, size_t max, const char *what, GBytes **ret, sd_bus_error *error) {
+        int r = read_regular_fd(fd, max, ret);
+
+        if (r == -EFBIG)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_FILE_TOO_LARGE, "The %s is larger than %zu bytes", what, max);
+        if (r < 0)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_BAD_FILE, "The %s is not a readable regular file", what);
+        if (g_bytes_get_size(*ret) == 0)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_BAD_FILE, "The %s is empty", what);
+        return 0;
+}
+
+/* Everything that can be checked without the store or the kernel's module loader. */
+static int verify_artifacts(Manager *m, GBytes *manifest_bytes, GBytes *signature, GBytes *module,
+                            Manifest **ret_manifest, char **ret_signer, sd_bus_error *error) {
+        g_autoptr(Manifest) manifest = NULL;
+        g_autofree char *signer = NULL;
+        char digest[SHA256_HEX_LEN + 1];
+        gsize msize, ssize, size;
+        const void *mdata = g_bytes_get_data(manifest_bytes, &msize);
+        const void *sdata = g_bytes_get_data(signature, &ssize);
+        const void *data = g_bytes_get_data(module, &size);
+        int r;
+
+        /* Nothing of the manifest is believed before its signature is checked. */
+        r = signature_verify(m->config.trust_directory, mdata, msize, sdata, ssize, &signer, error);
+        if (r < 0)
+                return r;
+        r = manifest_parse(mdata, msize, &manifest, error);
+        if (r < 0)
+                return r;
+        r = manifest_check_time(manifest, now_realtime_usec(), error);
+        if (r < 0)
+                return r;
+
+        sha256_hex(data, size, digest);
+        if (!g_str_equal(digest, manifest->module_sha256))
+                return sd_bus_error_setf(error, LPMAINT_ERROR_DIGEST_MISMATCH,
+                                         "Module SHA-256 is %s, the manifest promises %s", digest, manifest->module_sha256);
+        if (!g_str_equal(manifest->kernel_release, kernel_release(m->kernel)))
+                return sd_bus_error_setf(error, LPMAINT_ERROR_WRONG_KERNEL,
+                                         "Patch is for kernel %s, this host runs %s", manifest->kernel_release, kernel_release(m->kernel));
+
+        *ret_manifest = g_steal_pointer(&manifest);
+        *ret_signer = g_steal_pointer(&signer);
+        return 0;
+}
+
+static int check_not_present(Manager *m, const char *name, sd_bus_error *error) {
+        Patch *old = g_hash_table_lookup(m->patches, name);
+        KernelPatchView v;
+        int r;
+
+        if (old && (patch_state_is_transition(old->status.state) || old->status.state == PATCH_APPLIED))
+                return sd_bus_error_setf(error, LPMAINT_ERROR_ALREADY_APPLIED, "Patch %s is %s", name,
+                                         patch_state_to_string(old->status.state));
+        r = kernel_patch_view(m->kernel, name, &v);
+        if (r < 0)
+                return r;
+        if (v.present || v.module_loaded)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_ALREADY_APPLIED, "A module named %s is already loaded", name);
+        return 0;
+}
+
+static int inspect_module(Manager *m, const char *staging_dir, const Manifest *manifest, sd_bus_error *error) {
+        g_autofree char *path = g_build_filename(staging_dir, PATCH_MODULE_FILE, NULL);
+        ModuleInfo info = {};
+        int r;
+
+        r = module_inspect(path, &info, error);
+        if (r < 0)
+                return r;
+        if (!info.livepatch)
+                r = sd_bus_error_setf(error, LPMAINT_ERROR_NOT_LIVEPATCH, "Module %s is not a livepatch module (no livepatch=Y)", info.name);
+        else if (!g_str_equal(info.name, manifest->name))
+                r = sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST, "Module is named %s, the manifest names %s", info.name, manifest->name);
+        else if (!module_vermagic_matches(&info, kernel_release(m->kernel)))
+                r = sd_bus_error_setf(error, LPMAINT_ERROR_WRONG_KERNEL, "Module was built for \"%s\", this host runs %s",
+                                      info.vermagic, kernel_release(m->kernel));
+        module_info_clear(&info);
+        return r;
+}
+
+static void replace_patch(Manager *m, Patch *p) {
+        Patch *old = g_hash_table_lookup(m->patches, p->name);
+
+        /* A new apply under an old name is a new object: its manifest properties are const. */
+        if (old && m->bus)
+                (void) sd_bus_emit_object_removed(m->bus, old->object_path);
+        g_hash_table_replace(m->patches, p->name, p);
+        if (m->bus)
+                (void) sd_bus_emit_object_added(m->bus, p->object_path);
+}
+
+int manager_apply(Manager *m, const Caller *caller, int manifest_fd, int signature_fd, int module_fd,
+                  Patch **ret, sd_bus_error *error) {
+        g_autoptr(GBytes) manifest_bytes = NULL, signature = NULL, module = NULL;
+        g_autoptr(Manifest) manifest = NULL;
+        g_autofree char *signer = NULL, *staging = NULL, *dir = NULL;
+        int r;
+
+        if (!kernel_livepatch_supported(m->kernel))
+                return sd_bus_error_set(error, LPMAINT_ERROR_LIVEPATCH_UNSUPPORTED, "The running kernel has no livepatch support (/sys/kernel/livepatch)");
+
+        if ((r = read_artifact(manifest_fd, MANIFEST_MAX_SIZE, "manifest", &manifest_bytes, error)) < 0 ||
+            (r = read_artifact(signature_fd, SIGNATURE_MAX_SIZE, "signature", &signature, error)) < 0 ||
+            (r = read_artifact(module_fd, m->config.max_module_size, "module", &module, error)) < 0)
+                return r;
+
+        r = verify_artifacts(m, manifest_bytes, signature, module, &manifest, &signer, error);
+        if (r < 0)
+                return r;
+        r = check_not_present(m, manifest->name, error);
+        if (r < 0)
+                return r;
+
+        r = store_stage(m->patches_dir, manifest->name, manifest_bytes, signature, module, &staging);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot write the patch to the store: %m");
+        r = inspect_module(m, staging, manifest, error);
+        if (r < 0) {
+                (void) rm_rf(staging);
+                return r;
+        }
+
+        /* The intent goes into the store before the kernel is touched. */
+        Patch *p = patch_new(staging, g_steal_pointer(&manifest), signer);
+        p->status = (PatchStatus) { .state = PATCH_LOADING, .operation = PATCH_OPERATION_APPLY };
+        p->requested_uid = caller->uid;
+        p->transition_started_usec = p->state_changed_usec = now_realtime_usec();
+        r = patch_save(p);
+        if (r >= 0)
+                r = store_commit(m->patches_dir, staging, p->name, &dir);
+        if (r < 0) {
+                (void) rm_rf(staging);
+                patch_free(p);
+                return sd_bus_error_set_errnof(error, r, "Cannot record the patch in the store: %m");
+        }
+        g_free(p->dir);
+        p->dir = g_steal_pointer(&dir);
+        replace_patch(m, p);
+
+        r = kernel_insert_module(m->kernel, p->name, module);
+        if (r < 0) {
+                g_autofree char *msg = g_strdup_printf("The kernel refused the module: %s", g_strerror(-r));
+                patch_set_state(p, PATCH_FAILED, now_realtime_usec());
+                patch_set_result(p, PATCH_RESULT_LOAD_FAILED, msg);
+                manager_patch_changed(m, p);
+                return sd_bus_error_set(error, LPMAINT_ERROR_LOAD_FAILED, msg);
+        }
+
+        patch_set_state(p, PATCH_PATCHING, now_realtime_usec());
+        manager_patch_changed(m, p);
+        manager_follow_transition(m, p);
+        log_info("Patch %s %s (module SHA-256 %s, signed by %s) loaded; transition started.",
+                 p->name, p->manifest->version, p->manifest->module_sha256, p->signer);
+        *ret = p;
+        return 0;
+}
+
+int manager_disable(Manager *m, const Caller *caller, Patch *p, sd_bus_error *error) {
+        uint64_t now = now_realtime_usec();
+        int r;
+
+        if (p->status.state != PATCH_APPLIED)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_NOT_APPLIED, "Patch %s is %s, not applied",
+                                         p->name, patch_state_to_string(p->status.state));
+
+        /* Kept to put back if the kernel refuses. */
+        PatchStatus before = p->status;
+        uint64_t before_changed = p->state_changed_usec, before_started = p->transition_started_usec;
+        g_autofree char *before_message = g_strdup(p->result_message);
+
+        p->status.operation = PATCH_OPERATION_DISABLE;
+        p->status.reversed = false;
+        p->requested_uid = caller->uid;
+        patch_set_result(p, PATCH_RESULT_NONE, "");
+        patch_set_blocking_tasks(p, NULL);
+        patch_set_state(p, PATCH_UNPATCHING, now);
+        r = patch_save(p);
+        if (r >= 0)
+                r = kernel_set_enabled(m->kernel, p->name, false);
+        if (r < 0) {
+                p->status = before;
+                p->state_changed_usec = before_changed;
+                p->transition_started_usec = before_started;
+                patch_set_result(p, before.result, before_message);
+                manager_patch_changed(m, p);
+                return sd_bus_error_setf(error, LPMAINT_ERROR_KERNEL_REFUSED, "Cannot disable patch %s: %s", p->name, g_strerror(-r));
+        }
+        manager_patch_changed(m, p);
+        manager_follow_transition(m, p);
+        log_info("Patch %s: disable requested; reverse transition started.", p->name);
+        return 0;
+}

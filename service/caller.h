@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+/* Who made a bus call, as the bus daemon vouches for it. */
+typedef struct Caller {
+        uint32_t uid;
+        uint32_t pid;
+        char *unit;     /* informational; from /proc, may be "" */
+} Caller;
+
+int caller_identify(sd_bus_message *m, Caller *ret);
+void caller_clear(Caller *c);
+
+/* Membership as the user database says (the same test polkit's isInGroup()
+ * makes), not the groups a process happens to carry. 1 yes, 0 no. */
+int user_in_group(uid_t uid, const char *group);

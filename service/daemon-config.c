@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <glib.h>
+
+#include "config.h"
+#include "daemon-config.h"
+#include "errors.h"
+#include "util.h"
+
+#define CONFIG_GROUP "Daemon"
+#define MAX_CONFIG_FILE_SIZE (64 * 1024)
+
+void config_init_defaults(Config *c) {
+        *c = (Config) {
+                .state_directory = g_strdup(LPMAINT_STATE_DIR),
+                .trust_directory = g_strdup(LPMAINT_TRUST_DIR),
+                .automation_group = g_strdup(LPMAINT_AUTOMATION_GROUP),
+                .transition_timeout_usec = 60 * USEC_PER_SEC,
+                .max_module_size = UINT64_C(64) << 20,
+        };
+}
+
+void config_clear(Config *c) {
+        g_free(c->state_directory);
+        g_free(c->trust_directory);
+        g_free(c->automation_group);
+        *c = (Config) {};
+}
+
+/* GKeyFile does not report line numbers, so the grammar it accepts is checked
+ * first, line by line, and values are later located by key for their errors. */
+static unsigned find_line(const char *text, const char *group, const char *key) {
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        bool in_group = false;
+
+        for (unsigned i = 0; lines[i]; i++) {
+                const char *l = g_strstrip(lines[i]);
+                if (l[0] == '[') {
+                        in_group = g_str_has_prefix(l + 1, group) && l[1 + strlen(group)] == ']';
+                        if (in_group && !key)
+                                return i + 1;
+                        continue;
+                }
+                if (!in_group || !key)
+                        continue;
+                const char *eq = strchr(l, '=');
+                if (eq && (size_t) (eq - l) >= strlen(key) && strncmp(l, key, strlen(key)) == 0) {
+                        const char *rest = l + strlen(key);
+                        while (rest < eq && g_ascii_isspace(*rest))
+                                rest++;
+                        if (rest == eq)
+                                return i + 1;
+                }
+        }
+        return 0;
+}
+
+static int check_grammar(const char *path, const char *text, sd_bus_error *error) {
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+        for (unsigned i = 0; lines[i]; i++) {
+                const char *l = g_strstrip(lines[i]);
+                if (l[0] == '\0' || l[0] == '#' || l[0] == ';')
+                        continue;
+                if (l[0] == '[' && l[strlen(l) - 1] == ']')
+                        continue;
+                if (strchr(l, '=') && l[0] != '=')
+                        continue;
+                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG,
+                                         "%s:%u: not a [group], key=value or comment line", path, i + 1);
+        }
+        return 0;
+}
+
+static int parse_seconds(const char *s, uint64_t *ret) {
+        char *end = NULL;
+
+        if (!g_ascii_isdigit(s[0]))
+                return -EINVAL;
+        errno = 0;
+        guint64 v = g_ascii_strtoull(s, &end, 10);
+        if (errno != 0 || *end != '\0' || v == 0 || v > UINT64_MAX / USEC_PER_SEC)
+                return -EINVAL;
+        *ret = v * USEC_PER_SEC;
+        return 0;
+}
+
+static int apply_file(const char *path, Config *c, sd_bus_error *error) {
+        g_autoptr(GBytes) bytes = NULL;
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(GError) gerror = NULL;
+        int r;
+
+        r = read_file_at(AT_FDCWD, path, MAX_CONFIG_FILE_SIZE, &bytes);
+        if (r < 0)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s: cannot read: %s", path, g_strerror(-r));
+
+        gsize size;
+        const char *data = g_bytes_get_data(bytes, &size);
+        g_autofree char *text = g_strndup(data, size);
+        if (strlen(text) != size || !g_utf8_validate(text, -1, NULL))
+                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s: not UTF-8 text", path);
+
+        r = check_grammar(path, text, error);
+        if (r < 0)
+                return r;
+        if (!g_key_file_load_from_data(kf, text, size, G_KEY_FILE_NONE, &gerror))
+                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s: %s", path, gerror->message);
+
+        g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+        for (size_t i = 0; groups[i]; i++)
+                if (!g_str_equal(groups[i], CONFIG_GROUP))
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: unknown group [%s]",
+                                                 path, find_line(text, groups[i], NULL), groups[i]);
+        if (!g_key_file_has_group(kf, CONFIG_GROUP))
+                return 0;
+
+        g_auto(GStrv) keys = g_key_file_get_keys(kf, CONFIG_GROUP, NULL, NULL);
+        for (size_t i = 0; keys[i]; i++) {
+                const char *key = keys[i];
+                g_autofree char *value = g_key_file_get_string(kf, CONFIG_GROUP, key, NULL);
+                unsigned line = find_line(text, CONFIG_GROUP, key);
+
+                if (!value || !string_is_printable(value, 4096))
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: %s= has an invalid value", path, line, key);
+
+                if (g_str_equal(key, "StateDirectory") || g_str_equal(key, "TrustDirectory")) {
+                        if (!g_path_is_absolute(value))
+                                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: %s= must be an absolute path, got \"%s\"", path, line, key, value);
+                        char **field = key[0] == 'S' ? &c->state_directory : &c->trust_directory;
+                        g_free(*field);
+                        *field = g_steal_pointer(&value);
+                } else if (g_str_equal(key, "AutomationGroup")) {
+                        if (value[0] == '\0' || strlen(value) > 32 || strpbrk(value, ":/ "))
+                                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: AutomationGroup= is not a valid group name: \"%s\"", path, line, value);
+                        g_free(c->automation_group);
+                        c->automation_group = g_steal_pointer(&value);
+                } else if (g_str_equal(key, "TransitionTimeoutSec")) {
+                        if (parse_seconds(value, &c->transition_timeout_usec) < 0)
+                                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: TransitionTimeoutSec= must be a positive number of seconds, got \"%s\"", path, line, value);
+                } else if (g_str_equal(key, "MaxModuleSize")) {
+                        if (parse_size_str(value, &c->max_module_size) < 0 || c->max_module_size == 0 || c->max_module_size > (UINT64_C(1) << 30))
+                                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: MaxModuleSize= must be a size between 1 and 1G (K, M, G suffixes), got \"%s\"", path, line, value);
+                } else
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: unknown key %s=", path, line, key);
+        }
+        return 0;
+}
+
+static gint compare_strings(gconstpointer a, gconstpointer b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+int config_load(const char *path, Config *c, sd_bus_error *error) {
+        Config n;
+        int r = 0;
+
+        /* Work on a copy: a bad file must leave the last good config in force. */
+        config_init_defaults(&n);
+
+        if (g_file_test(path, G_FILE_TEST_EXISTS))
+                r = apply_file(path, &n, error);
+
+        g_autofree char *dropin_dir = g_strconcat(path, ".d", NULL);
+        g_autoptr(GDir) d = r >= 0 ? g_dir_open(dropin_dir, 0, NULL) : NULL;
+        if (d) {
+                g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+                const char *e;
+                while ((e = g_dir_read_name(d)))
+                        if (g_str_has_suffix(e, ".conf"))
+                                g_ptr_array_add(names, g_strdup(e));
+                g_ptr_array_sort(names, compare_strings);
+                for (guint i = 0; i < names->len && r >= 0; i++) {
+                        g_autofree char *p = g_build_filename(dropin_dir, names->pdata[i], NULL);
+                        r = apply_file(p, &n, error);
+                }
+        }
+
+        if (r < 0) {
+                config_clear(&n);
+                return r;
+        }
+        config_clear(c);
+        *c = n;
+        return 0;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <systemd/sd-bus.h>
+
+#include "errors.h"
+
+/* Each name has its own errno so that library code can return it and the bus
+ * boundary recovers the name. The errnos are ones nothing else in the daemon
+ * returns for another reason. */
+static const sd_bus_error_map lpmaint_error_map[] = {
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_BUSY,                  EBUSY),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_INVALID_MANIFEST,      EBADMSG),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_BAD_SIGNATURE,         EKEYREJECTED),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_UNTRUSTED_SIGNER,      ENOKEY),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_EXPIRED,               EKEYEXPIRED),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_DIGEST_MISMATCH,       EILSEQ),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_WRONG_KERNEL,          EXDEV),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_NOT_LIVEPATCH,         ENOEXEC),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_BAD_FILE,              EBADFD),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_FILE_TOO_LARGE,        EFBIG),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_ALREADY_APPLIED,       EEXIST),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_NO_SUCH_PATCH,         ESRCH),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_NOT_APPLIED,           EALREADY),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_LOAD_FAILED,           EREMOTEIO),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_LIVEPATCH_UNSUPPORTED, EOPNOTSUPP),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_INVALID_CONFIG,        EUCLEAN),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_KERNEL_REFUSED,        EREMCHG),
+        SD_BUS_ERROR_MAP_END
+};
+
+void lpmaint_errors_register(void) {
+        /* Adding the same map twice is a no-op in sd-bus. */
+        (void) sd_bus_error_add_map(lpmaint_error_map);
+}

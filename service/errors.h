@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The named D-Bus errors of org.lpmaint1. Internally each is a negative errno
+ * (see errors.c for the pairs); the bus boundary turns it into the name. */
+#define LPMAINT_ERROR_BUSY                   "org.lpmaint1.Error.Busy"
+#define LPMAINT_ERROR_INVALID_MANIFEST       "org.lpmaint1.Error.InvalidManifest"
+#define LPMAINT_ERROR_BAD_SIGNATURE          "org.lpmaint1.Error.BadSignature"
+#define LPMAINT_ERROR_UNTRUSTED_SIGNER       "org.lpmaint1.Error.UntrustedSigner"
+#define LPMAINT_ERROR_EXPIRED                "org.lpmaint1.Error.Expired"
+#define LPMAINT_ERROR_DIGEST_MISMATCH        "org.lpmaint1.Error.DigestMismatch"
+#define LPMAINT_ERROR_WRONG_KERNEL           "org.lpmaint1.Error.WrongKernel"
+#define LPMAINT_ERROR_NOT_LIVEPATCH          "org.lpmaint1.Error.NotLivepatch"
+#define LPMAINT_ERROR_BAD_FILE               "org.lpmaint1.Error.BadFile"
+#define LPMAINT_ERROR_FILE_TOO_LARGE         "org.lpmaint1.Error.FileTooLarge"
+#define LPMAINT_ERROR_ALREADY_APPLIED        "org.lpmaint1.Error.AlreadyApplied"
+#define LPMAINT_ERROR_NO_SUCH_PATCH          "org.lpmaint1.Error.NoSuchPatch"
+#define LPMAINT_ERROR_NOT_APPLIED            "org.lpmaint1.Error.NotApplied"
+#define LPMAINT_ERROR_LOAD_FAILED            "org.lpmaint1.Error.LoadFailed"
+#define LPMAINT_ERROR_LIVEPATCH_UNSUPPORTED  "org.lpmaint1.Error.LivepatchUnsupported"
+#define LPMAINT_ERROR_INVALID_CONFIG         "org.lpmaint1.Error.InvalidConfig"
+#define LPMAINT_ERROR_KERNEL_REFUSED         "org.lpmaint1.Error.KernelRefused"
+
+void lpmaint_errors_register(void);

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "kernel.h"
+
+struct Kernel {
+        char *root;             /* "/" for the real kernel */
+        bool simulated;
+        char *release;
+        bool livepatch_supported;
+};
+
+/* Paths of the kernel's interfaces under the kernel's root. */
+char *kernel_path(const Kernel *k, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* The simulated kernel: kernel-sim.c. */
+int kernel_sim_setup(Kernel *k);
+void kernel_sim_advance(Kernel *k);
+int kernel_sim_insert(Kernel *k, const char *name, GBytes *image);
+int kernel_sim_remove(Kernel *k, const char *name);
+int kernel_sim_set_enabled(Kernel *k, const char *name, bool enabled);

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "kernel-private.h"
+#include "kmod-util.h"
+#include "util.h"
+
+char *kernel_path(const Kernel *k, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        g_autofree char *rel = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        return g_build_filename(k->root, rel, NULL);
+}
+
+void kernel_free(Kernel *k) {
+        if (!k)
+                return;
+        g_free(k->root);
+        g_free(k->release);
+        g_free(k);
+}
+
+int kernel_new(const char *sim_root, Kernel **ret) {
+        g_autoptr(Kernel) k = g_new0(Kernel, 1);
+        int r;
+
+        k->simulated = sim_root != NULL;
+        k->root = g_strdup(sim_root ?: "/");
+        if (k->simulated) {
+                r = kernel_sim_setup(k);
+                if (r < 0)
+                        return r;
+        }
+
+        g_autofree char *osrelease = kernel_path(k, "proc/sys/kernel/osrelease");
+        r = read_one_line(osrelease, &k->release);
+        if (r < 0)
+                return r;
+
+        g_autofree char *lp = kernel_path(k, "sys/kernel/livepatch");
+        k->livepatch_supported = g_file_test(lp, G_FILE_TEST_IS_DIR);
+
+        *ret = g_steal_pointer(&k);
+        return 0;
+}
+
+bool kernel_is_simulated(const Kernel *k) {
+        return k->simulated;
+}
+
+const char *kernel_release(const Kernel *k) {
+        return k->release;
+}
+
+bool kernel_livepatch_supported(const Kernel *k) {
+        return k->livepatch_supported;
+}
+
+int kernel_insert_module(Kernel *k, const char *name, GBytes *image) {
+        if (k->simulated)
+                return kernel_sim_insert(k, name, image);
+
+        /* init_module(2) with the verified buffer, not finit_module(2) on a
+         * path: nothing can change the bytes between verification and load. */
+        gsize size;
+        const void *data = g_bytes_get_data(image, &size);
+        if (syscall(SYS_init_module, data, (unsigned long) size, "") < 0)
+                return -errno;
+        return 0;
+}
+
+int kernel_remove_module(Kernel *k, const char *name) {
+        if (k->simulated)
+                return kernel_sim_remove(k, name);
+
+        g_autoptr(KmodCtx) ctx = kmod_new(NULL, (const char *[]) { NULL });
+        g_autoptr(KmodModule) mod = NULL;
+        if (!ctx)
+                return -ENOMEM;
+        int r = kmod_module_new_from_name(ctx, name, &mod);
+        if (r < 0)
+                return r;
+        return kmod_module_remove_module(mod, 0);
+}
+
+static int read_flag(const char *path, bool *ret) {
+        g_autofree char *v = NULL;
+        int r = read_one_line(path, &v);
+        if (r < 0)
+                return r;
+        *ret = g_str_equal(v, "1");
+        return 0;
+}
+
+int kernel_patch_view(Kernel *k, const char *name, KernelPatchView *ret) {
+        KernelPatchView v = {};
+        int r;
+
+        if (k->simulated)
+                kernel_sim_advance(k);
+
+        g_autofree char *initstate = kernel_path(k, "sys/module/%s/initstate", name);
+        v.module_loaded = access(initstate, F_OK) == 0;
+
+        g_autofree char *dir = kernel_path(k, "sys/kernel/livepatch/%s", name);
+        g_autofree char *enabled = g_build_filename(dir, "enabled", NULL);
+        g_autofree char *transition = g_build_filename(dir, "transition", NULL);
+        r = read_flag(enabled, &v.enabled);
+        if (r == -ENOENT) {
+                *ret = v; /* the kernel removes the directory once a patch is gone */
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        r = read_flag(transition, &v.transition);
+        if (r == -ENOENT) {
+                *ret = (KernelPatchView) { .module_loaded = v.module_loaded };
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        v.present = true;
+        *ret = v;
+        return 0;
+}
+
+int kernel_set_enabled(Kernel *k, const char *name, bool enabled) {
+        if (k->simulated)
+                return kernel_sim_set_enabled(k, name, enabled);
+
+        g_autofree char *path = kernel_path(k, "sys/kernel/livepatch/%s/enabled", name);
+        return write_string_file(path, enabled ? "1" : "0");
+}
+
+static gint compare_strings(gconstpointer a, gconstpointer b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+int kernel_list_patches(Kernel *k, char ***ret) {
+        if (k->simulated)
+                kernel_sim_advance(k);
+
+        g_autofree char *dir = kernel_path(k, "sys/kernel/livepatch");
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        const char *e;
+        while (d && (e = g_dir_read_name(d)))
+                g_ptr_array_add(names, g_strdup(e));
+        g_ptr_array_sort(names, compare_strings);
+        g_ptr_array_add(names, NULL);
+        *ret = (char **) g_ptr_array_free(g_steal_pointer(&names), false);
+        return 0;
+}
+
+void kernel_task_clear(KernelTask *t) {
+        g_clear_pointer(&t->comm, g_free);
+}
+
+static bool is_number(const char *s) {
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!g_ascii_isdigit(*s))
+                        return false;
+        return true;
+}
+
+int kernel_blocking_tasks(Kernel *k, bool target_patched, GArray **ret) {
+        g_autoptr(GArray) tasks = g_array_new(false, true, sizeof(KernelTask));
+        g_array_set_clear_func(tasks, (GDestroyNotify) kernel_task_clear);
+        const char *target = target_patched ? "1" : "0";
+
+        if (k->simulated)
+                kernel_sim_advance(k);
+
+        g_autofree char *proc = kernel_path(k, "proc");
+        g_autoptr(GDir) d = g_dir_open(proc, 0, NULL);
+        const char *pid;
+        while (d && (pid = g_dir_read_name(d))) {
+                if (!is_number(pid))
+                        continue;
+                g_autofree char *taskdir = g_build_filename(proc, pid, "task", NULL);
+                g_autoptr(GDir) td = g_dir_open(taskdir, 0, NULL);
+                const char *tid;
+                while (td && (tid = g_dir_read_name(td))) {
+                        g_autofree char *state_path = g_build_filename(taskdir, tid, "patch_state", NULL);
+                        g_autofree char *state = NULL;
+                        if (!is_number(tid) || read_one_line(state_path, &state) < 0)
+                                continue; /* tasks come and go */
+                        /* -1: no transition for this task; otherwise 0 or 1. */
+                        if (g_str_equal(state, "-1") || g_str_equal(state, target))
+                                continue;
+
+                        g_autofree char *comm_path = g_build_filename(taskdir, tid, "comm", NULL);
+                        KernelTask t = { .pid = (uint32_t) strtoul(tid, NULL, 10) };
+                        if (read_one_line(comm_path, &t.comm) < 0)
+                                t.comm = g_strdup("");
+                        g_array_append_val(tasks, t);
+                }
+        }
+
+        *ret = g_steal_pointer(&tasks);
+        return 0;
+}
+
+int kernel_tainted(Kernel *k, uint64_t *ret) {
+        g_autofree char *path = kernel_path(k, "proc/sys/kernel/tainted");
+        g_autofree char *v = NULL;
+
+        if (k->simulated)
+                kernel_sim_advance(k);
+        int r = read_one_line(path, &v);
+        if (r < 0)
+                return r;
+        char *end = NULL;
+        *ret = g_ascii_strtoull(v, &end, 10);
+        return end && *end == '\0' && end != v ? 0 : -EINVAL;
+}
+
+int kernel_boot_id(Kernel *k, char **ret) {
+        g_autofree char *path = kernel_path(k, "proc/sys/kernel/random/boot_id");
+        return read_one_line(path, ret);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+/* The kernel as lpmaintd sees it: the livepatch sysfs ABI
+ * (Documentation/livepatch/livepatch.rst) under a root directory, plus module
+ * insertion and removal. The real kernel has root "/"; the simulated one
+ * (kernel-sim.c) keeps the same files under a directory of its own. */
+typedef struct Kernel Kernel;
+
+typedef struct KernelPatchView {
+        bool module_loaded;     /* /sys/module/NAME/initstate exists */
+        bool present;           /* /sys/kernel/livepatch/NAME exists */
+        bool enabled;
+        bool transition;
+} KernelPatchView;
+
+typedef struct KernelTask {
+        uint32_t pid;
+        char *comm;
+} KernelTask;
+
+int kernel_new(const char *sim_root, Kernel **ret);
+void kernel_free(Kernel *k);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Kernel, kernel_free)
+
+bool kernel_is_simulated(const Kernel *k);
+const char *kernel_release(const Kernel *k);
+bool kernel_livepatch_supported(const Kernel *k);
+
+/* Inserts the module image exactly as given: these are the bytes that were verified. */
+int kernel_insert_module(Kernel *k, const char *name, GBytes *image);
+int kernel_remove_module(Kernel *k, const char *name);
+
+int kernel_patch_view(Kernel *k, const char *name, KernelPatchView *ret);
+/* Writing the opposite value during a transition reverses it. */
+int kernel_set_enabled(Kernel *k, const char *name, bool enabled);
+/* Livepatch names in /sys/kernel/livepatch, sorted. */
+int kernel_list_patches(Kernel *k, char ***ret);
+/* Tasks whose /proc/PID/task/TID/patch_state is not yet @target_patched. */
+int kernel_blocking_tasks(Kernel *k, bool target_patched, GArray **ret);
+int kernel_tainted(Kernel *k, uint64_t *ret);
+int kernel_boot_id(Kernel *k, char **ret);
+
+void kernel_task_clear(KernelTask *t);

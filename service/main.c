@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "errors.h"
+#include "log.h"
+#include "manager.h"
+
+static const char *arg_config = LPMAINT_CONFIG_FILE;
+static const char *arg_simulate_kernel = NULL;
+
+static void help(void) {
+        printf("%s [OPTIONS...]\n\n"
+               "The lpmaint live patch maintenance service (bus name org.lpmaint1).\n\n"
+               "  -h --help                 Show this help\n"
+               "     --version              Show the version\n"
+               "     --config=FILE          Configuration file (default %s);\n"
+               "                            drop-ins are read from FILE.d/*.conf\n"
+               "     --simulate-kernel=DIR  Use a simulated kernel kept under DIR instead of\n"
+               "                            the running one (sandbox and tests)\n\n"
+               "SIGHUP reloads the configuration, keeping the last good one on error.\n"
+               "See lpmaintd(8) and lpmaint.conf(5).\n",
+               program_invocation_short_name, LPMAINT_CONFIG_FILE);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_SIMULATE_KERNEL };
+        static const struct option options[] = {
+                { "help",            no_argument,       NULL, 'h' },
+                { "version",         no_argument,       NULL, ARG_VERSION },
+                { "config",          required_argument, NULL, ARG_CONFIG },
+                { "simulate-kernel", required_argument, NULL, ARG_SIMULATE_KERNEL },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("lpmaintd %s\n", PACKAGE_VERSION);
+                        return 0;
+                case ARG_CONFIG:
+                        arg_config = optarg;
+                        break;
+                case ARG_SIMULATE_KERNEL:
+                        arg_simulate_kernel = optarg;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                log_error("%s takes no arguments.", program_invocation_short_name);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        manager_reload(userdata);
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        g_autoptr(Manager) m = NULL;
+        sigset_t mask;
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        lpmaint_errors_register();
+        /* Created files are for root only, whatever umask we were started with. */
+        umask(0077);
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        r = manager_new(arg_config, arg_simulate_kernel, &m);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = manager_start_bus(m);
+        if (r < 0)
+                return EXIT_FAILURE;
+
+        if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m)) < 0 ||
+            (r = sd_event_set_watchdog(m->event, true)) < 0) {
+                log_error("Cannot set up the event loop: %s", g_strerror(-r));
+                return EXIT_FAILURE;
+        }
+
+        (void) sd_notify(false, "READY=1\nSTATUS=Processing requests...");
+        log_info("lpmaintd %s running on kernel %s.", PACKAGE_VERSION, kernel_release(m->kernel));
+
+        r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down...");
+        /* Give up the name before the last messages go, so no new call is lost. */
+        (void) sd_bus_release_name(m->bus, LPMAINT_BUS_NAME);
+        (void) sd_bus_flush(m->bus);
+        if (r < 0) {
+                log_error("Event loop failed: %s", g_strerror(-r));
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}

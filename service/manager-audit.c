@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "log.h"
+#include "manager.h"
+#include "util.h"
+
+void manager_audit(Manager *m, const Caller *caller, const char *action, const char *patch,
+                   const char *sha256, const char *result, const char *message) {
+        AuditRecord rec = {
+                .time_usec = now_realtime_usec(),
+                .uid = caller->uid,
+                .pid = caller->pid,
+                .unit = caller->unit ?: "",
+                .action = action,
+                .patch = patch ?: "",
+                .sha256 = sha256 ?: "",
+                .result = result,
+                .message = message ?: "",
+        };
+        int r = audit_append(m->audit, &rec);
+        if (r < 0)
+                log_error("Failed to append to the audit log: %s", g_strerror(-r));
+}
+
+void manager_audit_error(Manager *m, const Caller *caller, const char *action, const char *patch,
+                         const char *sha256, const sd_bus_error *error) {
+        bool denied = sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) ||
+                sd_bus_error_has_name(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED);
+        g_autofree char *msg = g_strdup_printf("%s: %s", error->name ?: "error", error->message ?: "");
+
+        manager_audit(m, caller, action, patch, sha256, denied ? "denied" : "refused", msg);
+}

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* org.lpmaint1.Manager: argument checks, authorization, then apply.c. */
+#include <errno.h>
+#include <string.h>
+
+#include "config.h"
+#include "errors.h"
+#include "log.h"
+#include "manager.h"
+#include "manifest.h"
+#include "util.h"
+
+/* Options are reserved: refuse any key so that a client relying on one that
+ * this version does not know learns it at once. */
+static int read_empty_options(sd_bus_message *msg, sd_bus_error *error) {
+        const char *key;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(msg, 'e', "sv");
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                r = sd_bus_message_read(msg, "s", &key);
+                if (r < 0)
+                        return r;
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%s\"", key);
+        }
+        return sd_bus_message_exit_container(msg);
+}
+
+/* Root is not exempt: polkit says yes to uid 0 for everything, so group
+ * membership is checked here, before polkit is asked. */
+static int authorize(Manager *m, sd_bus_message *msg, const Caller *caller, const char *action,
+                     bool require_group, sd_bus_error *error) {
+        if (require_group) {
+                int r = user_in_group(caller->uid, m->config.automation_group);
+                if (r <= 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                                 "Only members of group %s may apply live patches (uid %u is not)",
+                                                 m->config.automation_group, caller->uid);
+        }
+        return polkit_check(msg, action, m->polkit_registry, error);
+}
+
+static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(caller_clear) Caller caller = {};
+        int manifest_fd, signature_fd, module_fd;
+        Patch *p = NULL;
+        int r;
+
+        r = sd_bus_message_read(msg, "hhh", &manifest_fd, &signature_fd, &module_fd);
+        if (r < 0)
+                return r;
+        r = read_empty_options(msg, error);
+        if (r < 0)
+                return r;
+        r = caller_identify(msg, &caller);
+        if (r < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot identify the caller, denying");
+
+        r = authorize(m, msg, &caller, POLKIT_ACTION_APPLY, true, error);
+        if (r == 0)
+                return 1; /* suspended until polkit answers */
+        if (r < 0)
+                goto refused;
+
+        if (m->transitioning) {
+                r = sd_bus_error_setf(error, LPMAINT_ERROR_BUSY, "A transition of patch %s is in progress", m->transitioning->name);
+                goto refused;
+        }
+
+        r = manager_apply(m, &caller, manifest_fd, signature_fd, module_fd, &p, error);
+        if (r < 0)
+                goto refused;
+
+        manager_audit(m, &caller, "apply", p->name, p->manifest->module_sha256, "accepted",
+                      p->manifest->version);
+        return sd_bus_reply_method_return(msg, "o", p->object_path);
+
+refused:
+        manager_audit_error(m, &caller, "apply", NULL, NULL, error);
+        log_notice("Apply by uid %u refused: %s", caller.uid, error->message);
+        return r;
+}
+
+static int method_disable(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(caller_clear) Caller caller = {};
+        const char *name;
+        Patch *p;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        r = read_empty_options(msg, error);
+        if (r < 0)
+                return r;
+        if (!patch_name_is_valid(name))
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid patch name");
+        r = caller_identify(msg, &caller);
+        if (r < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot identify the caller, denying");
+
+        r = authorize(m, msg, &caller, POLKIT_ACTION_ROLLBACK, false, error);
+        if (r == 0)
+                return 1;
+        if (r < 0)
+                goto refused;
+
+        p = g_hash_table_lookup(m->patches, name);
+        if (!p) {
+                r = sd_bus_error_setf(error, LPMAINT_ERROR_NO_SUCH_PATCH, "No patch named %s", name);
+                goto refused;
+        }
+        if (m->transitioning) {
+                r = sd_bus_error_setf(error, LPMAINT_ERROR_BUSY, "A transition of patch %s is in progress", m->transitioning->name);
+                goto refused;
+        }
+        r = manager_disable(m, &caller, p, error);
+        if (r < 0)
+                goto refused;
+
+        manager_audit(m, &caller, "disable", p->name, p->manifest->module_sha256, "accepted", "");
+        return sd_bus_reply_method_return(msg, NULL);
+
+refused:
+        manager_audit_error(m, &caller, "disable", name, NULL, error);
+        log_notice("Disable of %s by uid %u refused: %s", name, caller.uid, error->message);
+        return r;
+}
+
+static int read_history_filter(sd_bus_message *msg, AuditFilter *f, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key, *contents;
+                char type;
+
+                if ((r = sd_bus_message_read(msg, "s", &key)) < 0 ||
+                    (r = sd_bus_message_peek_type(msg, &type, &contents)) < 0)
+                        return r;
+
+                struct { const char *key, *sig; } known[] = {
+                        { "since", "t" }, { "until", "t" }, { "patch", "s" },
+                        { "uid", "u" }, { "result", "s" }, { "limit", "u" },
+                };
+                size_t i;
+                for (i = 0; i < G_N_ELEMENTS(known); i++)
+                        if (g_str_equal(key, known[i].key))
+                                break;
+                if (i == G_N_ELEMENTS(known))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown filter \"%s\"", key);
+                if (!g_str_equal(contents, known[i].sig))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Filter \"%s\" takes type %s", key, known[i].sig);
+
+                if ((r = sd_bus_message_enter_container(msg, 'v', known[i].sig)) < 0)
+                        return r;
+                if (g_str_equal(key, "since"))
+                        r = sd_bus_message_read(msg, "t", &f->since_usec);
+                else if (g_str_equal(key, "until"))
+                        r = sd_bus_message_read(msg, "t", &f->until_usec);
+                else if (g_str_equal(key, "patch"))
+                        r = sd_bus_message_read(msg, "s", &f->patch);
+                else if (g_str_equal(key, "result"))
+                        r = sd_bus_message_read(msg, "s", &f->result);
+                else if (g_str_equal(key, "limit"))
+                        r = sd_bus_message_read(msg, "u", &f->limit);
+                else {
+                        uint32_t uid;
+                        r = sd_bus_message_read(msg, "u", &uid);
+                        f->uid = uid;
+                }
+                if (r < 0 || (r = sd_bus_message_exit_container(msg)) < 0 || (r = sd_bus_message_exit_container(msg)) < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int method_get_history(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        g_autoptr(sd_bus_message) reply = NULL;
+        AuditFilter filter = { .uid = -1 };
+        int r;
+
+        r = read_history_filter(msg, &filter, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = audit_read_into(m->audit, &filter, reply);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot read the audit log: %m");
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int property_get_busy(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "b", m->transitioning != NULL);
+}
+
+static int property_get_tainted(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        uint64_t t = 0;
+        int r = kernel_tainted(m->kernel, &t);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot read the kernel taint mask: %m");
+        return sd_bus_message_append(reply, "t", t);
+}
+
+static int property_get_unmanaged(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        g_auto(GStrv) names = NULL;
+        int r;
+
+        r = kernel_list_patches(m->kernel, &names);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        for (size_t i = 0; r >= 0 && names[i]; i++) {
+                Patch *p = g_hash_table_lookup(m->patches, names[i]);
+                /* Ours only while we believe it is in the kernel. */
+                if (p && (p->status.state == PATCH_APPLIED || patch_state_is_transition(p->status.state)))
+                        continue;
+                r = sd_bus_message_append(reply, "s", names[i]);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
+}
+
+static int property_get_kernel(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        if (g_str_equal(property, "KernelRelease"))
+                return sd_bus_message_append(reply, "s", kernel_release(m->kernel));
+        if (g_str_equal(property, "LivepatchSupported"))
+                return sd_bus_message_append(reply, "b", kernel_livepatch_supported(m->kernel));
+        return sd_bus_message_append(reply, "b", kernel_is_simulated(m->kernel));
+}
+
+const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("KernelRelease", "s", property_get_kernel, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("LivepatchSupported", "b", property_get_kernel, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Simulated", "b", property_get_kernel, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Busy", "b", property_get_busy, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Tainted", "t", property_get_tainted, 0, 0),
+        SD_BUS_PROPERTY("UnmanagedPatches", "as", property_get_unmanaged, 0, 0),
+        SD_BUS_PROPERTY("TransitionTimeoutUSec", "t", NULL, offsetof(Manager, config.transition_timeout_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AutomationGroup", "s", NULL, offsetof(Manager, config.automation_group), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+
+        SD_BUS_METHOD_WITH_ARGS("Apply",
+                                SD_BUS_ARGS("h", manifest, "h", signature, "h", module, "a{sv}", options),
+                                SD_BUS_RESULT("o", patch),
+                                method_apply, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Disable",
+                                SD_BUS_ARGS("s", name, "a{sv}", options),
+                                SD_BUS_NO_RESULT,
+                                method_disable, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetHistory",
+                                SD_BUS_ARGS("a{sv}", filter),
+                                SD_BUS_RESULT("a(tuussssss)", records),
+                                method_get_history, SD_BUS_VTABLE_UNPRIVILEGED),
+
+        SD_BUS_SIGNAL_WITH_ARGS("TransitionFinished",
+                                SD_BUS_ARGS("o", patch, "s", name, "s", operation, "s", result), 0),
+        SD_BUS_VTABLE_END
+};

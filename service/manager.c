@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <string.h>
+
+#include "errors.h"
+#include "log.h"
+#include "manager.h"
+#include "store.h"
+#include "util.h"
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        sd_event_source_unref(m->poll_source);
+        polkit_registry_free(m->polkit_registry);
+        if (m->patches)
+                g_hash_table_destroy(m->patches);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        audit_free(m->audit);
+        kernel_free(m->kernel);
+        config_clear(&m->config);
+        g_free(m->config_path);
+        g_free(m->patches_dir);
+        g_free(m->boot_id);
+        return g_free(m), NULL;
+}
+
+static int load_patches(Manager *m) {
+        g_autoptr(GPtrArray) patches = NULL, bad = NULL;
+        int r;
+
+        r = store_load_all(m->patches_dir, &patches, &bad);
+        if (r < 0)
+                return r;
+        for (guint i = 0; i < bad->len; i++)
+                log_error("Patch record %s cannot be read; it is kept as it is for inspection, ignoring.",
+                          (const char *) bad->pdata[i]);
+        /* The table owns the patches from here on. */
+        g_ptr_array_set_free_func(patches, NULL);
+        for (guint i = 0; i < patches->len; i++) {
+                Patch *p = patches->pdata[i];
+                g_hash_table_replace(m->patches, p->name, p);
+        }
+        return 0;
+}
+
+int manager_new(const char *config_path, const char *sim_root, Manager **ret) {
+        g_autoptr(Manager) m = g_new0(Manager, 1);
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        m->config_path = g_strdup(config_path);
+        m->patches = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify) patch_free);
+        m->polkit_registry = polkit_registry_new();
+
+        config_init_defaults(&m->config);
+        r = config_load(config_path, &m->config, &error);
+        if (r < 0) {
+                log_error("%s", error.message);
+                return r;
+        }
+
+        r = kernel_new(sim_root, &m->kernel);
+        if (r < 0) {
+                log_error("Cannot read the kernel's state under %s: %s", sim_root ?: "/", g_strerror(-r));
+                return r;
+        }
+        if (kernel_boot_id(m->kernel, &m->boot_id) < 0)
+                m->boot_id = g_strdup("");
+        if (kernel_is_simulated(m->kernel))
+                log_warning("Running on a SIMULATED kernel at %s: nothing here touches the real kernel.", sim_root);
+        if (!kernel_livepatch_supported(m->kernel))
+                log_warning("The running kernel has no livepatch support; applying patches will be refused.");
+
+        r = store_open(m->config.state_directory, &m->patches_dir);
+        if (r < 0) {
+                log_error("Cannot open the state directory %s: %s", m->config.state_directory, g_strerror(-r));
+                return r;
+        }
+        r = audit_open(m->config.state_directory, &m->audit);
+        if (r < 0) {
+                log_error("Cannot open the audit log in %s: %s", m->config.state_directory, g_strerror(-r));
+                return r;
+        }
+        r = load_patches(m);
+        if (r < 0) {
+                log_error("Cannot read the patch store %s: %s", m->patches_dir, g_strerror(-r));
+                return r;
+        }
+
+        *ret = g_steal_pointer(&m);
+        return 0;
+}
+
+int manager_start_bus(Manager *m) {
+        int r;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        /* Reconcile before the name is taken: the first caller sees the truth. */
+        manager_reconcile(m);
+
+        r = sd_bus_default_system(&m->bus);
+        if (r < 0) {
+                log_error("Cannot connect to the system bus: %s", g_strerror(-r));
+                return r;
+        }
+        if ((r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, manager_vtable, m)) < 0 ||
+            (r = sd_bus_add_fallback_vtable(m->bus, NULL, PATCH_OBJECT_PREFIX, LPMAINT_PATCH_INTERFACE, patch_vtable, patch_object_find, m)) < 0 ||
+            (r = sd_bus_add_node_enumerator(m->bus, NULL, PATCH_OBJECT_PREFIX, patch_node_enumerator, m)) < 0 ||
+            (r = sd_bus_add_object_manager(m->bus, NULL, LPMAINT_OBJECT_PATH)) < 0) {
+                log_error("Cannot register the bus objects: %s", g_strerror(-r));
+                return r;
+        }
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+        r = sd_bus_request_name(m->bus, LPMAINT_BUS_NAME, 0);
+        if (r < 0) {
+                log_error("Cannot own the bus name %s: %s", LPMAINT_BUS_NAME, g_strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+void manager_reload(Manager *m) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_autofree char *state_dir = g_strdup(m->config.state_directory);
+        int r;
+
+        r = config_load(m->config_path, &m->config, &error);
+        if (r < 0) {
+                log_error("Reloading the configuration failed, keeping the last good one: %s", error.message);
+                return;
+        }
+        if (!g_str_equal(state_dir, m->config.state_directory)) {
+                log_warning("StateDirectory= changes only on restart; keeping %s.", state_dir);
+                g_free(m->config.state_directory);
+                m->config.state_directory = g_steal_pointer(&state_dir);
+        }
+        log_info("Configuration reloaded.");
+        if (m->bus)
+                (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
+                                                      "TransitionTimeoutUSec", "AutomationGroup", NULL);
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "audit.h"
+#include "caller.h"
+#include "daemon-config.h"
+#include "kernel.h"
+#include "patch.h"
+#include "polkit.h"
+
+#define LPMAINT_BUS_NAME "org.lpmaint1"
+#define LPMAINT_OBJECT_PATH "/org/lpmaint1"
+#define LPMAINT_MANAGER_INTERFACE "org.lpmaint1.Manager"
+#define LPMAINT_PATCH_INTERFACE "org.lpmaint1.Patch"
+
+#define POLKIT_ACTION_APPLY "org.lpmaint1.apply-patch"
+#define POLKIT_ACTION_ROLLBACK "org.lpmaint1.rollback-patch"
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+
+        char *config_path;
+        Config config;
+        Kernel *kernel;
+        Audit *audit;
+        char *patches_dir;
+        char *boot_id;
+
+        GHashTable *patches;            /* name → Patch */
+        Patch *transitioning;           /* the one transition lpmaintd follows */
+        sd_event_source *poll_source;
+
+        PolkitRegistry *polkit_registry;
+} Manager;
+
+/* manager.c: life cycle */
+int manager_new(const char *config_path, const char *sim_root, Manager **ret);
+Manager *manager_free(Manager *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Manager, manager_free)
+int manager_start_bus(Manager *m);
+void manager_reload(Manager *m);
+
+/* transition.c: following the kernel */
+void manager_reconcile(Manager *m);
+void manager_follow_transition(Manager *m, Patch *p);
+/* Persists @p's status and tells the bus. */
+void manager_patch_changed(Manager *m, Patch *p);
+
+/* apply.c: verification, store and load */
+int manager_apply(Manager *m, const Caller *caller, int manifest_fd, int signature_fd, int module_fd,
+                  Patch **ret, sd_bus_error *error);
+int manager_disable(Manager *m, const Caller *caller, Patch *p, sd_bus_error *error);
+
+/* manager-audit.c */
+void manager_audit(Manager *m, const Caller *caller, const char *action, const char *patch,
+                   const char *sha256, const char *result, const char *message);
+void manager_audit_error(Manager *m, const Caller *caller, const char *action, const char *patch,
+                         const char *sha256, const sd_bus_error *error);
+
+/* manager-bus.c and patch-bus.c */
+extern const sd_bus_vtable manager_vtable[];
+extern const sd_bus_vtable patch_vtable[];
+int patch_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
+int patch_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+void patch_emit_changed(Manager *m, Patch *p);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <glib.h>
+#include <systemd/sd-bus.h>
+
+/* The facts lpmaintd needs from a module's .modinfo section. */
+typedef struct ModuleInfo {
+        char *name;
+        char *vermagic;
+        bool livepatch;
+} ModuleInfo;
+
+void module_info_clear(ModuleInfo *info);
+
+/* Every key=value of a module file's .modinfo, the first value per key. */
+int module_read_modinfo(const char *path, GHashTable **ret);
+
+/* Reads @path with libkmod. A file that is not a kernel module is
+ * org.lpmaint1.Error.NotLivepatch. */
+int module_inspect(const char *path, ModuleInfo *ret, sd_bus_error *error);
+
+/* The release a module was built for is the first word of its vermagic. */
+bool module_vermagic_matches(const ModuleInfo *info, const char *release);

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "patch.h"
+#include "util.h"
+
+#define STATE_GROUP "Status"
+
+Patch *patch_new(const char *dir, Manifest *manifest, const char *signer) {
+        Patch *p = g_new0(Patch, 1);
+
+        p->dir = g_strdup(dir);
+        p->manifest = manifest;
+        p->name = g_strdup(manifest->name);
+        p->object_path = g_strconcat(PATCH_OBJECT_PREFIX "/", p->name, NULL);
+        p->signer = g_strdup(signer ?: "");
+        p->result_message = g_strdup("");
+        p->superseded_by = g_strdup("");
+        p->boot_id = g_strdup("");
+        p->blocking_tasks = g_array_new(false, true, sizeof(KernelTask));
+        g_array_set_clear_func(p->blocking_tasks, (GDestroyNotify) kernel_task_clear);
+        return p;
+}
+
+void patch_free(Patch *p) {
+        if (!p)
+                return;
+        g_free(p->name);
+        g_free(p->object_path);
+        g_free(p->dir);
+        manifest_free(p->manifest);
+        g_free(p->signer);
+        g_free(p->result_message);
+        g_array_unref(p->blocking_tasks);
+        g_free(p->superseded_by);
+        g_free(p->boot_id);
+        g_free(p);
+}
+
+void patch_set_state(Patch *p, PatchState state, uint64_t now_usec) {
+        if (p->status.state == state)
+                return;
+        if (patch_state_is_transition(state) && !patch_state_is_transition(p->status.state))
+                p->transition_started_usec = now_usec;
+        if (state == PATCH_APPLIED)
+                p->applied_usec = now_usec;
+        p->status.state = state;
+        p->state_changed_usec = now_usec;
+}
+
+void patch_set_result(Patch *p, PatchResult result, const char *message) {
+        p->status.result = result;
+        g_free(p->result_message);
+        p->result_message = g_strdup(message ?: "");
+}
+
+void patch_set_blocking_tasks(Patch *p, GArray *tasks) {
+        g_array_set_size(p->blocking_tasks, 0);
+        for (guint i = 0; tasks && i < tasks->len; i++) {
+                KernelTask *t = &g_array_index(tasks, KernelTask, i);
+                KernelTask copy = { .pid = t->pid, .comm = g_strdup(t->comm) };
+                g_array_append_val(p->blocking_tasks, copy);
+        }
+}
+
+static char *tasks_to_string(GArray *tasks) {
+        g_autoptr(GString) s = g_string_new(NULL);
+
+        for (guint i = 0; i < tasks->len; i++) {
+                KernelTask *t = &g_array_index(tasks, KernelTask, i);
+                g_autofree char *comm = g_strescape(t->comm, NULL);
+                g_string_append_printf(s, "%s%u:%s", i ? " " : "", t->pid, comm);
+        }
+        return g_string_free(g_steal_pointer(&s), false);
+}
+
+static void tasks_from_string(GArray *tasks, const char *s) {
+        g_auto(GStrv) words = g_strsplit(s, " ", -1);
+
+        for (size_t i = 0; words[i]; i++) {
+                char *colon = strchr(words[i], ':');
+                if (!colon)
+                        continue;
+                *colon = '\0';
+                KernelTask t = { .pid = (uint32_t) strtoul(words[i], NULL, 10), .comm = g_strcompress(colon + 1) };
+                g_array_append_val(tasks, t);
+        }
+}
+
+int patch_save(const Patch *p) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autofree char *tasks = tasks_to_string(p->blocking_tasks);
+
+        g_key_file_set_string(kf, STATE_GROUP, "State", patch_state_to_string(p->status.state));
+        g_key_file_set_string(kf, STATE_GROUP, "Operation", patch_operation_to_string(p->status.operation));
+        g_key_file_set_boolean(kf, STATE_GROUP, "Reversed", p->status.reversed);
+        g_key_file_set_string(kf, STATE_GROUP, "Result", patch_result_to_string(p->status.result));
+        g_key_file_set_string(kf, STATE_GROUP, "ResultMessage", p->result_message);
+        g_key_file_set_string(kf, STATE_GROUP, "BlockingTasks", tasks);
+        g_key_file_set_string(kf, STATE_GROUP, "Signer", p->signer);
+        g_key_file_set_string(kf, STATE_GROUP, "SupersededBy", p->superseded_by);
+        g_key_file_set_string(kf, STATE_GROUP, "BootID", p->boot_id);
+        g_key_file_set_uint64(kf, STATE_GROUP, "RequestedUID", p->requested_uid);
+        g_key_file_set_uint64(kf, STATE_GROUP, "StateChangedUSec", p->state_changed_usec);
+        g_key_file_set_uint64(kf, STATE_GROUP, "AppliedUSec", p->applied_usec);
+        g_key_file_set_uint64(kf, STATE_GROUP, "TransitionStartedUSec", p->transition_started_usec);
+
+        gsize size;
+        g_autofree char *data = g_key_file_to_data(kf, &size, NULL);
+        return write_file_atomic(p->dir, PATCH_STATE_FILE, data, size, 0600);
+}
+
+int patch_load(const char *dir, Patch **ret) {
+        g_autofree char *manifest_path = g_build_filename(dir, PATCH_MANIFEST_FILE, NULL);
+        g_autofree char *state_path = g_build_filename(dir, PATCH_STATE_FILE, NULL);
+        g_autoptr(GBytes) bytes = NULL;
+        g_autoptr(Manifest) manifest = NULL;
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        int r;
+
+        r = read_file_at(AT_FDCWD, manifest_path, MANIFEST_MAX_SIZE, &bytes);
+        if (r < 0)
+                return r;
+        gsize size;
+        const void *data = g_bytes_get_data(bytes, &size);
+        if (manifest_parse(data, size, &manifest, NULL) < 0)
+                return -EBADMSG;
+        if (!g_key_file_load_from_file(kf, state_path, G_KEY_FILE_NONE, NULL))
+                return -EBADMSG;
+
+        g_autofree char *state = g_key_file_get_string(kf, STATE_GROUP, "State", NULL);
+        g_autofree char *operation = g_key_file_get_string(kf, STATE_GROUP, "Operation", NULL);
+        g_autofree char *result = g_key_file_get_string(kf, STATE_GROUP, "Result", NULL);
+        g_autofree char *signer = g_key_file_get_string(kf, STATE_GROUP, "Signer", NULL);
+        g_autofree char *tasks = g_key_file_get_string(kf, STATE_GROUP, "BlockingTasks", NULL);
+
+        g_autoptr(Patch) p = patch_new(dir, g_steal_pointer(&manifest), signer);
+        p->status.state = patch_state_from_string(state);
+        p->status.operation = patch_operation_from_string(operation);
+        p->status.result = patch_result_from_string(result ?: "");
+        p->status.reversed = g_key_file_get_boolean(kf, STATE_GROUP, "Reversed", NULL);
+        if (p->status.state < 0 || p->status.operation < 0 || p->status.result < 0)
+                return -EBADMSG;
+
+        g_free(p->result_message);
+        p->result_message = g_key_file_get_string(kf, STATE_GROUP, "ResultMessage", NULL) ?: g_strdup("");
+        g_free(p->superseded_by);
+        p->superseded_by = g_key_file_get_string(kf, STATE_GROUP, "SupersededBy", NULL) ?: g_strdup("");
+        g_free(p->boot_id);
+        p->boot_id = g_key_file_get_string(kf, STATE_GROUP, "BootID", NULL) ?: g_strdup("");
+        tasks_from_string(p->blocking_tasks, tasks ?: "");
+        p->requested_uid = (uint32_t) g_key_file_get_uint64(kf, STATE_GROUP, "RequestedUID", NULL);
+        p->state_changed_usec = g_key_file_get_uint64(kf, STATE_GROUP, "StateChangedUSec", NULL);
+        p->applied_usec = g_key_file_get_uint64(kf, STATE_GROUP, "AppliedUSec", NULL);
+        p->transition_started_usec = g_key_file_get_uint64(kf, STATE_GROUP, "TransitionStartedUSec", NULL);
+
+        /* The directory name is the patch name; a mismatch means tampering or a bug. */
+        g_autofree char *base = g_path_get_basename(dir);
+        if (!g_str_equal(base, p->name))
+                return -EBADMSG;
+
+        *ret = g_steal_pointer(&p);
+        return 0;
+}

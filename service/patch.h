@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <glib.h>
+#include <systemd/sd-bus.h>
+
+#include "kernel.h"
+#include "manifest.h"
+#include "patch-state.h"
+
+#define PATCH_OBJECT_PREFIX "/org/lpmaint1/patch"
+
+/* One live patch lpmaintd knows: its signed manifest, its status, and the
+ * directory in the store holding the bytes that were verified. */
+typedef struct Patch {
+        char *name;
+        char *object_path;
+        char *dir;
+        Manifest *manifest;
+        char *signer;
+
+        PatchStatus status;
+        char *result_message;
+        GArray *blocking_tasks;         /* KernelTask */
+        char *superseded_by;
+        char *boot_id;                  /* boot in which it was last applied */
+        uint32_t requested_uid;         /* who asked for the running operation */
+        uint64_t state_changed_usec;
+        uint64_t applied_usec;
+        uint64_t transition_started_usec;
+} Patch;
+
+Patch *patch_new(const char *dir, Manifest *manifest, const char *signer);
+void patch_free(Patch *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Patch, patch_free)
+
+/* Files of a patch directory in the store. */
+#define PATCH_MANIFEST_FILE  "manifest"
+#define PATCH_SIGNATURE_FILE "signature"
+#define PATCH_MODULE_FILE    "module.ko"
+#define PATCH_STATE_FILE     "state"
+
+/* Loads a patch directory: the manifest and the recorded status. */
+int patch_load(const char *dir, Patch **ret);
+/* Records the status durably (atomic replace of the state file). */
+int patch_save(const Patch *p);
+
+void patch_set_state(Patch *p, PatchState state, uint64_t now_usec);
+void patch_set_result(Patch *p, PatchResult result, const char *message);
+void patch_set_blocking_tasks(Patch *p, GArray *tasks);

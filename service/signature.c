@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "errors.h"
+#include "openssl-util.h"
+#include "signature.h"
+#include "util.h"
+
+#define TRUST_FILE_MAX_SIZE (1024 * 1024)
+
+static CMS_ContentInfo *parse_cms(const void *sig, size_t sig_size) {
+        g_autoptr(BIO) der = BIO_new_mem_buf(sig, (int) sig_size);
+        CMS_ContentInfo *cms = der ? d2i_CMS_bio(der, NULL) : NULL;
+        if (cms)
+                return cms;
+
+        g_autoptr(BIO) pem = BIO_new_mem_buf(sig, (int) sig_size);
+        return pem ? PEM_read_bio_CMS(pem, NULL, NULL, NULL) : NULL;
+}
+
+static int load_trust_store(const char *dir, X509_STORE **ret_store, X509Stack **ret_certs, sd_bus_error *error) {
+        g_autoptr(X509_STORE) store = X509_STORE_new();
+        g_autoptr(X509Stack) certs = sk_X509_new_null();
+        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+
+        if (!store || !certs)
+                return -ENOMEM;
+        if (!d)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_UNTRUSTED_SIGNER, "Trust directory %s cannot be read", dir);
+
+        const char *e;
+        while ((e = g_dir_read_name(d))) {
+                if (!g_str_has_suffix(e, ".pem") && !g_str_has_suffix(e, ".crt"))
+                        continue;
+
+                g_autofree char *path = g_build_filename(dir, e, NULL);
+                g_autoptr(GBytes) bytes = NULL;
+                if (read_file_at(AT_FDCWD, path, TRUST_FILE_MAX_SIZE, &bytes) < 0)
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_UNTRUSTED_SIGNER, "Trusted certificate file %s cannot be read", path);
+
+                gsize size;
+                const void *data = g_bytes_get_data(bytes, &size);
+                g_autoptr(BIO) bio = BIO_new_mem_buf(data, (int) size);
+                unsigned n = 0;
+                for (;;) {
+                        g_autoptr(X509) cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+                        if (!cert)
+                                break;
+                        if (X509_STORE_add_cert(store, cert) != 1 || !sk_X509_push(certs, X509_dup(cert)))
+                                return -ENOMEM;
+                        n++;
+                }
+                ERR_clear_error(); /* the end of the PEM stream leaves an error behind */
+                /* Fail closed: a trust file we cannot read is not silently skipped. */
+                if (n == 0)
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_UNTRUSTED_SIGNER, "Trusted certificate file %s holds no PEM certificate", path);
+        }
+
+        if (sk_X509_num(certs) == 0)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_UNTRUSTED_SIGNER, "No trusted certificates in %s", dir);
+
+        *ret_store = g_steal_pointer(&store);
+        *ret_certs = g_steal_pointer(&certs);
+        return 0;
+}
+
+static char *subject_of(X509 *cert) {
+        g_autoptr(BIO) mem = BIO_new(BIO_s_mem());
+        char *p = NULL;
+
+        if (!mem || X509_NAME_print_ex(mem, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0)
+                return g_strdup("");
+        long n = BIO_get_mem_data(mem, &p);
+        return g_strndup(p, (gsize) MAX(n, 0));
+}
+
+static int verify_chain(X509_STORE *store, X509 *signer, X509Stack *untrusted, sd_bus_error *error) {
+        g_autoptr(X509_STORE_CTX) ctx = X509_STORE_CTX_new();
+
+        if (!ctx || X509_STORE_CTX_init(ctx, store, signer, untrusted) != 1)
+                return -ENOMEM;
+        /* The purpose CMS_verify() itself applies to signers. */
+        if (X509_STORE_CTX_set_default(ctx, "smime_sign") != 1)
+                return -ENOMEM;
+        if (X509_verify_cert(ctx) == 1)
+                return 0;
+
+        int err = X509_STORE_CTX_get_error(ctx);
+        g_autofree char *subject = subject_of(signer);
+        return sd_bus_error_setf(error, LPMAINT_ERROR_UNTRUSTED_SIGNER, "Signer \"%s\" is not trusted: %s",
+                                 subject, X509_verify_cert_error_string(err));
+}
+
+int signature_verify(const char *trust_dir,
+                     const void *content, size_t content_size,
+                     const void *sig, size_t sig_size,
+                     char **ret_signer, sd_bus_error *error) {
+        g_autoptr(X509_STORE) store = NULL;
+        g_autoptr(X509Stack) trusted = NULL;
+        int r;
+
+        if (sig_size == 0 || sig_size > SIGNATURE_MAX_SIZE)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_BAD_SIGNATURE, "Signature is empty or larger than %d bytes", SIGNATURE_MAX_SIZE);
+
+        g_autoptr(CMS_ContentInfo) cms = parse_cms(sig, sig_size);
+        ERR_clear_error();
+        if (!cms)
+                return sd_bus_error_set(error, LPMAINT_ERROR_BAD_SIGNATURE, "Signature is not a CMS structure (DER or PEM)");
+        if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed)
+                return sd_bus_error_set(error, LPMAINT_ERROR_BAD_SIGNATURE, "Signature is not CMS signed-data");
+        if (!CMS_is_detached(cms))
+                return sd_bus_error_set(error, LPMAINT_ERROR_BAD_SIGNATURE, "Signature embeds its content; a detached signature is required");
+        if (sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms)) <= 0)
+                return sd_bus_error_set(error, LPMAINT_ERROR_BAD_SIGNATURE, "Signature has no signers");
+
+        r = load_trust_store(trust_dir, &store, &trusted, error);
+        if (r < 0)
+                return r;
+
+        /* First the mathematics: does it sign these bytes? Chains come next,
+         * one signer at a time, so the error can say which and why. */
+        g_autoptr(BIO) data = BIO_new_mem_buf(content, (int) content_size);
+        if (!data)
+                return -ENOMEM;
+        if (CMS_verify(cms, trusted, store, data, NULL, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
+                unsigned long e = ERR_peek_last_error();
+                ERR_clear_error();
+                if (ERR_GET_REASON(e) == CMS_R_SIGNER_CERTIFICATE_NOT_FOUND)
+                        return sd_bus_error_set(error, LPMAINT_ERROR_UNTRUSTED_SIGNER, "Signer certificate is neither in the signature nor in the trust store");
+                return sd_bus_error_set(error, LPMAINT_ERROR_BAD_SIGNATURE, "Signature does not match the manifest");
+        }
+
+        /* get0: the stack is ours, the certificates in it belong to @cms. */
+        STACK_OF(X509) *signers = CMS_get0_signers(cms);
+        g_autoptr(X509Stack) embedded = CMS_get1_certs(cms);
+        r = signers && sk_X509_num(signers) > 0 ? 0 :
+                sd_bus_error_set(error, LPMAINT_ERROR_BAD_SIGNATURE, "Signature has no signers");
+        for (int i = 0; r >= 0 && i < sk_X509_num(signers); i++)
+                r = verify_chain(store, sk_X509_value(signers, i), embedded, error);
+        ERR_clear_error();
+        if (r >= 0 && ret_signer)
+                *ret_signer = subject_of(sk_X509_value(signers, 0));
+        sk_X509_free(signers);
+        return r < 0 ? r : 0;
+}

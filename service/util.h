@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <systemd/sd-bus.h>
+#include <glib.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+#define USEC_PER_SEC  UINT64_C(1000000)
+#define USEC_PER_MSEC UINT64_C(1000)
+#define SHA256_HEX_LEN 64
+
+static inline void closep(int *fd) {
+        if (*fd >= 0)
+                (void) close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+static inline void sd_bus_error_freep(sd_bus_error *e) { sd_bus_error_free(e); }
+#define _cleanup_bus_error_ _cleanup_(sd_bus_error_freep)
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_message, sd_bus_message_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_creds, sd_bus_creds_unref)
+
+uint64_t now_realtime_usec(void);
+uint64_t now_monotonic_usec(void);
+
+/* Reads all of a regular file from @fd, at most @max bytes (-EFBIG beyond).
+ * Anything that is not a regular file is -EBADFD: pipes, FIFOs and devices
+ * could block the daemon or never end. */
+int read_regular_fd(int fd, size_t max, GBytes **ret);
+int read_file_at(int dirfd, const char *path, size_t max, GBytes **ret);
+
+/* Writes @data to @dir/@name through a temporary file: fsync, rename, fsync of
+ * the directory. Readers see the old or the new content, never a mix. */
+int write_file_atomic(const char *dir, const char *name, const void *data, size_t size, mode_t mode);
+int fsync_directory(const char *dir);
+int mkdir_p(const char *path, mode_t mode);
+int rm_rf(const char *path);
+
+/* Reads a small text file (a sysfs or procfs attribute) and strips the trailing newline. */
+int read_one_line(const char *path, char **ret);
+int write_string_file(const char *path, const char *value);
+
+void sha256_hex(const void *data, size_t size, char ret[SHA256_HEX_LEN + 1]);
+
+int parse_bool_str(const char *s, bool *ret);
+int parse_size_str(const char *s, uint64_t *ret);
+/* RFC 3339 in UTC ("2026-11-23T10:00:00Z") to realtime usec. */
+int parse_timestamp_utc(const char *s, uint64_t *ret);
+
+bool string_is_printable(const char *s, size_t max_len);
