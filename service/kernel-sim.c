@@ -13,8 +13,10 @@
  *
  * Knobs under the root: sim/transition-ms (default 500), sim/stuck-pids (one
  * pid per line; give it a proc/PID/task/PID/{comm,patch_state} directory).
+ * The simulated kernel's log, in the words of kernel/livepatch/, is sim/kmsg.
  * Sim modules carry "livepatch_replace=Y" in .modinfo for atomic replace. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,21 @@
 #define TAINT_OOT_MODULE (UINT64_C(1) << 12)
 #define TAINT_LIVEPATCH  (UINT64_C(1) << 15)
 #define DEFAULT_TRANSITION_MSEC 500
+
+static void kmsg(const Kernel *k, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void kmsg(const Kernel *k, const char *fmt, ...) {
+        g_autofree char *path = kernel_path(k, "sim/kmsg");
+        va_list ap;
+
+        va_start(ap, fmt);
+        g_autofree char *line = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        FILE *f = fopen(path, "ae");
+        if (!f)
+                return;
+        fprintf(f, "livepatch: %s\n", line);
+        fclose(f);
+}
 
 static int put(const Kernel *k, const char *rel, const char *value) {
         g_autofree char *path = g_build_filename(k->root, rel, NULL);
@@ -149,14 +166,17 @@ static void finish_transition(const Kernel *k, const char *name, bool target) {
 
         (void) set_task_states(k, "-1", NULL);
         (void) unlink(record);
+        kmsg(k, "'%s': completing %s transition", name, target ? "patching" : "unpatching");
 
         if (!target) {
+                kmsg(k, "'%s': unpatching complete", name);
                 (void) rm_rf(patch_dir);
                 return;
         }
 
         g_autofree char *tr = g_strdup_printf("sys/kernel/livepatch/%s/transition", name);
         (void) put(k, tr, "0");
+        kmsg(k, "'%s': patching complete", name);
 
         if (read_one_line(replace_path, &replace) < 0 || !g_str_equal(replace, "1"))
                 return;
@@ -243,6 +263,8 @@ int kernel_sim_insert(Kernel *k, const char *name, GBytes *image) {
             (r = add_taint(k, TAINT_LIVEPATCH)) < 0)
                 return r;
         (void) set_task_states(k, "0", NULL);
+        kmsg(k, "enabling patch '%s'", name);
+        kmsg(k, "'%s': starting patching transition", name);
         return start_transition(k, name, true);
 }
 
@@ -277,10 +299,13 @@ int kernel_sim_set_enabled(Kernel *k, const char *name, bool enabled) {
         if (transition_in_progress(k, name))
                 return -EBUSY;
 
-        if (g_str_equal(tr, "1"))
-                return start_transition(k, name, enabled); /* reversal */
+        if (g_str_equal(tr, "1")) {
+                kmsg(k, "'%s': reversing transition from %s", name, enabled ? "unpatching to patching" : "patching to unpatching");
+                return start_transition(k, name, enabled);
+        }
         if (enabled)
                 return -EINVAL; /* a disabled patch is gone; it cannot be enabled again */
         (void) set_task_states(k, "1", NULL);
+        kmsg(k, "'%s': starting unpatching transition", name);
         return start_transition(k, name, false);
 }

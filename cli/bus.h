@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#define LPMAINT_BUS_NAME          "org.lpmaint1"
+#define LPMAINT_MANAGER_PATH      "/org/lpmaint1"
+#define LPMAINT_MANAGER_INTERFACE "org.lpmaint1.Manager"
+#define LPMAINT_PATCH_INTERFACE   "org.lpmaint1.Patch"
+#define LPMAINT_PATCH_PATH_PREFIX "/org/lpmaint1/patch"
+
+/* Privileged calls may wait for a password typed into pkttyagent and for the
+ * daemon to copy and verify a module, far beyond sd-bus' 25 s default. */
+#define LPMAINT_PRIVILEGED_CALL_TIMEOUT_USEC (UINT64_C(10) * 60 * 1000000)
+
+/* Connects to the system bus, locally or on @host over SSH. Unless
+ * @ask_password is false, privileged calls may ask polkit for interactive
+ * authorization. */
+int bus_connect(const char *host, bool ask_password, sd_bus **ret);
+
+/* Maps a failed call (its error and return value) to an lpmaint exit status. */
+int bus_error_exit_status(const sd_bus_error *error, int r);

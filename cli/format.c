@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "format.h"
+#include "macro.h"
+
+#define USEC_PER_SEC UINT64_C(1000000)
+
+const char *format_timestamp(char *buf, size_t size, uint64_t usec) {
+        struct tm tm;
+        time_t t;
+        long off;
+        size_t n;
+        int k;
+
+        if (usec / USEC_PER_SEC > (uint64_t) INT64_MAX)
+                return NULL;
+        t = (time_t) (usec / USEC_PER_SEC);
+        if (!localtime_r(&t, &tm))
+                return NULL;
+
+        n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (n == 0)
+                return NULL;
+
+        /* strftime's %z has no colon ("+0100"); ISO 8601 extended wants "+01:00". */
+        off = tm.tm_gmtoff;
+        k = snprintf(buf + n, size - n, "%c%02ld:%02ld",
+                     off < 0 ? '-' : '+', labs(off) / 3600, labs(off) / 60 % 60);
+        if (k < 0 || (size_t) k >= size - n)
+                return NULL;
+
+        return buf;
+}
+
+const char *format_timespan(char *buf, size_t size, uint64_t usec) {
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } units[] = {
+                { "d",   UINT64_C(24) * 60 * 60 * USEC_PER_SEC },
+                { "h",   UINT64_C(60) * 60 * USEC_PER_SEC      },
+                { "min", UINT64_C(60) * USEC_PER_SEC           },
+                { "s",   USEC_PER_SEC                          },
+                { "ms",  UINT64_C(1000)                        },
+                { "us",  UINT64_C(1)                           },
+        };
+        size_t n = 0;
+
+        if (size == 0)
+                return NULL;
+        buf[0] = 0;
+
+        if (usec == 0) {
+                snprintf(buf, size, "0");
+                return buf;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(units) && usec > 0; i++) {
+                uint64_t v = usec / units[i].usec;
+                int k;
+
+                if (v == 0)
+                        continue;
+
+                k = snprintf(buf + n, size - n, "%s%" PRIu64 "%s", n > 0 ? " " : "", v, units[i].suffix);
+                if (k < 0 || (size_t) k >= size - n)
+                        return NULL;
+                n += k;
+                usec -= v * units[i].usec;
+        }
+
+        return buf;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+/* Exit statuses. Scripts branch on them, so they are part of the interface
+ * (documented in lpmaint(1)); never renumber:
+ *   0 success
+ *   1 the operation failed (refused by verification, transition failed, ...)
+ *   2 invalid usage
+ *   3 not authorized (AccessDenied, InteractiveAuthorizationRequired)
+ *   4 busy (org.lpmaint1.Error.Busy)
+ *   5 cannot reach lpmaintd (no bus, service unknown, no reply, disconnected) */
+enum {
+        LPMAINT_EXIT_SUCCESS        = 0,
+        LPMAINT_EXIT_FAILED         = 1,
+        LPMAINT_EXIT_USAGE          = 2,
+        LPMAINT_EXIT_NOT_AUTHORIZED = 3,
+        LPMAINT_EXIT_BUSY           = 4,
+        LPMAINT_EXIT_UNREACHABLE    = 5,
+};
+
+/* GetHistory filter keys given on the command line; unset ones are not sent. */
+typedef struct HistoryFilter {
+        bool has_since;
+        uint64_t since;
+        bool has_limit;
+        uint32_t limit;
+        const char *patch;
+        bool has_uid;
+        uint32_t uid;
+        const char *result;
+} HistoryFilter;
+
+extern bool arg_json;
+extern bool arg_ask_password;
+extern const char *arg_host;
+extern bool arg_wait;
+extern const char *arg_signature;
+extern HistoryFilter arg_history;
+
+/* Connects as the options say. Returns 0, or prints why not and returns an exit status. */
+int acquire_bus(sd_bus **ret);
+
+/* Before a privileged call: starts pkttyagent when it may ask for a password
+ * (local host, a terminal, no --no-ask-password). Stores its pid or 0. */
+void acquire_polkit_agent(pid_t *ret);
+
+/* Each verb is a top level: it prints its own output and errors and returns an exit status. */
+int verb_status(int argc, char *argv[]);
+int verb_list(int argc, char *argv[]);
+int verb_apply(int argc, char *argv[]);
+int verb_disable(int argc, char *argv[]);
+int verb_history(int argc, char *argv[]);

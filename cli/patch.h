@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+typedef struct BlockingTask {
+        uint32_t pid;
+        char *comm;
+} BlockingTask;
+
+typedef struct BlockingTasks {
+        BlockingTask *tasks;
+        size_t n;
+} BlockingTasks;
+
+/* The properties of an org.lpmaint1.Patch object. Strings the daemon did
+ * not send stay NULL. */
+typedef struct Patch {
+        char *object_path;
+        char *name;
+        char *version;
+        char *kernel_release;
+        char *module_sha256;
+        bool replace;
+        char **cves;
+        char *description;
+        uint64_t issued_usec;
+        uint64_t expires_usec;
+        char *signer;
+        char *state;
+        char *operation;
+        char *result;
+        char *result_message;
+        BlockingTasks blocking;
+        char *superseded_by;
+        uint64_t state_changed_usec;
+        uint64_t applied_usec;
+} Patch;
+
+void patch_free(Patch *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Patch, patch_free)
+
+/* GetAll on one patch object. */
+int patch_get(sd_bus *bus, const char *path, Patch **ret, sd_bus_error *error);
+
+/* GetManagedObjects on the root: every object with the Patch interface, as
+ * Patch pointers sorted by name. */
+int patch_get_all(sd_bus *bus, GPtrArray **ret, sd_bus_error *error);

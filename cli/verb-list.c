@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <glib.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "log.h"
+#include "lpmaint.h"
+#include "macro.h"
+#include "patch.h"
+#include "table.h"
+
+static void json_patch(JsonWriter *w, const Patch *p) {
+        json_begin_object(w);
+        json_field_string(w, "name", p->name);
+        json_field_string(w, "version", p->version);
+        json_field_string(w, "kernel_release", p->kernel_release);
+        json_field_string(w, "module_sha256", p->module_sha256);
+        json_field_bool(w, "replace", p->replace);
+        json_field_strv(w, "cves", p->cves);
+        json_field_string(w, "description", p->description);
+        json_field_uint(w, "issued_usec", p->issued_usec);
+        json_field_uint(w, "expires_usec", p->expires_usec);
+        json_field_string(w, "signer", p->signer);
+        json_field_string(w, "state", p->state);
+        json_field_string(w, "operation", p->operation);
+        json_field_string(w, "result", p->result);
+        json_field_string(w, "result_message", p->result_message);
+        json_key(w, "blocking_tasks");
+        json_begin_array(w);
+        for (size_t i = 0; i < p->blocking.n; i++) {
+                json_begin_object(w);
+                json_field_uint(w, "pid", p->blocking.tasks[i].pid);
+                json_field_string(w, "comm", p->blocking.tasks[i].comm);
+                json_end_object(w);
+        }
+        json_end_array(w);
+        json_field_string(w, "superseded_by", p->superseded_by);
+        json_field_uint(w, "state_changed_usec", p->state_changed_usec);
+        json_field_uint(w, "applied_usec", p->applied_usec);
+        json_field_string(w, "object_path", p->object_path);
+        json_end_object(w);
+}
+
+static int print_json(GPtrArray *patches) {
+        JsonWriter w;
+
+        json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
+        json_begin_array(&w);
+        for (guint i = 0; i < patches->len; i++)
+                json_patch(&w, g_ptr_array_index(patches, i));
+        json_end_array(&w);
+        return json_writer_finish(&w);
+}
+
+static int print_human(GPtrArray *patches) {
+        g_autoptr(Table) t = table_new(5);
+        int r;
+
+        table_add(t, "NAME");
+        table_add(t, "VERSION");
+        table_add(t, "STATE");
+        table_add(t, "RESULT");
+        table_add(t, "CVES");
+
+        for (guint i = 0; i < patches->len; i++) {
+                const Patch *p = g_ptr_array_index(patches, i);
+                g_autofree char *cves = p->cves && p->cves[0] ? g_strjoinv(",", p->cves) : NULL;
+
+                table_add(t, p->name);
+                table_add(t, p->version);
+                table_add(t, p->state);
+                table_add(t, p->result && *p->result ? p->result : NULL);
+                table_add(t, cves);
+        }
+
+        r = table_print(t, stdout);
+        if (r < 0)
+                return r;
+
+        printf("\n%u live patch%s listed.\n", patches->len, patches->len == 1 ? "" : "es");
+        if (fflush(stdout) != 0 || ferror(stdout))
+                return -EIO;
+        return 0;
+}
+
+int verb_list(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_autoptr(GPtrArray) patches = NULL;
+        int r;
+
+        r = acquire_bus(&bus);
+        if (r != 0)
+                return r;
+
+        r = patch_get_all(bus, &patches, &error);
+        if (r < 0)
+                return log_bus_error(&error, r, "Failed to list live patches");
+
+        r = arg_json ? print_json(patches) : print_human(patches);
+        if (r < 0)
+                return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write output");
+
+        return LPMAINT_EXIT_SUCCESS;
+}

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <glib.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "format.h"
+#include "json.h"
+#include "log.h"
+#include "lpmaint.h"
+#include "macro.h"
+#include "patch.h"
+#include "props.h"
+
+typedef struct ManagerInfo {
+        char *version;
+        char *kernel_release;
+        bool livepatch_supported;
+        bool simulated;
+        bool busy;
+        uint64_t tainted;
+        char **unmanaged_patches;
+        uint64_t transition_timeout_usec;
+        char *automation_group;
+} ManagerInfo;
+
+static void manager_info_clear(ManagerInfo *m) {
+        g_free(m->version);
+        g_free(m->kernel_release);
+        g_strfreev(m->unmanaged_patches);
+        g_free(m->automation_group);
+}
+
+static const PropertyMap manager_properties[] = {
+        { "Version",               "s",  prop_parse_string, offsetof(ManagerInfo, version)                 },
+        { "KernelRelease",         "s",  prop_parse_string, offsetof(ManagerInfo, kernel_release)          },
+        { "LivepatchSupported",    "b",  prop_parse_bool,   offsetof(ManagerInfo, livepatch_supported)     },
+        { "Simulated",             "b",  prop_parse_bool,   offsetof(ManagerInfo, simulated)               },
+        { "Busy",                  "b",  prop_parse_bool,   offsetof(ManagerInfo, busy)                    },
+        { "Tainted",               "t",  prop_parse_uint64, offsetof(ManagerInfo, tainted)                 },
+        { "UnmanagedPatches",      "as", prop_parse_strv,   offsetof(ManagerInfo, unmanaged_patches)       },
+        { "TransitionTimeoutUSec", "t",  prop_parse_uint64, offsetof(ManagerInfo, transition_timeout_usec) },
+        { "AutomationGroup",       "s",  prop_parse_string, offsetof(ManagerInfo, automation_group)        },
+        {}
+};
+
+/* The documented states, in the order they are shown; states a newer daemon
+ * may add follow in the order met. */
+static const char *const known_states[] = {
+        "loading", "patching", "applied", "unpatching", "disabled", "failed", "superseded", "absent",
+};
+
+typedef struct StateCount {
+        const char *state;
+        unsigned count;
+} StateCount;
+
+static GArray *count_states(GPtrArray *patches) {
+        GArray *counts = g_array_new(false, false, sizeof(StateCount));
+
+        for (size_t i = 0; i < ELEMENTSOF(known_states); i++) {
+                StateCount c = { .state = known_states[i] };
+                g_array_append_val(counts, c);
+        }
+
+        for (guint i = 0; i < patches->len; i++) {
+                const Patch *p = g_ptr_array_index(patches, i);
+                const char *state = p->state ? p->state : "unknown";
+                guint j;
+
+                for (j = 0; j < counts->len; j++)
+                        if (strcmp(g_array_index(counts, StateCount, j).state, state) == 0)
+                                break;
+                if (j == counts->len) {
+                        StateCount c = { .state = state };
+                        g_array_append_val(counts, c);
+                }
+                g_array_index(counts, StateCount, j).count++;
+        }
+
+        return counts;
+}
+
+static int get_manager_info(sd_bus *bus, ManagerInfo *ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH,
+                               "org.freedesktop.DBus.Properties", "GetAll",
+                               error, &reply, "s", LPMAINT_MANAGER_INTERFACE);
+        if (r < 0)
+                return r;
+
+        return bus_map_properties(reply, manager_properties, ret);
+}
+
+static int print_json(const ManagerInfo *m, GArray *counts) {
+        JsonWriter w;
+
+        json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
+        json_begin_object(&w);
+        json_field_string(&w, "version", m->version);
+        json_field_string(&w, "kernel_release", m->kernel_release);
+        json_field_bool(&w, "livepatch_supported", m->livepatch_supported);
+        json_field_bool(&w, "simulated", m->simulated);
+        json_field_bool(&w, "busy", m->busy);
+        json_field_uint(&w, "tainted", m->tainted);
+        json_field_strv(&w, "unmanaged_patches", m->unmanaged_patches);
+        json_field_uint(&w, "transition_timeout_usec", m->transition_timeout_usec);
+        json_field_string(&w, "automation_group", m->automation_group);
+        json_key(&w, "patch_counts");
+        json_begin_object(&w);
+        for (guint i = 0; i < counts->len; i++) {
+                const StateCount *c = &g_array_index(counts, StateCount, i);
+                json_field_uint(&w, c->state, c->count);
+        }
+        json_end_object(&w);
+        json_end_object(&w);
+        return json_writer_finish(&w);
+}
+
+static void print_field(const char *key, const char *value) {
+        /* Right-aligned keys like hostnamectl; "Livepatch supported" is the longest. */
+        printf("%19s: %s\n", key, value);
+}
+
+static int print_human(const ManagerInfo *m, GArray *counts) {
+        char buf[FORMAT_TIMESPAN_MAX];
+        g_autofree char *tainted = NULL, *unmanaged = NULL;
+        g_autoptr(GString) patches = g_string_new(NULL);
+
+        tainted = g_strdup_printf("%" PRIu64 " (0x%" PRIx64 ")", m->tainted, m->tainted);
+        unmanaged = m->unmanaged_patches && m->unmanaged_patches[0] ?
+                g_strjoinv(", ", m->unmanaged_patches) : g_strdup("none");
+
+        for (guint i = 0; i < counts->len; i++) {
+                const StateCount *c = &g_array_index(counts, StateCount, i);
+                if (c->count == 0)
+                        continue;
+                g_string_append_printf(patches, "%s%u %s", patches->len > 0 ? ", " : "", c->count, c->state);
+        }
+
+        print_field("Version", strdash(m->version));
+        print_field("Kernel release", strdash(m->kernel_release));
+        print_field("Livepatch supported", yes_no(m->livepatch_supported));
+        print_field("Simulated", yes_no(m->simulated));
+        print_field("Busy", yes_no(m->busy));
+        print_field("Tainted", tainted);
+        print_field("Unmanaged patches", unmanaged);
+        print_field("Transition timeout", strdash(format_timespan(buf, sizeof buf, m->transition_timeout_usec)));
+        print_field("Automation group", strdash(m->automation_group));
+        print_field("Patches", patches->len > 0 ? patches->str : "none");
+
+        if (fflush(stdout) != 0 || ferror(stdout))
+                return -EIO;
+        return 0;
+}
+
+int verb_status(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(manager_info_clear) ManagerInfo info = {};
+        g_autoptr(GPtrArray) patches = NULL;
+        g_autoptr(GArray) counts = NULL;
+        int r;
+
+        r = acquire_bus(&bus);
+        if (r != 0)
+                return r;
+
+        r = get_manager_info(bus, &info, &error);
+        if (r < 0)
+                return log_bus_error(&error, r, "Failed to get the state of lpmaintd");
+
+        r = patch_get_all(bus, &patches, &error);
+        if (r < 0)
+                return log_bus_error(&error, r, "Failed to list live patches");
+
+        counts = count_states(patches);
+
+        r = arg_json ? print_json(&info, counts) : print_human(&info, counts);
+        if (r < 0)
+                return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write output");
+
+        return LPMAINT_EXIT_SUCCESS;
+}

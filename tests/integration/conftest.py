@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Helpers for the integration tests.
+
+They run inside `tools/sandbox run -- ...`: a private system bus, the real
+polkitd with the project's policy and rules, and lpmaintd on a simulated
+kernel. The sandbox exports the paths and users these helpers read.
+"""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+ENV = os.environ
+SIM = ENV.get("LPMAINT_SIM_DIR", "")
+PKI = ENV.get("LPMAINT_PKI", "")
+RELEASE = ENV.get("LPMAINT_KERNEL_RELEASE", "")
+AUTO = ENV.get("LPMAINT_AUTOMATION_USER", "lpmaint-auto")
+OTHER = ENV.get("LPMAINT_OTHER_USER", "lpmaint-user")
+SANDBOX = ENV.get("LPMAINT_SANDBOX", "")
+
+EXIT_FAILED, EXIT_USAGE, EXIT_DENIED, EXIT_BUSY, EXIT_UNREACHABLE = 1, 2, 3, 4, 5
+
+
+def pytest_configure(config):
+    if not SANDBOX:
+        pytest.exit("run the integration tests with: tools/sandbox run -- python3 -m pytest tests/integration", 2)
+
+
+def run(*cmd, user=None, check=False, **kw):
+    if user:
+        cmd = ("runuser", "-u", user, "--") + cmd
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def lpmaint(*args, user=None):
+    return run("lpmaint", "--no-ask-password", *args, user=user)
+
+
+def lpmaint_json(*args):
+    p = lpmaint("--json", *args)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def patches():
+    return {p["name"]: p for p in lpmaint_json("list")}
+
+
+def history(**filters):
+    args = []
+    for k, v in filters.items():
+        args.append(f"--{k}={v}")
+    return lpmaint_json("history", *args)
+
+
+def sim_path(*parts):
+    return os.path.join(SIM, *parts)
+
+
+def sim_read(*parts):
+    with open(sim_path(*parts)) as f:
+        return f.read().strip()
+
+
+def sim_write(rel, value):
+    path = sim_path(rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(value + "\n")
+
+
+def kernel_view(name):
+    """What the (simulated) kernel itself says about a patch, by its sysfs files."""
+    lp = sim_path("sys/kernel/livepatch", name)
+    return {
+        "module_loaded": os.path.exists(sim_path("sys/module", name, "initstate")),
+        "present": os.path.isdir(lp),
+        "enabled": os.path.isdir(lp) and sim_read("sys/kernel/livepatch", name, "enabled") == "1",
+        "transition": os.path.isdir(lp) and sim_read("sys/kernel/livepatch", name, "transition") == "1",
+    }
+
+
+def kmsg():
+    try:
+        return sim_read("sim/kmsg")
+    except FileNotFoundError:
+        return ""
+
+
+def wait_for(predicate, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = predicate()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def wait_state(name, states, timeout=20.0):
+    def check():
+        p = patches().get(name)
+        return p if p and p["state"] in states else None
+    return wait_for(check, timeout, f"{name} in {states}")
+
+
+def unique(prefix):
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+class Artifacts:
+    """A signed patch in a world-readable directory, made by the project's own tools."""
+
+    def __init__(self, name, manifest, module, signature):
+        self.name, self.manifest, self.module, self.signature = name, manifest, module, signature
+
+
+@pytest.fixture
+def workdir():
+    d = tempfile.mkdtemp(prefix="lpmaint-it-", dir=SANDBOX)
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def make_patch(workdir):
+    def make(name=None, version="1.0", replace=False, not_livepatch=False, module_release=None,
+             manifest_release=None, signer="signer", cves=("CVE-2026-0001",), extra=()):
+        name = name or unique("lp")
+        out = os.path.join(workdir, name)
+        os.makedirs(out)
+        module = os.path.join(workdir, f"{name}.ko")
+        cmd = ["make-sim-module", "--name", name, "--release", module_release or RELEASE, "-o", module]
+        if not_livepatch:
+            cmd.append("--not-livepatch")
+        if replace:
+            cmd.append("--replace")
+        run(*cmd, check=True)
+        sign = ["lpmaint-sign", "--key", os.path.join(PKI, f"{signer}.key"),
+                "--cert", os.path.join(PKI, f"{signer}.pem"), "--module", module, "--name", name,
+                "--version", version, "--kernel", manifest_release or RELEASE, "--output-dir", out]
+        for c in cves:
+            sign += ["--cve", c]
+        if replace:
+            sign.append("--replace")
+        sign += list(extra)
+        run(*sign, check=True)
+        for root, dirs, files in os.walk(out):
+            for f in files:
+                os.chmod(os.path.join(root, f), 0o644)
+        manifest = os.path.join(out, f"{name}.manifest")
+        return Artifacts(name, manifest, os.path.join(out, f"{name}.ko"), manifest + ".p7s")
+    return make
+
+
+@pytest.fixture
+def transition_ms():
+    """Sets how long the simulated kernel takes for a transition; puts it back after."""
+    def set_ms(ms):
+        sim_write("sim/transition-ms", str(ms))
+    yield set_ms
+    sim_write("sim/transition-ms", "300")
+
+
+@pytest.fixture
+def stuck_task():
+    """A task that sleeps inside the patched function: forward transitions never finish."""
+    pid = "4242"
+    base = sim_path("proc", pid, "task", pid)
+    os.makedirs(base, exist_ok=True)
+    sim_write(f"proc/{pid}/task/{pid}/comm", "stuck-worker")
+    sim_write(f"proc/{pid}/task/{pid}/patch_state", "-1")
+    sim_write("sim/stuck-pids", pid)
+    yield int(pid)
+    os.unlink(sim_path("sim/stuck-pids"))
+    shutil.rmtree(sim_path("proc", pid), ignore_errors=True)
+
+
+def daemon_pid():
+    with open(os.path.join(SANDBOX, "lpmaintd.pid")) as f:
+        return int(f.read().strip())
+
+
+def restart_daemon():
+    run(os.path.join(SANDBOX, "lpmaintd-start"), check=True)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_transitions():
+    sim_write("sim/transition-ms", "300")

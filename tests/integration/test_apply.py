@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The happy path: apply, list, status, disable, history, as the automation user."""
+from conftest import (AUTO, RELEASE, kernel_view, kmsg, lpmaint, lpmaint_json, patches, history,
+                      sim_read, wait_state)
+
+TAINT_LIVEPATCH = 1 << 15
+
+
+def test_apply_list_disable(make_patch):
+    a = make_patch(version="1.2", cves=("CVE-2026-1000", "CVE-2026-1001"))
+    p = lpmaint("apply", a.manifest, user=AUTO)
+    assert p.returncode == 0, p.stderr
+    assert "Applied" in p.stdout or "applied" in p.stdout
+
+    # The kernel's own view: enabled, no transition, taint K.
+    assert kernel_view(a.name) == {"module_loaded": True, "present": True, "enabled": True, "transition": False}
+    assert int(sim_read("proc/sys/kernel/tainted")) & TAINT_LIVEPATCH
+
+    info = patches()[a.name]
+    assert info["state"] == "applied"
+    assert info["result"] == "success"
+    assert info["version"] == "1.2"
+    assert info["kernel_release"] == RELEASE
+    assert info["cves"] == ["CVE-2026-1000", "CVE-2026-1001"]
+    assert len(info["module_sha256"]) == 64
+    assert "CN=" in info["signer"]
+    assert info["applied_usec"] > 0
+
+    status = lpmaint_json("status")
+    assert status["kernel_release"] == RELEASE
+    assert status["simulated"] is True
+    assert status["busy"] is False
+    assert status["tainted"] & TAINT_LIVEPATCH
+    assert status["patch_counts"]["applied"] >= 1
+
+    p = lpmaint("disable", a.name, user=AUTO)
+    assert p.returncode == 0, p.stderr
+    assert kernel_view(a.name) == {"module_loaded": False, "present": False, "enabled": False, "transition": False}
+    info = patches()[a.name]
+    assert info["state"] == "disabled"
+    assert info["operation"] == "disable"
+    assert info["result"] == "success"
+
+    records = [(r["action"], r["result"]) for r in history(patch=a.name)]
+    assert ("apply", "accepted") in records
+    assert ("apply", "success") in records
+    assert ("disable", "accepted") in records
+    assert ("disable", "success") in records
+    assert f"'{a.name}': starting unpatching transition" in kmsg()
+
+
+def test_reapply_after_disable_is_a_new_object(make_patch):
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+    b = make_patch(name=a.name, version="2.0")
+    p = lpmaint("apply", b.manifest, user=AUTO)
+    assert p.returncode == 0, p.stderr
+    info = patches()[a.name]
+    assert info["version"] == "2.0"
+    assert info["state"] == "applied"
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+def test_apply_twice_is_refused(make_patch):
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    p = lpmaint("apply", a.manifest, user=AUTO)
+    assert p.returncode == 1
+    assert "org.lpmaint1.Error.AlreadyApplied" in p.stderr
+    assert patches()[a.name]["state"] == "applied"
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+def test_cumulative_patch_supersedes(make_patch):
+    a = make_patch()
+    b = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    assert lpmaint("apply", b.manifest, user=AUTO).returncode == 0
+    c = make_patch(replace=True)
+    p = lpmaint("apply", c.manifest, user=AUTO)
+    assert p.returncode == 0, p.stderr
+
+    for old in (a, b):
+        info = wait_state(old.name, {"superseded"})
+        assert info["superseded_by"] == c.name
+        assert kernel_view(old.name)["present"] is False
+        assert kernel_view(old.name)["module_loaded"] is False
+    assert patches()[c.name]["replace"] is True
+    assert kernel_view(c.name)["enabled"] is True
+
+    assert lpmaint("disable", c.name, user=AUTO).returncode == 0
+    assert kernel_view(c.name)["module_loaded"] is False
+
+
+def test_disable_unknown_and_not_applied(make_patch):
+    p = lpmaint("disable", "no_such_patch_here", user=AUTO)
+    assert p.returncode == 1
+    assert "org.lpmaint1.Error.NoSuchPatch" in p.stderr
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+    p = lpmaint("disable", a.name, user=AUTO)
+    assert p.returncode == 1
+    assert "org.lpmaint1.Error.NotApplied" in p.stderr
