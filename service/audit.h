@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
 #include <systemd/sd-bus.h>
@@ -33,6 +34,9 @@ typedef struct Audit Audit;
 int audit_open(const char *state_dir, Audit **ret);
 void audit_free(Audit *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Audit, audit_free)
+
+/* Records also go to the journal unless turned off (the unit tests do). */
+void audit_set_journal(Audit *a, bool enabled);
 
 int audit_append(Audit *a, const AuditRecord *rec);
 

@@ -62,7 +62,7 @@ static int check_grammar(const char *path, const char *text, sd_bus_error *error
 
         for (unsigned i = 0; lines[i]; i++) {
                 const char *l = g_strstrip(lines[i]);
-                if (l[0] == '\0' || l[0] == '#' || l[0] == ';')
+                if (l[0] == '\0' || l[0] == '#')
                         continue;
                 if (l[0] == '[' && l[strlen(l) - 1] == ']')
                         continue;
@@ -106,7 +106,7 @@ static int apply_file(const char *path, Config *c, sd_bus_error *error) {
         r = check_grammar(path, text, error);
         if (r < 0)
                 return r;
-        if (!g_key_file_load_from_data(kf, text, size, G_KEY_FILE_NONE, &gerror))
+        if (!g_key_file_load_from_data(kf, text, size, G_KEY_FILE_KEEP_TRANSLATIONS, &gerror))
                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s: %s", path, gerror->message);
 
         g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);

@@ -108,7 +108,8 @@ int manifest_parse(const void *data, size_t size, Manifest **ret, sd_bus_error *
                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest is larger than %d bytes", MANIFEST_MAX_SIZE);
         if (memchr(data, '\0', size) || !g_utf8_validate(data, (gssize) size, NULL))
                 return sd_bus_error_set(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest is not UTF-8 text");
-        if (!g_key_file_load_from_data(kf, data, size, G_KEY_FILE_NONE, &gerror))
+        /* Keep Key[locale]= entries so that the unknown-key check sees them whatever the locale. */
+        if (!g_key_file_load_from_data(kf, data, size, G_KEY_FILE_KEEP_TRANSLATIONS, &gerror))
                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest is not a key file: %s", gerror->message);
 
         g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);

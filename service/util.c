@@ -214,11 +214,21 @@ int parse_size_str(const char *s, uint64_t *ret) {
 }
 
 int parse_timestamp_utc(const char *s, uint64_t *ret) {
-        /* Only the one canonical form: a signed document should mean one thing. */
-        if (strlen(s) != 20 || s[19] != 'Z')
+        /* Only the one canonical form: a signed document should mean one thing.
+         * GLib's ISO 8601 parser also takes week and ordinal dates and more. */
+        static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+        int year, month, day, hour, minute, second;
+
+        if (strlen(s) != strlen(form))
                 return -EINVAL;
-        g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(s, NULL);
-        if (!dt)
+        for (size_t i = 0; form[i]; i++)
+                if (form[i] == 'd' ? !g_ascii_isdigit(s[i]) : s[i] != form[i])
+                        return -EINVAL;
+        if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &year, &month, &day, &hour, &minute, &second) != 6)
+                return -EINVAL;
+        /* Rejects February 30th, hour 24 and second 60. */
+        g_autoptr(GDateTime) dt = g_date_time_new_utc(year, month, day, hour, minute, second);
+        if (!dt || second > 59)
                 return -EINVAL;
         gint64 unix_usec = g_date_time_to_unix(dt) * (gint64) USEC_PER_SEC;
         if (unix_usec < 0)

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+
+#include "config.h"
+#include "daemon-config.h"
+#include "errors.h"
+#include "test-helpers.h"
+#include "util.h"
+
+static char *tmp;
+static char *conf; /* tmp/lpmaint.conf, not created by the fixture */
+
+static void setup(void) {
+        tmp = th_mkdtemp();
+        conf = g_build_filename(tmp, "lpmaint.conf", NULL);
+}
+
+static void teardown(void) {
+        th_rmtree(tmp);
+        g_clear_pointer(&tmp, g_free);
+        g_clear_pointer(&conf, g_free);
+}
+
+static void write_conf(const char *name, const char *text) {
+        th_write_file(tmp, name, text, -1);
+}
+
+static void assert_defaults(const Config *c) {
+        ck_assert_str_eq(c->state_directory, LPMAINT_STATE_DIR);
+        ck_assert_str_eq(c->trust_directory, LPMAINT_TRUST_DIR);
+        ck_assert_str_eq(c->automation_group, LPMAINT_AUTOMATION_GROUP);
+        ck_assert_uint_eq(c->transition_timeout_usec, 60 * USEC_PER_SEC);
+        ck_assert_uint_eq(c->max_module_size, UINT64_C(64) << 20);
+}
+
+START_TEST(test_defaults) {
+        Config c;
+
+        config_init_defaults(&c);
+        assert_defaults(&c);
+        ck_assert(g_path_is_absolute(c.state_directory));
+        ck_assert(g_path_is_absolute(c.trust_directory));
+        config_clear(&c);
+        ck_assert_ptr_null(c.state_directory);
+}
+END_TEST
+
+START_TEST(test_missing_file) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Config c;
+
+        config_init_defaults(&c);
+        g_free(c.automation_group);
+        c.automation_group = g_strdup("changed");
+        c.transition_timeout_usec = 1;
+
+        /* A missing file is the defaults, not the previous values. */
+        th_assert_ok(config_load(conf, &c, &error), &error);
+        assert_defaults(&c);
+        config_clear(&c);
+}
+END_TEST
+
+START_TEST(test_file_overrides) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Config c;
+
+        write_conf("lpmaint.conf",
+                   "# lpmaint configuration\n"
+                   "\n"
+                   "[Daemon]\n"
+                   "StateDirectory=/srv/lpmaint/state\n"
+                   "TrustDirectory = /srv/lpmaint/trust\n"
+                   "AutomationGroup=patchers\n"
+                   "TransitionTimeoutSec=90\n"
+                   "MaxModuleSize=8M\n");
+        config_init_defaults(&c);
+        th_assert_ok(config_load(conf, &c, &error), &error);
+        ck_assert_str_eq(c.state_directory, "/srv/lpmaint/state");
+        ck_assert_str_eq(c.trust_directory, "/srv/lpmaint/trust");
+        ck_assert_str_eq(c.automation_group, "patchers");
+        ck_assert_uint_eq(c.transition_timeout_usec, 90 * USEC_PER_SEC);
+        ck_assert_uint_eq(c.max_module_size, UINT64_C(8) << 20);
+        config_clear(&c);
+}
+END_TEST
+
+START_TEST(test_partial_file_keeps_other_defaults) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Config c;
+
+        write_conf("lpmaint.conf", "[Daemon]\nMaxModuleSize=512K\n");
+        config_init_defaults(&c);
+        th_assert_ok(config_load(conf, &c, &error), &error);
+        ck_assert_uint_eq(c.max_module_size, UINT64_C(512) << 10);
+        ck_assert_str_eq(c.state_directory, LPMAINT_STATE_DIR);
+        ck_assert_uint_eq(c.transition_timeout_usec, 60 * USEC_PER_SEC);
+        config_clear(&c);
+
+        /* An empty file is the defaults. */
+        write_conf("lpmaint.conf", "");
+        config_init_defaults(&c);
+        th_assert_ok(config_load(conf, &c, &error), &error);
+        assert_defaults(&c);
+        config_clear(&c);
+}
+END_TEST
+
+START_TEST(test_dropins) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Config c;
+
+        write_conf("lpmaint.conf",
+                   "[Daemon]\n"
+                   "TransitionTimeoutSec=10\n"
+                   "AutomationGroup=from_main\n"
+                   "MaxModuleSize=1M\n");
+        /* Written in an order other than the lexical one. */
+        write_conf("lpmaint.conf.d/90-last.conf", "[Daemon]\nTransitionTimeoutSec=90\n");
+        write_conf("lpmaint.conf.d/10-first.conf", "[Daemon]\nTransitionTimeoutSec=10\nAutomationGroup=from_10\n");
+        write_conf("lpmaint.conf.d/50-middle.conf", "[Daemon]\nTransitionTimeoutSec=50\nAutomationGroup=from_50\n");
+        /* Not *.conf: ignored, even though they would be errors. */
+        write_conf("lpmaint.conf.d/99-disabled.conf.bak", "[Daemon]\nTransitionTimeoutSec=999\n");
+        write_conf("lpmaint.conf.d/README", "this is not a configuration file\n");
+        write_conf("lpmaint.conf.d/zz.conf~", "garbage\n");
+
+        config_init_defaults(&c);
+        th_assert_ok(config_load(conf, &c, &error), &error);
+        ck_assert_uint_eq(c.transition_timeout_usec, 90 * USEC_PER_SEC);
+        ck_assert_str_eq(c.automation_group, "from_50");
+        ck_assert_uint_eq(c.max_module_size, UINT64_C(1) << 20); /* from the main file */
+        config_clear(&c);
+}
+END_TEST
+
+static void assert_load_fails(const char *file, const char *text, const char *where) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Config c;
+
+        write_conf(file, text);
+        config_init_defaults(&c);
+        th_assert_bus_error(config_load(conf, &c, &error), &error, LPMAINT_ERROR_INVALID_CONFIG);
+        g_autofree char *prefix = g_strdup_printf("%s/%s:%s", tmp, file, where);
+        ck_assert_msg(g_str_has_prefix(error.message, prefix),
+                      "error \"%s\" does not start with \"%s\"", error.message, prefix);
+        assert_defaults(&c);
+        config_clear(&c);
+}
+
+START_TEST(test_error_garbage_line) {
+        assert_load_fails("lpmaint.conf", "[Daemon]\n# comment\nthis is garbage\n", "3:");
+        assert_load_fails("lpmaint.conf", "[Daemon]\nStateDirectory=/x\n=value\n", "3:");
+        assert_load_fails("lpmaint.conf", "[Daemon]\n\n[Daemon\n", "3:");
+}
+END_TEST
+
+START_TEST(test_semicolon_comment) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Config c;
+
+        /* Either a comment, or an error that names the line: never an error without one. */
+        write_conf("lpmaint.conf", "[Daemon]\n; a comment?\nTransitionTimeoutSec=7\n");
+        config_init_defaults(&c);
+        int r = config_load(conf, &c, &error);
+        if (r >= 0)
+                ck_assert_uint_eq(c.transition_timeout_usec, 7 * USEC_PER_SEC);
+        else {
+                g_autofree char *prefix = g_strdup_printf("%s:2:", conf);
+                ck_assert_msg(g_str_has_prefix(error.message, prefix), "error \"%s\" does not name line 2", error.message);
+        }
+        config_clear(&c);
+}
+END_TEST
+
+START_TEST(test_error_unknown_key) {
+        assert_load_fails("lpmaint.conf", "[Daemon]\nStateDirectory=/x\nStateDir=/y\n", "3:");
+        assert_load_fails("lpmaint.conf", "[Daemon]\n\nFrobnicate = yes\n", "3:");
+}
+END_TEST
+
+START_TEST(test_error_unknown_group) {
+        assert_load_fails("lpmaint.conf", "[Daemon]\nTransitionTimeoutSec=5\n[Deamon]\nTransitionTimeoutSec=5\n", "3:");
+        assert_load_fails("lpmaint.conf", "# comment\n\n[Other]\n", "3:");
+}
+END_TEST
+
+static const char *const bad_timeouts[] = { "0", "-1", "abc", "", " ", "10s", "1.5", "99999999999999999999" };
+
+START_TEST(test_error_bad_timeout) {
+        g_autofree char *text = g_strdup_printf("[Daemon]\nStateDirectory=/x\nTransitionTimeoutSec=%s\n", bad_timeouts[_i]);
+        assert_load_fails("lpmaint.conf", text, "3:");
+}
+END_TEST
+
+static const char *const bad_sizes[] = { "0", "-1", "abc", "", "10X", "1T", "2G", "1025M", "1.5M" };
+
+START_TEST(test_error_bad_max_module_size) {
+        g_autofree char *text = g_strdup_printf("[Daemon]\n\nMaxModuleSize=%s\n", bad_sizes[_i]);
+        assert_load_fails("lpmaint.conf", text, "3:");
+}
+END_TEST
+
+START_TEST(test_good_sizes) {
+        static const struct { const char *s; uint64_t v; } cases[] = {
+                { "1", 1 }, { "4096", 4096 }, { "1K", 1024 }, { "3M", UINT64_C(3) << 20 }, { "1G", UINT64_C(1) << 30 },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+                g_autofree char *text = g_strdup_printf("[Daemon]\nMaxModuleSize=%s\n", cases[i].s);
+                Config c;
+
+                write_conf("lpmaint.conf", text);
+                config_init_defaults(&c);
+                th_assert_ok(config_load(conf, &c, &error), &error);
+                ck_assert_msg(c.max_module_size == cases[i].v, "MaxModuleSize=%s gave %" G_GUINT64_FORMAT, cases[i].s, c.max_module_size);
+                config_clear(&c);
+        }
+}
+END_TEST
+
+START_TEST(test_error_relative_directory) {
+        assert_load_fails("lpmaint.conf", "[Daemon]\nAutomationGroup=x\nStateDirectory=var/lib/lpmaint\n", "3:");
+        assert_load_fails("lpmaint.conf", "[Daemon]\nAutomationGroup=x\nTrustDirectory=trust.d\n", "3:");
+        assert_load_fails("lpmaint.conf", "[Daemon]\nAutomationGroup=x\nStateDirectory=\n", "3:");
+}
+END_TEST
+
+START_TEST(test_error_in_dropin) {
+        write_conf("lpmaint.conf", "[Daemon]\nTransitionTimeoutSec=10\n");
+        write_conf("lpmaint.conf.d/10-good.conf", "[Daemon]\nTransitionTimeoutSec=20\n");
+        assert_load_fails("lpmaint.conf.d/20-bad.conf", "[Daemon]\n#\nTransitionTimeoutSec=0\n", "3:");
+}
+END_TEST
+
+START_TEST(test_error_keeps_previous_values) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Config c;
+
+        write_conf("lpmaint.conf",
+                   "[Daemon]\n"
+                   "StateDirectory=/good/state\n"
+                   "AutomationGroup=good\n"
+                   "TransitionTimeoutSec=42\n");
+        config_init_defaults(&c);
+        th_assert_ok(config_load(conf, &c, &error), &error);
+        ck_assert_str_eq(c.state_directory, "/good/state");
+
+        /* A reload with a bad file: the keys before the error must not leak in. */
+        write_conf("lpmaint.conf",
+                   "[Daemon]\n"
+                   "StateDirectory=/bad/state\n"
+                   "AutomationGroup=bad\n"
+                   "MaxModuleSize=1K\n"
+                   "TransitionTimeoutSec=abc\n");
+        th_assert_bus_error(config_load(conf, &c, &error), &error, LPMAINT_ERROR_INVALID_CONFIG);
+        ck_assert_str_eq(c.state_directory, "/good/state");
+        ck_assert_str_eq(c.automation_group, "good");
+        ck_assert_uint_eq(c.transition_timeout_usec, 42 * USEC_PER_SEC);
+        ck_assert_uint_eq(c.max_module_size, UINT64_C(64) << 20);
+        ck_assert_str_eq(c.trust_directory, LPMAINT_TRUST_DIR);
+        sd_bus_error_free(&error);
+
+        /* Likewise when the main file is good and a drop-in is bad. */
+        write_conf("lpmaint.conf", "[Daemon]\nStateDirectory=/other/state\n");
+        write_conf("lpmaint.conf.d/bad.conf", "[Daemon]\nNoSuchKey=1\n");
+        th_assert_bus_error(config_load(conf, &c, &error), &error, LPMAINT_ERROR_INVALID_CONFIG);
+        ck_assert_str_eq(c.state_directory, "/good/state");
+        ck_assert_uint_eq(c.transition_timeout_usec, 42 * USEC_PER_SEC);
+        config_clear(&c);
+}
+END_TEST
+
+static Suite *config_suite(void) {
+        Suite *s = suite_create("config");
+        TCase *tc = tcase_create("load");
+
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_defaults);
+        tcase_add_test(tc, test_missing_file);
+        tcase_add_test(tc, test_file_overrides);
+        tcase_add_test(tc, test_partial_file_keeps_other_defaults);
+        tcase_add_test(tc, test_dropins);
+        tcase_add_test(tc, test_good_sizes);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("errors");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_error_garbage_line);
+        tcase_add_test(tc, test_semicolon_comment);
+        tcase_add_test(tc, test_error_unknown_key);
+        tcase_add_test(tc, test_error_unknown_group);
+        tcase_add_loop_test(tc, test_error_bad_timeout, 0, G_N_ELEMENTS(bad_timeouts));
+        tcase_add_loop_test(tc, test_error_bad_max_module_size, 0, G_N_ELEMENTS(bad_sizes));
+        tcase_add_test(tc, test_error_relative_directory);
+        tcase_add_test(tc, test_error_in_dropin);
+        tcase_add_test(tc, test_error_keeps_previous_values);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        return th_run_suite(config_suite());
+}

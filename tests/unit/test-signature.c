@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+#include <openssl/pem.h> /* before cms.h, for the PEM functions it declares */
+#include <openssl/cms.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "errors.h"
+#include "signature.h"
+#include "test-helpers.h"
+
+/* A throwaway PKI, made once in the parent before the tests fork. */
+typedef struct Identity {
+        EVP_PKEY *key;
+        X509 *cert;
+} Identity;
+
+static Identity ca, signer, other_ca, other_signer, expired_signer, ca_signed_ca;
+
+static const char content[] = "[Patch]\nName=lp_fix_1\nVersion=1\n";
+static const char signer_cn[] = "lpmaint test signer";
+
+static char *tmp, *trust_dir;
+
+static void add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
+        X509V3_CTX ctx;
+
+        X509V3_set_ctx_nodb(&ctx);
+        X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+        X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+        g_assert(ext);
+        g_assert(X509_add_ext(cert, ext, -1) == 1);
+        X509_EXTENSION_free(ext);
+}
+
+/* A certificate for a new P-256 key, issued by @issuer (NULL: self-signed). */
+static Identity make_identity(const char *cn, const Identity *issuer, bool is_ca, long not_before_days, long not_after_days) {
+        static long serial = 1;
+        Identity id = { .key = EVP_EC_gen("P-256"), .cert = X509_new() };
+        X509 *c = id.cert;
+
+        g_assert(id.key && c);
+        g_assert(X509_set_version(c, X509_VERSION_3) == 1);
+        g_assert(ASN1_INTEGER_set(X509_get_serialNumber(c), serial++) == 1);
+        g_assert(X509_gmtime_adj(X509_getm_notBefore(c), not_before_days * 24 * 3600));
+        g_assert(X509_gmtime_adj(X509_getm_notAfter(c), not_after_days * 24 * 3600));
+        g_assert(X509_set_pubkey(c, id.key) == 1);
+
+        X509_NAME *name = X509_get_subject_name(c);
+        g_assert(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0) == 1);
+        X509 *issuer_cert = issuer ? issuer->cert : c;
+        g_assert(X509_set_issuer_name(c, X509_get_subject_name(issuer_cert)) == 1);
+
+        add_ext(c, issuer_cert, NID_subject_key_identifier, "hash");
+        add_ext(c, issuer_cert, NID_authority_key_identifier, "keyid:always");
+        if (is_ca) {
+                add_ext(c, issuer_cert, NID_basic_constraints, "critical,CA:TRUE");
+                add_ext(c, issuer_cert, NID_key_usage, "critical,keyCertSign,cRLSign");
+        } else {
+                add_ext(c, issuer_cert, NID_basic_constraints, "critical,CA:FALSE");
+                add_ext(c, issuer_cert, NID_key_usage, "critical,digitalSignature");
+        }
+        g_assert(X509_sign(c, issuer ? issuer->key : id.key, EVP_sha256()) > 0);
+        return id;
+}
+
+static void identity_clear(Identity *id) {
+        EVP_PKEY_free(id->key);
+        X509_free(id->cert);
+        *id = (Identity) {};
+}
+
+static void make_pki(void) {
+        ca = make_identity("lpmaint test CA", NULL, true, -1, 365);
+        signer = make_identity(signer_cn, &ca, false, -1, 30);
+        expired_signer = make_identity("lpmaint expired signer", &ca, false, -30, -1);
+        other_ca = make_identity("untrusted CA", NULL, true, -1, 365);
+        other_signer = make_identity("untrusted signer", &other_ca, false, -1, 30);
+        /* A CA certificate used directly as a signer's certificate. */
+        ca_signed_ca = make_identity("intermediate used as signer", &ca, true, -1, 30);
+        ERR_clear_error();
+}
+
+static void free_pki(void) {
+        identity_clear(&ca);
+        identity_clear(&signer);
+        identity_clear(&expired_signer);
+        identity_clear(&other_ca);
+        identity_clear(&other_signer);
+        identity_clear(&ca_signed_ca);
+}
+
+static char *cert_pem(X509 *cert) {
+        BIO *mem = BIO_new(BIO_s_mem());
+        char *p = NULL;
+
+        g_assert(PEM_write_bio_X509(mem, cert) == 1);
+        long n = BIO_get_mem_data(mem, &p);
+        char *s = g_strndup(p, (gsize) n);
+        BIO_free(mem);
+        return s;
+}
+
+/* A CMS signature of @data by @id: DER, or PEM with @pem; detached unless @embed. */
+static GBytes *sign(const Identity *id, const void *data, size_t size, bool pem, bool embed) {
+        BIO *in = BIO_new_mem_buf(data, (int) size);
+        BIO *out = BIO_new(BIO_s_mem());
+        unsigned flags = CMS_BINARY | (embed ? 0 : CMS_DETACHED);
+        char *p = NULL;
+
+        CMS_ContentInfo *cms = CMS_sign(id->cert, id->key, NULL, in, flags);
+        ck_assert_ptr_nonnull(cms);
+        if (pem)
+                ck_assert_int_eq(PEM_write_bio_CMS(out, cms), 1);
+        else
+                ck_assert_int_eq(i2d_CMS_bio(out, cms), 1);
+        long n = BIO_get_mem_data(out, &p);
+        GBytes *b = g_bytes_new(p, (gsize) n);
+
+        CMS_ContentInfo_free(cms);
+        BIO_free(in);
+        BIO_free(out);
+        return b;
+}
+
+static void setup(void) {
+        tmp = th_mkdtemp();
+        trust_dir = g_build_filename(tmp, "trust.d", NULL);
+        g_autofree char *pem = cert_pem(ca.cert);
+        th_write_file(trust_dir, "test-ca.pem", pem, -1);
+}
+
+static void teardown(void) {
+        th_rmtree(tmp);
+        g_clear_pointer(&tmp, g_free);
+        g_clear_pointer(&trust_dir, g_free);
+}
+
+static int verify(const void *data, size_t size, GBytes *sig, char **ret_signer, sd_bus_error *error) {
+        gsize sig_size;
+        const void *sig_data = g_bytes_get_data(sig, &sig_size);
+        return signature_verify(trust_dir, data, size, sig_data, sig_size, ret_signer, error);
+}
+
+static void assert_verify_fails(const void *data, size_t size, GBytes *sig, const char *name) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        char *who = NULL;
+
+        th_assert_bus_error(verify(data, size, sig, &who, &error), &error, name);
+        ck_assert_ptr_null(who);
+}
+
+START_TEST(test_valid) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_autoptr(GBytes) sig = sign(&signer, content, strlen(content), false, false);
+        g_autofree char *who = NULL;
+
+        th_assert_ok(verify(content, strlen(content), sig, &who, &error), &error);
+        ck_assert_ptr_nonnull(who);
+        ck_assert_str_eq(who, "CN=lpmaint test signer");
+
+        /* The signer is optional. */
+        th_assert_ok(verify(content, strlen(content), sig, NULL, &error), &error);
+}
+END_TEST
+
+START_TEST(test_valid_pem_and_crt) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_autoptr(GBytes) sig = sign(&signer, content, strlen(content), true, false);
+        g_autofree char *who = NULL;
+
+        ck_assert(g_str_has_prefix(g_bytes_get_data(sig, NULL), "-----BEGIN CMS-----"));
+        th_assert_ok(verify(content, strlen(content), sig, &who, &error), &error);
+        ck_assert_str_eq(who, "CN=lpmaint test signer");
+
+        /* *.crt files are trust anchors too; other names are ignored. */
+        g_autofree char *pem = cert_pem(ca.cert);
+        g_autofree char *old = g_build_filename(trust_dir, "test-ca.pem", NULL);
+        ck_assert_int_eq(unlink(old), 0);
+        th_write_file(trust_dir, "test-ca.crt", pem, -1);
+        th_write_file(trust_dir, "README", "not a certificate\n", -1);
+        th_write_file(trust_dir, "test-ca.pem.disabled", "not a certificate either\n", -1);
+        g_autofree char *who2 = NULL;
+        th_assert_ok(verify(content, strlen(content), sig, &who2, &error), &error);
+        ck_assert_str_eq(who2, "CN=lpmaint test signer");
+}
+END_TEST
+
+START_TEST(test_trust_file_with_several_certificates) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_autoptr(GBytes) sig = sign(&signer, content, strlen(content), false, false);
+        g_autofree char *a = cert_pem(other_ca.cert), *b = cert_pem(ca.cert);
+        g_autofree char *both = g_strconcat(a, b, NULL);
+        g_autofree char *old = g_build_filename(trust_dir, "test-ca.pem", NULL);
+
+        ck_assert_int_eq(unlink(old), 0);
+        th_write_file(trust_dir, "bundle.pem", both, -1);
+        th_assert_ok(verify(content, strlen(content), sig, NULL, &error), &error);
+}
+END_TEST
+
+START_TEST(test_content_changed) {
+        g_autoptr(GBytes) sig = sign(&signer, content, strlen(content), false, false);
+        size_t n = strlen(content);
+        g_autofree char *changed = g_strdup(content);
+
+        /* Every single-byte change is caught. */
+        for (size_t i = 0; i < n; i++) {
+                changed[i] ^= 0x01;
+                assert_verify_fails(changed, n, sig, LPMAINT_ERROR_BAD_SIGNATURE);
+                changed[i] ^= 0x01;
+        }
+        assert_verify_fails(content, n - 1, sig, LPMAINT_ERROR_BAD_SIGNATURE);
+        g_autofree char *longer = g_strconcat(content, "X", NULL);
+        assert_verify_fails(longer, n + 1, sig, LPMAINT_ERROR_BAD_SIGNATURE);
+        assert_verify_fails("", 0, sig, LPMAINT_ERROR_BAD_SIGNATURE);
+}
+END_TEST
+
+START_TEST(test_signature_changed) {
+        g_autoptr(GBytes) sig = sign(&signer, content, strlen(content), false, false);
+        gsize n;
+        const uint8_t *d = g_bytes_get_data(sig, &n);
+        g_autofree uint8_t *copy = g_memdup2(d, n);
+
+        /* The last bytes are the ECDSA signature value. */
+        copy[n - 2] ^= 0x40;
+        g_autoptr(GBytes) bad = g_bytes_new(copy, n);
+        assert_verify_fails(content, strlen(content), bad, LPMAINT_ERROR_BAD_SIGNATURE);
+
+        /* A truncated signature is not a CMS structure. */
+        g_autoptr(GBytes) truncated = g_bytes_new(d, n / 2);
+        assert_verify_fails(content, strlen(content), truncated, LPMAINT_ERROR_BAD_SIGNATURE);
+}
+END_TEST
+
+START_TEST(test_garbage_signature) {
+        g_autoptr(GBytes) garbage = g_bytes_new_static("this is not a signature", 23);
+        g_autoptr(GBytes) empty = g_bytes_new_static("", 0);
+        g_autoptr(GBytes) fake_pem = g_bytes_new_static("-----BEGIN CMS-----\nAAAA\n-----END CMS-----\n", 42);
+        g_autofree char *ca_pem = cert_pem(ca.cert);
+        g_autoptr(GBytes) a_cert = g_bytes_new(ca_pem, strlen(ca_pem));
+
+        assert_verify_fails(content, strlen(content), garbage, LPMAINT_ERROR_BAD_SIGNATURE);
+        assert_verify_fails(content, strlen(content), empty, LPMAINT_ERROR_BAD_SIGNATURE);
+        assert_verify_fails(content, strlen(content), fake_pem, LPMAINT_ERROR_BAD_SIGNATURE);
+        assert_verify_fails(content, strlen(content), a_cert, LPMAINT_ERROR_BAD_SIGNATURE);
+}
+END_TEST
+
+START_TEST(test_oversize_signature) {
+        g_autoptr(GBytes) sig = sign(&signer, content, strlen(content), false, false);
+        gsize n;
+        const void *d = g_bytes_get_data(sig, &n);
+        g_autofree uint8_t *big = g_malloc0(SIGNATURE_MAX_SIZE + 1);
+
+        /* A valid signature followed by padding past the limit. */
+        ck_assert_uint_lt(n, SIGNATURE_MAX_SIZE);
+        memcpy(big, d, n);
+        g_autoptr(GBytes) oversize = g_bytes_new(big, SIGNATURE_MAX_SIZE + 1);
+        assert_verify_fails(content, strlen(content), oversize, LPMAINT_ERROR_BAD_SIGNATURE);
+}
+END_TEST
+
+START_TEST(test_untrusted_ca) {
+        g_autoptr(GBytes) sig = sign(&other_signer, content, strlen(content), false, false);
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+        th_assert_bus_error(verify(content, strlen(content), sig, NULL, &error), &error, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+        ck_assert_msg(strstr(error.message, "untrusted signer"), "message does not name the signer: %s", error.message);
+}
+END_TEST
+
+START_TEST(test_self_signed_signer) {
+        /* The untrusted CA signing for itself. */
+        g_autoptr(GBytes) sig = sign(&other_ca, content, strlen(content), false, false);
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+}
+END_TEST
+
+START_TEST(test_expired_signer) {
+        g_autoptr(GBytes) sig = sign(&expired_signer, content, strlen(content), false, false);
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        th_assert_bus_error(verify(content, strlen(content), sig, NULL, &error), &error, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+        ck_assert_msg(strstr(error.message, "expired"), "message does not mention expiry: %s", error.message);
+}
+END_TEST
+
+START_TEST(test_ca_cert_as_signer) {
+        /* Only the smime signing purpose makes a signer: a CA certificate whose
+         * key usage is keyCertSign may not sign content. */
+        g_autoptr(GBytes) sig = sign(&ca_signed_ca, content, strlen(content), false, false);
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+}
+END_TEST
+
+START_TEST(test_empty_trust_dir) {
+        g_autoptr(GBytes) sig = sign(&signer, content, strlen(content), false, false);
+        g_autofree char *old = g_build_filename(trust_dir, "test-ca.pem", NULL);
+
+        ck_assert_int_eq(unlink(old), 0);
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+
+        /* Files not named *.pem or *.crt do not count. */
+        g_autofree char *pem = cert_pem(ca.cert);
+        th_write_file(trust_dir, "test-ca.cer", pem, -1);
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+}
+END_TEST
+
+START_TEST(test_missing_trust_dir) {
+        g_autoptr(GBytes) sig = sign(&signer, content, strlen(content), false, false);
+
+        g_free(trust_dir);
+        trust_dir = g_build_filename(tmp, "no-such-dir", NULL);
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+}
+END_TEST
+
+START_TEST(test_non_pem_trust_file) {
+        g_autoptr(GBytes) sig = sign(&signer, content, strlen(content), false, false);
+
+        /* Fail closed: the good CA is there, but so is a .pem that holds no certificate. */
+        th_write_file(trust_dir, "broken.pem", "this is not PEM\n", -1);
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+
+        /* The same alone. */
+        g_autofree char *old = g_build_filename(trust_dir, "test-ca.pem", NULL);
+        ck_assert_int_eq(unlink(old), 0);
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+}
+END_TEST
+
+START_TEST(test_embedded_content) {
+        g_autoptr(GBytes) sig = sign(&signer, content, strlen(content), false, true);
+        g_autoptr(GBytes) pem = sign(&signer, content, strlen(content), true, true);
+
+        /* Even over the very content it embeds. */
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_BAD_SIGNATURE);
+        assert_verify_fails(content, strlen(content), pem, LPMAINT_ERROR_BAD_SIGNATURE);
+}
+END_TEST
+
+START_TEST(test_binary_content) {
+        /* CMS_BINARY: no canonicalisation of line ends; CR LF differs from LF. */
+        static const char lf[] = "a\nb\n", crlf[] = "a\r\nb\r\n";
+        g_autoptr(GBytes) sig = sign(&signer, lf, strlen(lf), false, false);
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        th_assert_ok(verify(lf, strlen(lf), sig, NULL, &error), &error);
+        assert_verify_fails(crlf, strlen(crlf), sig, LPMAINT_ERROR_BAD_SIGNATURE);
+}
+END_TEST
+
+static Suite *signature_suite(void) {
+        Suite *s = suite_create("signature");
+        TCase *tc = tcase_create("verify");
+
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 20);
+        tcase_add_test(tc, test_valid);
+        tcase_add_test(tc, test_valid_pem_and_crt);
+        tcase_add_test(tc, test_trust_file_with_several_certificates);
+        tcase_add_test(tc, test_content_changed);
+        tcase_add_test(tc, test_signature_changed);
+        tcase_add_test(tc, test_garbage_signature);
+        tcase_add_test(tc, test_oversize_signature);
+        tcase_add_test(tc, test_untrusted_ca);
+        tcase_add_test(tc, test_self_signed_signer);
+        tcase_add_test(tc, test_expired_signer);
+        tcase_add_test(tc, test_ca_cert_as_signer);
+        tcase_add_test(tc, test_empty_trust_dir);
+        tcase_add_test(tc, test_missing_trust_dir);
+        tcase_add_test(tc, test_non_pem_trust_file);
+        tcase_add_test(tc, test_embedded_content);
+        tcase_add_test(tc, test_binary_content);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        make_pki();
+        int r = th_run_suite(signature_suite());
+        free_pki();
+        return r;
+}
