@@ -96,10 +96,8 @@ int follow_transition(sd_bus *bus, Watch *w, Patch *initial) {
                 if (r < 0)
                         return log_bus_error(NULL, r, "Failed to wait for the transition of %s", w->path);
 
-                if (w->removed)
-                        return log_error(LPMAINT_EXIT_FAILED, "Patch object %s was removed before the %s finished.",
-                                         w->path, w->operation);
-
+                /* An InterfacesRemoved may be the old object of the same name being
+                 * replaced by ours; only reading the object tells which. */
                 g_clear_pointer(&p, patch_free);
                 r = patch_get(bus, w->path, &p, &error);
                 if (r < 0)

@@ -42,10 +42,8 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error
         if (sd_bus_message_read_basic(m, 'o', &path) < 0)
                 return 0;
 
-        if (is_ours(w, path)) {
-                w->removed = true;
+        if (is_ours(w, path))
                 w->changed = true;
-        }
         return 0;
 }
 

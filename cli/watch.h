@@ -14,7 +14,6 @@ typedef struct Watch {
         char *path;             /* the patch object, known once the call returned */
         bool changed;           /* something happened since the last watch_wait() */
         bool finished;          /* TransitionFinished for path and operation */
-        bool removed;           /* the object went away */
 } Watch;
 
 /* Adds the matches. Call before the method call that starts the operation:

@@ -117,6 +117,10 @@ int manager_start_bus(Manager *m) {
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return r;
+        /* Without its bus the daemon can serve nobody; systemd restarts it. */
+        r = sd_bus_set_exit_on_disconnect(m->bus, true);
+        if (r < 0)
+                return r;
         r = sd_bus_request_name(m->bus, LPMAINT_BUS_NAME, 0);
         if (r < 0) {
                 log_error("Cannot own the bus name %s: %s", LPMAINT_BUS_NAME, g_strerror(-r));

@@ -136,9 +136,9 @@ def make_patch(workdir):
     def make(name=None, version="1.0", replace=False, not_livepatch=False, module_release=None,
              manifest_release=None, signer="signer", cves=("CVE-2026-0001",), extra=()):
         name = name or unique("lp")
-        out = os.path.join(workdir, name)
-        os.makedirs(out)
-        module = os.path.join(workdir, f"{name}.ko")
+        out = tempfile.mkdtemp(dir=workdir)
+        os.chmod(out, 0o755)
+        module = os.path.join(tempfile.mkdtemp(dir=workdir), f"{name}.ko")
         cmd = ["make-sim-module", "--name", name, "--release", module_release or RELEASE, "-o", module]
         if not_livepatch:
             cmd.append("--not-livepatch")
