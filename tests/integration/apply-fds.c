@@ -14,7 +14,7 @@ int main(int argc, char *argv[]) {
         sd_bus_message *reply = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *path;
-        int r;
+        int r, ret = 1;
 
         if (argc != 4) {
                 fprintf(stderr, "usage: apply-fds MANIFEST_FD SIGNATURE_FD MODULE_FD\n");
@@ -27,14 +27,14 @@ int main(int argc, char *argv[]) {
         }
         r = sd_bus_call_method(bus, "org.lpmaint1", "/org/lpmaint1", "org.lpmaint1.Manager", "Apply", &error, &reply,
                                "hhha{sv}", atoi(argv[1]), atoi(argv[2]), atoi(argv[3]), 0);
-        if (r < 0) {
+        if (r < 0)
                 printf("%s: %s\n", error.name ?: "error", error.message ?: strerror(-r));
-                return 1;
+        else if (sd_bus_message_read(reply, "o", &path) >= 0) {
+                printf("%s\n", path);
+                ret = 0;
         }
-        if (sd_bus_message_read(reply, "o", &path) < 0)
-                return 1;
-        printf("%s\n", path);
+        sd_bus_error_free(&error);
         sd_bus_message_unref(reply);
         sd_bus_flush_close_unref(bus);
-        return 0;
+        return ret;
 }

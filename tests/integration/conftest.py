@@ -190,6 +190,22 @@ def daemon_pid():
         return int(f.read().strip())
 
 
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def kill_daemon(sig):
+    """Signals lpmaintd and waits until it is gone (a sanitizer build takes a while to die)."""
+    pid = daemon_pid()
+    os.kill(pid, sig)
+    wait_for(lambda: not _alive(pid), timeout=30, what=f"lpmaintd {pid} gone")
+
+
 def restart_daemon():
     run(os.path.join(SANDBOX, "lpmaintd-start"), check=True)
 
@@ -197,3 +213,17 @@ def restart_daemon():
 @pytest.fixture(autouse=True, scope="session")
 def fast_transitions():
     sim_write("sim/transition-ms", "300")
+
+
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_sanitizer_reports():
+    """A sanitizer report in lpmaintd's log (a sanitizer build) fails the session."""
+    yield
+    log = os.environ.get("LPMAINT_DAEMON_LOG", os.path.join(SANDBOX, "lpmaintd.log"))
+    with open(log, errors="replace") as f:
+        text = f.read()
+    found = [r for r in SANITIZER_REPORTS if r in text]
+    assert not found, f"sanitizer reports in {log}: {found}"

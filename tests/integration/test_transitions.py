@@ -4,7 +4,7 @@ import os
 import signal
 import time
 
-from conftest import (AUTO, EXIT_BUSY, daemon_pid, kernel_view, kmsg, lpmaint, lpmaint_json, patches,
+from conftest import (AUTO, EXIT_BUSY, kernel_view, kill_daemon, kmsg, lpmaint, lpmaint_json, patches,
                       restart_daemon, wait_for, wait_state)
 
 
@@ -55,7 +55,7 @@ def test_daemon_killed_mid_apply(make_patch, transition_ms):
     assert p.returncode == 0, p.stderr
     assert kernel_view(a.name)["transition"] is True
 
-    os.kill(daemon_pid(), signal.SIGKILL)
+    kill_daemon(signal.SIGKILL)
     restart_daemon()
 
     info = wait_state(a.name, {"applied"})
@@ -69,7 +69,7 @@ def test_daemon_killed_mid_disable(make_patch, transition_ms):
     assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
     transition_ms(1500)
     assert lpmaint("disable", "--no-wait", a.name, user=AUTO).returncode == 0
-    os.kill(daemon_pid(), signal.SIGKILL)
+    kill_daemon(signal.SIGKILL)
     restart_daemon()
     info = wait_state(a.name, {"disabled"})
     assert info["result"] == "success"
@@ -80,8 +80,7 @@ def test_restart_keeps_state(make_patch):
     a = make_patch()
     assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
     before = patches()[a.name]
-    os.kill(daemon_pid(), signal.SIGTERM)
-    wait_for(lambda: lpmaint("status").returncode != 0, what="daemon gone")
+    kill_daemon(signal.SIGTERM)
     restart_daemon()
     after = patches()[a.name]
     for key in ("state", "version", "module_sha256", "applied_usec", "signer", "result"):
