@@ -67,6 +67,8 @@ static int startup(char **cmd) {
         double t0 = now_sec();
         pid_t pid = fork();
         if (pid == 0) {
+                /* The daemon outlives us: it must not hold our caller's stdout pipe. */
+                dup2(STDERR_FILENO, STDOUT_FILENO);
                 execvp(cmd[0], cmd);
                 _exit(127);
         }

@@ -8,6 +8,10 @@ struct Kernel {
         bool simulated;
         char *release;
         bool livepatch_supported;
+        /* The simulated kernel: whether a transition may be running. Only
+         * lpmaintd starts transitions, so this spares the simulation a
+         * directory scan on every look when none is. */
+        bool sim_transitions_pending;
 };
 
 /* Paths of the kernel's interfaces under the kernel's root. */

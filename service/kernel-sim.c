@@ -63,6 +63,8 @@ static int put_default(const Kernel *k, const char *rel, const char *value) {
 
 int kernel_sim_setup(Kernel *k) {
         struct utsname u;
+
+        k->sim_transitions_pending = true; /* left by an earlier run, perhaps */
         g_autofree char *boot_id = g_uuid_string_random();
         int r = 0;
 
@@ -135,7 +137,7 @@ static int add_taint(const Kernel *k, uint64_t flags) {
         return put(k, "proc/sys/kernel/tainted", n);
 }
 
-static int start_transition(const Kernel *k, const char *name, bool target) {
+static int start_transition(Kernel *k, const char *name, bool target) {
         g_autofree char *rel = g_strdup_printf("sim/transitions/%s", name);
         g_autofree char *record = g_strdup_printf("%d %" G_GUINT64_FORMAT, target, now_realtime_usec() + transition_usec(k));
         g_autofree char *tr = g_strdup_printf("sys/kernel/livepatch/%s/transition", name);
@@ -144,6 +146,7 @@ static int start_transition(const Kernel *k, const char *name, bool target) {
 
         if ((r = put(k, en, target ? "1" : "0")) < 0 || (r = put(k, tr, "1")) < 0)
                 return r;
+        k->sim_transitions_pending = true;
         return put(k, rel, record);
 }
 
@@ -192,9 +195,13 @@ static void finish_transition(const Kernel *k, const char *name, bool target) {
 }
 
 void kernel_sim_advance(Kernel *k) {
+        if (!k->sim_transitions_pending)
+                return;
+
         g_autofree char *dir = kernel_path(k, "sim/transitions");
         g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
         uint64_t now = now_realtime_usec();
+        bool pending = false;
         const char *name;
 
         while (d && (name = g_dir_read_name(d))) {
@@ -204,17 +211,17 @@ void kernel_sim_advance(Kernel *k) {
                 guint64 deadline = 0;
 
                 if (read_one_line(path, &record) < 0 ||
-                    sscanf(record, "%d %" G_GUINT64_FORMAT, &target, &deadline) != 2 ||
-                    now < deadline)
+                    sscanf(record, "%d %" G_GUINT64_FORMAT, &target, &deadline) != 2)
                         continue;
-
                 /* A task sleeping in a patched function cannot switch to the new
                  * code; switching back to the old one is always possible. */
-                const char *done = target ? "1" : "0";
-                if (set_task_states(k, done, target ? "0" : NULL))
+                if (now < deadline || set_task_states(k, target ? "1" : "0", target ? "0" : NULL)) {
+                        pending = true;
                         continue;
+                }
                 finish_transition(k, name, target);
         }
+        k->sim_transitions_pending = pending || !d;
 }
 
 int kernel_sim_insert(Kernel *k, const char *name, GBytes *image) {

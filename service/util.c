@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <openssl/evp.h>
 
 #include "util.h"
 
@@ -168,13 +167,10 @@ int write_string_file(const char *path, const char *value) {
 }
 
 void sha256_hex(const void *data, size_t size, char ret[SHA256_HEX_LEN + 1]) {
-        unsigned char md[32];
-        unsigned int len = 0;
-
-        if (EVP_Digest(data, size, md, &len, EVP_sha256(), NULL) != 1 || len != sizeof(md))
-                abort(); /* SHA-256 is always there; failing here means memory is gone. */
-        for (size_t i = 0; i < sizeof(md); i++)
-                snprintf(ret + 2 * i, 3, "%02x", md[i]);
+        /* GLib's SHA-256, not OpenSSL's: hashing at start-up (the audit chain)
+         * must not pull in OpenSSL's provider and configuration machinery. */
+        g_autofree char *hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, size);
+        memcpy(ret, hex, SHA256_HEX_LEN + 1);
 }
 
 int parse_bool_str(const char *s, bool *ret) {
