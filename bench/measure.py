@@ -95,7 +95,9 @@ def add_patch_records(first, count):
 
 def restart():
     stop_daemon()
-    subprocess.run([os.path.join(SANDBOX, "lpmaintd-start")], check=True)
+    p = subprocess.run([os.path.join(SANDBOX, "lpmaintd-start")], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"restarting lpmaintd failed: {p.stderr}")
 
 
 def main():
@@ -105,10 +107,14 @@ def main():
     print(f"  bare round trip (busctl Peer.Ping), median:   {ping:8.2f} ms")
     print(f"  lpmaint status, median:                       {status:8.2f} ms   ratio {status / ping:.2f}x (target <= 1.5x)")
 
-    ping_rate = concurrent_rate("ping")
-    getall_rate = concurrent_rate("getall")
-    print(f"  Peer.Ping, 4 clients:                         {ping_rate:8.0f} calls/s")
-    print(f"  Manager GetAll, 4 clients:                    {getall_rate:8.0f} calls/s   cost {ping_rate / getall_rate:.2f}x of Ping (target <= 1.3x)")
+    # Alternate the two, so that load from elsewhere on the machine falls on both alike.
+    pings, getalls = [], []
+    for _ in range(3):
+        pings.append(concurrent_rate("ping"))
+        getalls.append(concurrent_rate("getall"))
+    ping_rate, getall_rate = statistics.median(pings), statistics.median(getalls)
+    print(f"  Peer.Ping, 4 clients, median of 3:            {ping_rate:8.0f} calls/s")
+    print(f"  Manager GetAll, 4 clients, median of 3:       {getall_rate:8.0f} calls/s   cost {ping_rate / getall_rate:.2f}x of Ping (target <= 1.3x)")
 
     pid = daemon_pid()
     print(f"  lpmaintd resident memory (RSS):               {proc_status(pid, 'VmRSS') / 1024:8.2f} MiB   (target < 4 MiB)")
