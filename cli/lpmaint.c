@@ -18,6 +18,8 @@ bool arg_ask_password = true;
 const char *arg_host = NULL;
 bool arg_wait = true;
 const char *arg_signature = NULL;
+bool arg_break_glass = false;
+bool arg_allow_downgrade = false;
 HistoryFilter arg_history = {};
 
 #define VERB_ANY ((unsigned) -1)
@@ -29,6 +31,7 @@ typedef enum VerbFlags {
         VERB_SIGNATURE   = 1 << 3,  /* takes --signature */
         VERB_HISTORY     = 1 << 4,  /* takes the history filters */
         VERB_LOCAL_FILES = 1 << 5,  /* passes file descriptors, so no --host */
+        VERB_APPLY_OPTS  = 1 << 6,  /* takes --break-glass and --allow-downgrade */
 } VerbFlags;
 
 typedef struct Verb {
@@ -41,9 +44,11 @@ typedef struct Verb {
 static const Verb verbs[] = {
         { "status",  VERB_ANY, 1, VERB_DEFAULT | VERB_JSON,                  verb_status  },
         { "list",    VERB_ANY, 1, VERB_JSON,                                 verb_list    },
-        { "apply",   2,        2, VERB_WAIT | VERB_SIGNATURE | VERB_LOCAL_FILES, verb_apply },
+        { "apply",   2,        2, VERB_WAIT | VERB_SIGNATURE | VERB_LOCAL_FILES | VERB_APPLY_OPTS, verb_apply },
         { "disable", 2,        2, VERB_WAIT,                                 verb_disable },
+        { "acknowledge", 2,    2, 0,                                         verb_acknowledge },
         { "history", VERB_ANY, 1, VERB_JSON | VERB_HISTORY,                  verb_history },
+        { "audit",   2,        3, VERB_JSON,                                 verb_audit   },
 };
 
 int acquire_bus(sd_bus **ret) {
@@ -77,16 +82,22 @@ static void help(void) {
                "  list                   List the live patches lpmaintd knows, with state\n"
                "  apply MANIFEST         Verify and apply the signed live patch MANIFEST\n"
                "  disable NAME           Disable a live patch and remove its module\n"
+               "  acknowledge NAME       Acknowledge a patch applied through break-glass\n"
                "  history                Show the audit trail\n"
+               "  audit verify [FILE]    Check the audit log's hash chain (default " LPMAINT_STATE_DIR "/audit.log)\n"
                "\n"
                "Options:\n"
                "  -h --help              Show this help\n"
                "     --version           Show package version\n"
-               "     --json              Machine-readable output (status, list, history)\n"
+               "     --json              Machine-readable output (status, list, history, audit verify)\n"
                "     --no-ask-password   Do not ask for a password for privileged operations\n"
                "  -H --host=[USER@]HOST  Operate on a remote host over SSH\n"
                "     --no-wait           apply, disable: return once the transition has started\n"
                "     --signature=FILE    apply: signature file (default MANIFEST.p7s)\n"
+               "     --break-glass       apply: emergency apply by an administrator outside the\n"
+               "                         automation group (asks for authentication, audited,\n"
+               "                         flagged until acknowledged)\n"
+               "     --allow-downgrade   apply: accept a version older than one already accepted\n"
                "     --since=USEC        history: records at or after this time (realtime usec)\n"
                "     --limit=N           history: only the newest N records\n"
                "     --patch=NAME        history: only records of this patch\n"
@@ -109,6 +120,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_PATCH,
                 ARG_UID,
                 ARG_RESULT,
+                ARG_BREAK_GLASS,
+                ARG_ALLOW_DOWNGRADE,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h'                 },
@@ -123,6 +136,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "patch",           required_argument, NULL, ARG_PATCH           },
                 { "uid",             required_argument, NULL, ARG_UID             },
                 { "result",          required_argument, NULL, ARG_RESULT          },
+                { "break-glass",     no_argument,       NULL, ARG_BREAK_GLASS     },
+                { "allow-downgrade", no_argument,       NULL, ARG_ALLOW_DOWNGRADE },
                 {}
         };
         int c, r;
@@ -181,6 +196,12 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_RESULT:
                         arg_history.result = optarg;
                         break;
+                case ARG_BREAK_GLASS:
+                        arg_break_glass = true;
+                        break;
+                case ARG_ALLOW_DOWNGRADE:
+                        arg_allow_downgrade = true;
+                        break;
                 case ':':
                         return log_usage("Option '%s' needs an argument.", argv[optind - 1]);
                 case '?':
@@ -209,6 +230,8 @@ static int check_options(const Verb *v) {
                 return log_usage("--signature= is not supported by '%s'.", v->name);
         if (history_filter_given() && !(v->flags & VERB_HISTORY))
                 return log_usage("--since=, --limit=, --patch=, --uid= and --result= only apply to 'history'.");
+        if ((arg_break_glass || arg_allow_downgrade) && !(v->flags & VERB_APPLY_OPTS))
+                return log_usage("--break-glass and --allow-downgrade only apply to 'apply'.");
         if (arg_host && (v->flags & VERB_LOCAL_FILES))
                 return log_usage("'%s' passes open files to lpmaintd, which cannot be done with --host=.", v->name);
         return -1;

@@ -40,6 +40,8 @@ extern bool arg_ask_password;
 extern const char *arg_host;
 extern bool arg_wait;
 extern const char *arg_signature;
+extern bool arg_break_glass;
+extern bool arg_allow_downgrade;
 extern HistoryFilter arg_history;
 
 /* Connects as the options say. Returns 0, or prints why not and returns an exit status. */
@@ -55,3 +57,5 @@ int verb_list(int argc, char *argv[]);
 int verb_apply(int argc, char *argv[]);
 int verb_disable(int argc, char *argv[]);
 int verb_history(int argc, char *argv[]);
+int verb_acknowledge(int argc, char *argv[]);
+int verb_audit(int argc, char *argv[]);

@@ -61,6 +61,10 @@ void patch_free(Patch *p) {
         g_strfreev(p->cves);
         g_free(p->description);
         g_free(p->signer);
+        g_free(p->stream);
+        g_free(p->module_signer);
+        g_free(p->module_sig_key);
+        g_free(p->module_sig_hashalgo);
         g_free(p->state);
         g_free(p->operation);
         g_free(p->result);
@@ -81,6 +85,12 @@ static const PropertyMap patch_properties[] = {
         { "IssuedUSec",       "t",     prop_parse_uint64,    offsetof(Patch, issued_usec)        },
         { "ExpiresUSec",      "t",     prop_parse_uint64,    offsetof(Patch, expires_usec)       },
         { "Signer",           "s",     prop_parse_string,    offsetof(Patch, signer)             },
+        { "Stream",           "s",     prop_parse_string,    offsetof(Patch, stream)             },
+        { "ModuleSigner",     "s",     prop_parse_string,    offsetof(Patch, module_signer)      },
+        { "ModuleSigKey",     "s",     prop_parse_string,    offsetof(Patch, module_sig_key)     },
+        { "ModuleSigHashAlgo", "s",    prop_parse_string,    offsetof(Patch, module_sig_hashalgo) },
+        { "BreakGlass",       "b",     prop_parse_bool,      offsetof(Patch, break_glass)        },
+        { "BreakGlassAcknowledged", "b", prop_parse_bool,    offsetof(Patch, break_glass_acknowledged) },
         { "State",            "s",     prop_parse_string,    offsetof(Patch, state)              },
         { "Operation",        "s",     prop_parse_string,    offsetof(Patch, operation)          },
         { "Result",           "s",     prop_parse_string,    offsetof(Patch, result)             },

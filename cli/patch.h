@@ -30,6 +30,12 @@ typedef struct Patch {
         uint64_t issued_usec;
         uint64_t expires_usec;
         char *signer;
+        char *stream;
+        char *module_signer;
+        char *module_sig_key;
+        char *module_sig_hashalgo;
+        bool break_glass;
+        bool break_glass_acknowledged;
         char *state;
         char *operation;
         char *result;

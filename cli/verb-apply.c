@@ -129,8 +129,16 @@ static int call_apply(sd_bus *bus, int manifest_fd, int signature_fd, int module
         if (r < 0)
                 return r;
 
-        /* No options are defined yet; the dict is there to grow. */
-        r = sd_bus_message_append(m, "hhha{sv}", manifest_fd, signature_fd, module_fd, 0);
+        /* Only the options asked for are sent: an older lpmaintd refuses unknown ones. */
+        r = sd_bus_message_append(m, "hhh", manifest_fd, signature_fd, module_fd);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && arg_break_glass)
+                r = sd_bus_message_append(m, "{sv}", "break-glass", "b", 1);
+        if (r >= 0 && arg_allow_downgrade)
+                r = sd_bus_message_append(m, "{sv}", "allow-downgrade", "b", 1);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
         if (r < 0)
                 return r;
 

@@ -22,6 +22,15 @@ static void json_patch(JsonWriter *w, const Patch *p) {
         json_field_uint(w, "issued_usec", p->issued_usec);
         json_field_uint(w, "expires_usec", p->expires_usec);
         json_field_string(w, "signer", p->signer);
+        json_field_string(w, "stream", p->stream);
+        json_key(w, "module_signature");
+        json_begin_object(w);
+        json_field_string(w, "signer", p->module_signer);
+        json_field_string(w, "key", p->module_sig_key);
+        json_field_string(w, "hash_algorithm", p->module_sig_hashalgo);
+        json_end_object(w);
+        json_field_bool(w, "break_glass", p->break_glass);
+        json_field_bool(w, "break_glass_acknowledged", p->break_glass_acknowledged);
         json_field_string(w, "state", p->state);
         json_field_string(w, "operation", p->operation);
         json_field_string(w, "result", p->result);
@@ -54,7 +63,7 @@ static int print_json(GPtrArray *patches) {
 }
 
 static int print_human(GPtrArray *patches) {
-        g_autoptr(Table) t = table_new(5);
+        g_autoptr(Table) t = table_new(6);
         int r;
 
         table_add(t, "NAME");
@@ -62,6 +71,7 @@ static int print_human(GPtrArray *patches) {
         table_add(t, "STATE");
         table_add(t, "RESULT");
         table_add(t, "CVES");
+        table_add(t, "MODULE SIGNATURE");
 
         for (guint i = 0; i < patches->len; i++) {
                 const Patch *p = g_ptr_array_index(patches, i);
@@ -72,6 +82,11 @@ static int print_human(GPtrArray *patches) {
                 table_add(t, p->state);
                 table_add(t, p->result && *p->result ? p->result : NULL);
                 table_add(t, cves);
+                /* The module's own signature, which the kernel checks: signer and key. */
+                g_autofree char *sig = p->module_signer && *p->module_signer ?
+                        g_strdup_printf("%s (%s, %s)", p->module_signer, strdash(p->module_sig_key), strdash(p->module_sig_hashalgo)) :
+                        g_strdup("unsigned");
+                table_add(t, sig);
         }
 
         r = table_print(t, stdout);
@@ -79,6 +94,11 @@ static int print_human(GPtrArray *patches) {
                 return r;
 
         printf("\n%u live patch%s listed.\n", patches->len, patches->len == 1 ? "" : "es");
+        for (guint i = 0; i < patches->len; i++) {
+                const Patch *p = g_ptr_array_index(patches, i);
+                if (p->break_glass && !p->break_glass_acknowledged)
+                        printf("%s was applied through BREAK-GLASS and is not acknowledged.\n", p->name);
+        }
         if (fflush(stdout) != 0 || ferror(stdout))
                 return -EIO;
         return 0;

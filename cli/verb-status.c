@@ -25,6 +25,9 @@ typedef struct ManagerInfo {
         char **unmanaged_patches;
         uint64_t transition_timeout_usec;
         char *automation_group;
+        char *kernel_lockdown;
+        bool module_signature_enforced;
+        char **unacknowledged_break_glass;
 } ManagerInfo;
 
 static void manager_info_clear(ManagerInfo *m) {
@@ -32,6 +35,8 @@ static void manager_info_clear(ManagerInfo *m) {
         g_free(m->kernel_release);
         g_strfreev(m->unmanaged_patches);
         g_free(m->automation_group);
+        g_free(m->kernel_lockdown);
+        g_strfreev(m->unacknowledged_break_glass);
 }
 
 static const PropertyMap manager_properties[] = {
@@ -44,6 +49,9 @@ static const PropertyMap manager_properties[] = {
         { "UnmanagedPatches",      "as", prop_parse_strv,   offsetof(ManagerInfo, unmanaged_patches)       },
         { "TransitionTimeoutUSec", "t",  prop_parse_uint64, offsetof(ManagerInfo, transition_timeout_usec) },
         { "AutomationGroup",       "s",  prop_parse_string, offsetof(ManagerInfo, automation_group)        },
+        { "KernelLockdown",        "s",  prop_parse_string, offsetof(ManagerInfo, kernel_lockdown)         },
+        { "ModuleSignatureEnforced", "b", prop_parse_bool,  offsetof(ManagerInfo, module_signature_enforced) },
+        { "UnacknowledgedBreakGlass", "as", prop_parse_strv, offsetof(ManagerInfo, unacknowledged_break_glass) },
         {}
 };
 
@@ -111,6 +119,9 @@ static int print_json(const ManagerInfo *m, GArray *counts) {
         json_field_strv(&w, "unmanaged_patches", m->unmanaged_patches);
         json_field_uint(&w, "transition_timeout_usec", m->transition_timeout_usec);
         json_field_string(&w, "automation_group", m->automation_group);
+        json_field_string(&w, "kernel_lockdown", m->kernel_lockdown);
+        json_field_bool(&w, "module_signature_enforced", m->module_signature_enforced);
+        json_field_strv(&w, "unacknowledged_break_glass", m->unacknowledged_break_glass);
         json_key(&w, "patch_counts");
         json_begin_object(&w);
         for (guint i = 0; i < counts->len; i++) {
@@ -123,8 +134,8 @@ static int print_json(const ManagerInfo *m, GArray *counts) {
 }
 
 static void print_field(const char *key, const char *value) {
-        /* Right-aligned keys like hostnamectl; "Livepatch supported" is the longest. */
-        printf("%19s: %s\n", key, value);
+        /* Right-aligned keys like hostnamectl; "Module sig. enforced" is the longest. */
+        printf("%20s: %s\n", key, value);
 }
 
 static int print_human(const ManagerInfo *m, GArray *counts) {
@@ -152,6 +163,14 @@ static int print_human(const ManagerInfo *m, GArray *counts) {
         print_field("Unmanaged patches", unmanaged);
         print_field("Transition timeout", strdash(format_timespan(buf, sizeof buf, m->transition_timeout_usec)));
         print_field("Automation group", strdash(m->automation_group));
+        /* Why the kernel might refuse a module, before anyone tries. */
+        print_field("Kernel lockdown", m->kernel_lockdown && m->kernel_lockdown[0] ? m->kernel_lockdown : "not available");
+        print_field("Module sig. enforced", yes_no(m->module_signature_enforced));
+        if (m->unacknowledged_break_glass && m->unacknowledged_break_glass[0]) {
+                g_autofree char *bg = g_strjoinv(", ", m->unacknowledged_break_glass);
+                g_autofree char *line = g_strdup_printf("%s (unacknowledged; see lpmaint acknowledge)", bg);
+                print_field("BREAK-GLASS", line);
+        }
         print_field("Patches", patches->len > 0 ? patches->str : "none");
 
         if (fflush(stdout) != 0 || ferror(stdout))

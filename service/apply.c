@@ -14,15 +14,16 @@
 #include "signature.h"
 #include "store.h"
 #include "util.h"
+#include "version-store.h"
 
-static int read_artifact(int fd, size_t max, const char *what, GBytes **ret, sd_bus_error *error) {
+static int read_artifact(int fd, size_t max, const char *what, bool may_be_empty, GBytes **ret, sd_bus_error *error) {
         int r = read_regular_fd(fd, max, ret);
 
         if (r == -EFBIG)
                 return sd_bus_error_setf(error, LPMAINT_ERROR_FILE_TOO_LARGE, "The %s is larger than %zu bytes", what, max);
         if (r < 0)
                 return sd_bus_error_setf(error, LPMAINT_ERROR_BAD_FILE, "The %s is not a readable regular file", what);
-        if (g_bytes_get_size(*ret) == 0)
+        if (!may_be_empty && g_bytes_get_size(*ret) == 0)
                 return sd_bus_error_setf(error, LPMAINT_ERROR_BAD_FILE, "The %s is empty", what);
         return 0;
 }
@@ -40,7 +41,12 @@ static int verify_artifacts(Manager *m, GBytes *manifest_bytes, GBytes *signatur
         int r;
 
         /* Nothing of the manifest is believed before its signature is checked. */
-        r = signature_verify(m->config.trust_directory, mdata, msize, sdata, ssize, &signer, error);
+        TrustPolicy policy = {
+                .trust_dir = m->config.trust_directory,
+                .allowed_signers = m->config.allowed_signers,
+                .purpose = m->config.required_purpose,
+        };
+        r = signature_verify(&policy, mdata, msize, sdata, ssize, &signer, error);
         if (r < 0)
                 return r;
         r = manifest_parse(mdata, msize, &manifest, error);
@@ -79,7 +85,28 @@ static int check_not_present(Manager *m, const char *name, sd_bus_error *error) 
         return 0;
 }
 
-static int inspect_module(Manager *m, const char *staging_dir, const Manifest *manifest, sd_bus_error *error) {
+/* A version below the highest one accepted for the stream is a replay of an
+ * old patch, unless the caller asked for a downgrade and was authorized for it. */
+static int check_rollback(Manager *m, const Manifest *manifest, const ApplyOptions *opts,
+                          char **ret_downgraded_from, sd_bus_error *error) {
+        g_autofree char *highest = NULL;
+        int r = version_store_get(m->config.state_directory, manifest->stream, &highest);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot read the accepted versions: %m");
+        if (version_compare(manifest->version, highest) >= 0)
+                return 0;
+        if (!opts->allow_downgrade && !opts->break_glass)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_ROLLBACK,
+                                         "Version %s of %s is older than version %s already accepted for stream %s",
+                                         manifest->version, manifest->name, highest, manifest->stream);
+        *ret_downgraded_from = g_steal_pointer(&highest);
+        return 0;
+}
+
+static int inspect_module(Manager *m, const char *staging_dir, const Manifest *manifest, ModuleInfo *ret, sd_bus_error *error) {
         g_autofree char *path = g_build_filename(staging_dir, PATCH_MODULE_FILE, NULL);
         ModuleInfo info = {};
         int r;
@@ -94,8 +121,12 @@ static int inspect_module(Manager *m, const char *staging_dir, const Manifest *m
         else if (!module_vermagic_matches(&info, kernel_release(m->kernel)))
                 r = sd_bus_error_setf(error, LPMAINT_ERROR_WRONG_KERNEL, "Module was built for \"%s\", this host runs %s",
                                       info.vermagic, kernel_release(m->kernel));
-        module_info_clear(&info);
-        return r;
+        if (r < 0) {
+                module_info_clear(&info);
+                return r;
+        }
+        *ret = info;
+        return 0;
 }
 
 static void replace_patch(Manager *m, Patch *p) {
@@ -109,19 +140,22 @@ static void replace_patch(Manager *m, Patch *p) {
                 (void) sd_bus_emit_object_added(m->bus, p->object_path);
 }
 
-int manager_apply(Manager *m, const Caller *caller, int manifest_fd, int signature_fd, int module_fd,
-                  Patch **ret, sd_bus_error *error) {
+int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
+                  int manifest_fd, int signature_fd, int module_fd,
+                  Patch **ret, char **ret_note, sd_bus_error *error) {
         g_autoptr(GBytes) manifest_bytes = NULL, signature = NULL, module = NULL;
         g_autoptr(Manifest) manifest = NULL;
-        g_autofree char *signer = NULL, *staging = NULL, *dir = NULL;
+        g_autofree char *signer = NULL, *staging = NULL, *dir = NULL, *downgraded_from = NULL;
+        _cleanup_(module_info_clear) ModuleInfo info = {};
         int r;
 
         if (!kernel_livepatch_supported(m->kernel))
                 return sd_bus_error_set(error, LPMAINT_ERROR_LIVEPATCH_UNSUPPORTED, "The running kernel has no livepatch support (/sys/kernel/livepatch)");
 
-        if ((r = read_artifact(manifest_fd, MANIFEST_MAX_SIZE, "manifest", &manifest_bytes, error)) < 0 ||
-            (r = read_artifact(signature_fd, SIGNATURE_MAX_SIZE, "signature", &signature, error)) < 0 ||
-            (r = read_artifact(module_fd, m->config.max_module_size, "module", &module, error)) < 0)
+        /* An empty signature is an unsigned patch, which signature_verify() names. */
+        if ((r = read_artifact(manifest_fd, MANIFEST_MAX_SIZE, "manifest", false, &manifest_bytes, error)) < 0 ||
+            (r = read_artifact(signature_fd, SIGNATURE_MAX_SIZE, "signature", true, &signature, error)) < 0 ||
+            (r = read_artifact(module_fd, m->config.max_module_size, "module", false, &module, error)) < 0)
                 return r;
 
         r = verify_artifacts(m, manifest_bytes, signature, module, &manifest, &signer, error);
@@ -130,11 +164,14 @@ int manager_apply(Manager *m, const Caller *caller, int manifest_fd, int signatu
         r = check_not_present(m, manifest->name, error);
         if (r < 0)
                 return r;
+        r = check_rollback(m, manifest, opts, &downgraded_from, error);
+        if (r < 0)
+                return r;
 
         r = store_stage(m->patches_dir, manifest->name, manifest_bytes, signature, module, &staging);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot write the patch to the store: %m");
-        r = inspect_module(m, staging, manifest, error);
+        r = inspect_module(m, staging, manifest, &info, error);
         if (r < 0) {
                 (void) rm_rf(staging);
                 return r;
@@ -144,10 +181,19 @@ int manager_apply(Manager *m, const Caller *caller, int manifest_fd, int signatu
         Patch *p = patch_new(staging, g_steal_pointer(&manifest), signer);
         p->status = (PatchStatus) { .state = PATCH_LOADING, .operation = PATCH_OPERATION_APPLY };
         p->requested_uid = caller->uid;
+        p->break_glass = opts->break_glass;
         p->transition_started_usec = p->state_changed_usec = now_realtime_usec();
+        g_free(p->module_signer);
+        p->module_signer = g_steal_pointer(&info.sig_signer);
+        g_free(p->module_sig_key);
+        p->module_sig_key = g_steal_pointer(&info.sig_key);
+        g_free(p->module_sig_hashalgo);
+        p->module_sig_hashalgo = g_steal_pointer(&info.sig_hashalgo);
         r = patch_save(p);
         if (r >= 0)
                 r = store_commit(m->patches_dir, staging, p->name, &dir);
+        if (r >= 0)
+                r = version_store_raise(m->config.state_directory, p->manifest->stream, p->manifest->version);
         if (r < 0) {
                 (void) rm_rf(staging);
                 patch_free(p);
@@ -156,6 +202,8 @@ int manager_apply(Manager *m, const Caller *caller, int manifest_fd, int signatu
         g_free(p->dir);
         p->dir = g_steal_pointer(&dir);
         replace_patch(m, p);
+        if (downgraded_from)
+                log_notice("Patch %s: deliberate downgrade from version %s to %s.", p->name, downgraded_from, p->manifest->version);
 
         r = kernel_insert_module(m->kernel, p->name, module);
         if (r < 0) {
@@ -172,6 +220,9 @@ int manager_apply(Manager *m, const Caller *caller, int manifest_fd, int signatu
         log_info("Patch %s %s (module SHA-256 %s, signed by %s) loaded; transition started.",
                  p->name, p->manifest->version, p->manifest->module_sha256, p->signer);
         *ret = p;
+        *ret_note = g_strdup_printf("version %s%s%s%s", p->manifest->version,
+                                    downgraded_from ? ", deliberate downgrade from " : "", downgraded_from ?: "",
+                                    opts->break_glass ? ", break-glass" : "");
         return 0;
 }
 

@@ -12,6 +12,23 @@
 #define CONFIG_GROUP "Daemon"
 #define MAX_CONFIG_FILE_SIZE (64 * 1024)
 
+static const char *const purpose_names[_SIGNER_PURPOSE_MAX] = {
+        [SIGNER_PURPOSE_CODE_SIGNING] = "code-signing",
+        [SIGNER_PURPOSE_LPMAINT] = "lpmaint",
+        [SIGNER_PURPOSE_ANY] = "any",
+};
+
+const char *signer_purpose_to_string(SignerPurpose p) {
+        return p >= 0 && p < _SIGNER_PURPOSE_MAX ? purpose_names[p] : NULL;
+}
+
+SignerPurpose signer_purpose_from_string(const char *s) {
+        for (int i = 0; s && i < _SIGNER_PURPOSE_MAX; i++)
+                if (g_str_equal(purpose_names[i], s))
+                        return (SignerPurpose) i;
+        return _SIGNER_PURPOSE_INVALID;
+}
+
 void config_init_defaults(Config *c) {
         *c = (Config) {
                 .state_directory = g_strdup(LPMAINT_STATE_DIR),
@@ -19,6 +36,8 @@ void config_init_defaults(Config *c) {
                 .automation_group = g_strdup(LPMAINT_AUTOMATION_GROUP),
                 .transition_timeout_usec = 60 * USEC_PER_SEC,
                 .max_module_size = UINT64_C(64) << 20,
+                .allowed_signers = g_new0(char *, 1),
+                .required_purpose = SIGNER_PURPOSE_CODE_SIGNING,
         };
 }
 
@@ -26,6 +45,7 @@ void config_clear(Config *c) {
         g_free(c->state_directory);
         g_free(c->trust_directory);
         g_free(c->automation_group);
+        g_strfreev(c->allowed_signers);
         *c = (Config) {};
 }
 
@@ -143,6 +163,18 @@ static int apply_file(const char *path, Config *c, sd_bus_error *error) {
                 } else if (g_str_equal(key, "MaxModuleSize")) {
                         if (parse_size_str(value, &c->max_module_size) < 0 || c->max_module_size == 0 || c->max_module_size > (UINT64_C(1) << 30))
                                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: MaxModuleSize= must be a size between 1 and 1G (K, M, G suffixes), got \"%s\"", path, line, value);
+                } else if (g_str_equal(key, "RequiredPurpose")) {
+                        SignerPurpose p = signer_purpose_from_string(value);
+                        if (p < 0)
+                                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: RequiredPurpose= must be code-signing, lpmaint or any, got \"%s\"", path, line, value);
+                        c->required_purpose = p;
+                } else if (g_str_equal(key, "AllowedSigners")) {
+                        g_auto(GStrv) names = g_key_file_get_string_list(kf, CONFIG_GROUP, key, NULL, NULL);
+                        for (size_t j = 0; names && names[j]; j++)
+                                if (names[j][0] == '\0' || !string_is_printable(names[j], 256))
+                                        return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: AllowedSigners= has an empty or invalid name", path, line);
+                        g_strfreev(c->allowed_signers);
+                        c->allowed_signers = names ? g_steal_pointer(&names) : g_new0(char *, 1);
                 } else
                         return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: unknown key %s=", path, line, key);
         }

@@ -4,12 +4,26 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
+/* What a signer certificate must be good for (extendedKeyUsage). */
+typedef enum SignerPurpose {
+        SIGNER_PURPOSE_CODE_SIGNING,    /* id-kp-codeSigning */
+        SIGNER_PURPOSE_LPMAINT,         /* lpmaint's own key purpose, LPMAINT_SIGNING_EKU_OID */
+        SIGNER_PURPOSE_ANY,             /* no requirement beyond a valid chain */
+        _SIGNER_PURPOSE_MAX,
+        _SIGNER_PURPOSE_INVALID = -1,
+} SignerPurpose;
+
+const char *signer_purpose_to_string(SignerPurpose p);
+SignerPurpose signer_purpose_from_string(const char *s);
+
 typedef struct Config {
         char *state_directory;
         char *trust_directory;
         char *automation_group;
         uint64_t transition_timeout_usec;
         uint64_t max_module_size;
+        char **allowed_signers;         /* Common Names; empty: any trusted signer */
+        SignerPurpose required_purpose;
 } Config;
 
 void config_init_defaults(Config *c);

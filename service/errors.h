@@ -20,5 +20,11 @@
 #define LPMAINT_ERROR_LIVEPATCH_UNSUPPORTED  "org.lpmaint1.Error.LivepatchUnsupported"
 #define LPMAINT_ERROR_INVALID_CONFIG         "org.lpmaint1.Error.InvalidConfig"
 #define LPMAINT_ERROR_KERNEL_REFUSED         "org.lpmaint1.Error.KernelRefused"
+#define LPMAINT_ERROR_UNSIGNED               "org.lpmaint1.Error.Unsigned"
+#define LPMAINT_ERROR_SIGNER_NOT_ALLOWED     "org.lpmaint1.Error.SignerNotAllowed"
+#define LPMAINT_ERROR_CERTIFICATE_EXPIRED    "org.lpmaint1.Error.CertificateExpired"
+#define LPMAINT_ERROR_CERTIFICATE_REVOKED    "org.lpmaint1.Error.CertificateRevoked"
+#define LPMAINT_ERROR_WRONG_PURPOSE          "org.lpmaint1.Error.WrongPurpose"
+#define LPMAINT_ERROR_ROLLBACK               "org.lpmaint1.Error.Rollback"
 
 void lpmaint_errors_register(void);

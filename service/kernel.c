@@ -229,3 +229,26 @@ int kernel_boot_id(Kernel *k, char **ret) {
         g_autofree char *path = kernel_path(k, "proc/sys/kernel/random/boot_id");
         return read_one_line(path, ret);
 }
+
+int kernel_lockdown(Kernel *k, char **ret) {
+        g_autofree char *path = kernel_path(k, "sys/kernel/security/lockdown");
+        g_autofree char *line = NULL;
+
+        /* The file lists every mode and brackets the one in force: "[none] integrity confidentiality". */
+        if (read_one_line(path, &line) < 0) {
+                *ret = g_strdup("");
+                return 0;
+        }
+        char *open = strchr(line, '['), *close = open ? strchr(open, ']') : NULL;
+        if (!open || !close)
+                return -EBADMSG;
+        *ret = g_strndup(open + 1, (gsize) (close - open - 1));
+        return 0;
+}
+
+bool kernel_module_sig_enforced(Kernel *k) {
+        g_autofree char *path = kernel_path(k, "sys/module/module/parameters/sig_enforce");
+        g_autofree char *v = NULL;
+
+        return read_one_line(path, &v) >= 0 && g_str_equal(v, "Y");
+}

@@ -44,5 +44,9 @@ int kernel_list_patches(Kernel *k, char ***ret);
 int kernel_blocking_tasks(Kernel *k, bool target_patched, GArray **ret);
 int kernel_tainted(Kernel *k, uint64_t *ret);
 int kernel_boot_id(Kernel *k, char **ret);
+/* The kernel lockdown mode ("none", "integrity", "confidentiality"), or "" without the LSM. */
+int kernel_lockdown(Kernel *k, char **ret);
+/* Whether the kernel refuses modules without a valid signature (module.sig_enforce). */
+bool kernel_module_sig_enforced(Kernel *k);
 
 void kernel_task_clear(KernelTask *t);

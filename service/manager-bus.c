@@ -11,6 +11,10 @@
 #include "manifest.h"
 #include "util.h"
 
+static int compare_name_ptrs(const void *a, const void *b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
 /* Options are reserved: refuse any key so that a client relying on one that
  * this version does not know learns it at once. */
 static int read_empty_options(sd_bus_message *msg, sd_bus_error *error) {
@@ -32,6 +36,37 @@ static int read_empty_options(sd_bus_message *msg, sd_bus_error *error) {
         return sd_bus_message_exit_container(msg);
 }
 
+static int read_apply_options(sd_bus_message *msg, ApplyOptions *opts, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+                bool *field;
+                int value;
+
+                if ((r = sd_bus_message_read(msg, "s", &key)) < 0)
+                        return r;
+                if (g_str_equal(key, "break-glass"))
+                        field = &opts->break_glass;
+                else if (g_str_equal(key, "allow-downgrade"))
+                        field = &opts->allow_downgrade;
+                else
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%s\"", key);
+                r = sd_bus_message_read(msg, "v", "b", &value);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option \"%s\" takes a boolean", key);
+                *field = value;
+                if ((r = sd_bus_message_exit_container(msg)) < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
 /* Root is not exempt: polkit says yes to uid 0 for everything, so group
  * membership is checked here, before polkit is asked. */
 static int authorize(Manager *m, sd_bus_message *msg, const Caller *caller, const char *action,
@@ -50,20 +85,30 @@ static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error
         Manager *m = userdata;
         _cleanup_(caller_clear) Caller caller = {};
         int manifest_fd, signature_fd, module_fd;
+        ApplyOptions opts = {};
+        g_autofree char *note = NULL;
+        const char *action = "apply";
         Patch *p = NULL;
         int r;
 
         r = sd_bus_message_read(msg, "hhh", &manifest_fd, &signature_fd, &module_fd);
         if (r < 0)
                 return r;
-        r = read_empty_options(msg, error);
+        r = read_apply_options(msg, &opts, error);
         if (r < 0)
                 return r;
         r = caller_identify(msg, &caller);
         if (r < 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot identify the caller, denying");
 
-        r = authorize(m, msg, &caller, POLKIT_ACTION_APPLY, true, error);
+        /* One polkit action per call: break-glass (an administrator outside
+         * the automation group; covers a downgrade too), a downgrade by the
+         * automation identity, or a plain apply. */
+        if (opts.break_glass) {
+                action = "apply-break-glass";
+                r = authorize(m, msg, &caller, POLKIT_ACTION_APPLY_BREAK_GLASS, false, error);
+        } else
+                r = authorize(m, msg, &caller, opts.allow_downgrade ? POLKIT_ACTION_DOWNGRADE : POLKIT_ACTION_APPLY, true, error);
         if (r == 0)
                 return 1; /* suspended until polkit answers */
         if (r < 0)
@@ -74,16 +119,20 @@ static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error
                 goto refused;
         }
 
-        r = manager_apply(m, &caller, manifest_fd, signature_fd, module_fd, &p, error);
+        r = manager_apply(m, &caller, &opts, manifest_fd, signature_fd, module_fd, &p, &note, error);
         if (r < 0)
                 goto refused;
 
-        manager_audit(m, &caller, "apply", p->name, p->manifest->module_sha256, "accepted",
-                      p->manifest->version);
+        manager_audit(m, &caller, action, p->name, p->manifest->module_sha256, "accepted", note);
+        if (opts.break_glass) {
+                log_warning("Patch %s applied through BREAK-GLASS by uid %u; acknowledge with 'lpmaint acknowledge %s'.",
+                            p->name, caller.uid, p->name);
+                manager_emit_break_glass_changed(m);
+        }
         return sd_bus_reply_method_return(msg, "o", p->object_path);
 
 refused:
-        manager_audit_error(m, &caller, "apply", NULL, NULL, error);
+        manager_audit_error(m, &caller, action, NULL, NULL, error);
         log_notice("Apply by uid %u refused: %s", caller.uid, error->message);
         return r;
 }
@@ -132,6 +181,48 @@ static int method_disable(sd_bus_message *msg, void *userdata, sd_bus_error *err
 refused:
         manager_audit_error(m, &caller, "disable", name, NULL, error);
         log_notice("Disable of %s by uid %u refused: %s", name, caller.uid, error->message);
+        return r;
+}
+
+static int method_acknowledge_break_glass(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(caller_clear) Caller caller = {};
+        const char *name;
+        Patch *p;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        if (!patch_name_is_valid(name))
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid patch name");
+        r = caller_identify(msg, &caller);
+        if (r < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot identify the caller, denying");
+
+        r = authorize(m, msg, &caller, POLKIT_ACTION_ACKNOWLEDGE, false, error);
+        if (r == 0)
+                return 1;
+        if (r < 0)
+                goto refused;
+
+        p = g_hash_table_lookup(m->patches, name);
+        if (!p) {
+                r = sd_bus_error_setf(error, LPMAINT_ERROR_NO_SUCH_PATCH, "No patch named %s", name);
+                goto refused;
+        }
+        if (!p->break_glass || p->break_glass_acknowledged) {
+                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Patch %s has no unacknowledged break-glass apply", name);
+                goto refused;
+        }
+        p->break_glass_acknowledged = true;
+        manager_patch_changed(m, p);
+        manager_emit_break_glass_changed(m);
+        manager_audit(m, &caller, "acknowledge-break-glass", p->name, p->manifest->module_sha256, "success", "");
+        return sd_bus_reply_method_return(msg, NULL);
+
+refused:
+        manager_audit_error(m, &caller, "acknowledge-break-glass", name, NULL, error);
         return r;
 }
 
@@ -241,6 +332,44 @@ static int property_get_unmanaged(sd_bus *bus, const char *path, const char *int
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+static int property_get_lockdown(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        g_autofree char *mode = NULL;
+        int r = kernel_lockdown(m->kernel, &mode);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot read the kernel lockdown mode: %m");
+        return sd_bus_message_append(reply, "s", mode);
+}
+
+static int property_get_sig_enforced(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "b", kernel_module_sig_enforced(m->kernel));
+}
+
+static int property_get_break_glass(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        g_autoptr(GPtrArray) names = g_ptr_array_new();
+        GHashTableIter i;
+        Patch *p;
+
+        g_hash_table_iter_init(&i, m->patches);
+        while (g_hash_table_iter_next(&i, NULL, (void **) &p))
+                if (p->break_glass && !p->break_glass_acknowledged)
+                        g_ptr_array_add(names, p->name);
+        g_ptr_array_sort(names, (GCompareFunc) compare_name_ptrs);
+        g_ptr_array_add(names, NULL);
+        return sd_bus_message_append_strv(reply, (char **) names->pdata);
+}
+
+void manager_emit_break_glass_changed(Manager *m) {
+        if (m->bus)
+                (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
+                                                      "UnacknowledgedBreakGlass", NULL);
+}
+
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
@@ -268,6 +397,9 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("UnmanagedPatches", "as", property_get_unmanaged, 0, 0),
         SD_BUS_PROPERTY("TransitionTimeoutUSec", "t", NULL, offsetof(Manager, config.transition_timeout_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutomationGroup", "s", NULL, offsetof(Manager, config.automation_group), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("KernelLockdown", "s", property_get_lockdown, 0, 0),
+        SD_BUS_PROPERTY("ModuleSignatureEnforced", "b", property_get_sig_enforced, 0, 0),
+        SD_BUS_PROPERTY("UnacknowledgedBreakGlass", "as", property_get_break_glass, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 
         SD_BUS_METHOD_WITH_ARGS("Apply",
                                 SD_BUS_ARGS("h", manifest, "h", signature, "h", module, "a{sv}", options),
@@ -277,6 +409,10 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", name, "a{sv}", options),
                                 SD_BUS_NO_RESULT,
                                 method_disable, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AcknowledgeBreakGlass",
+                                SD_BUS_ARGS("s", name),
+                                SD_BUS_NO_RESULT,
+                                method_acknowledge_break_glass, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetHistory",
                                 SD_BUS_ARGS("a{sv}", filter),
                                 SD_BUS_RESULT("a(tuussssss)", records),

@@ -18,7 +18,16 @@
 #define LPMAINT_PATCH_INTERFACE "org.lpmaint1.Patch"
 
 #define POLKIT_ACTION_APPLY "org.lpmaint1.apply-patch"
+#define POLKIT_ACTION_APPLY_BREAK_GLASS "org.lpmaint1.apply-patch-break-glass"
+#define POLKIT_ACTION_DOWNGRADE "org.lpmaint1.downgrade-patch"
 #define POLKIT_ACTION_ROLLBACK "org.lpmaint1.rollback-patch"
+#define POLKIT_ACTION_ACKNOWLEDGE "org.lpmaint1.acknowledge-break-glass"
+
+/* Apply's options (its a{sv}). */
+typedef struct ApplyOptions {
+        bool break_glass;       /* an administrator outside the automation group, in an emergency */
+        bool allow_downgrade;   /* below the highest version accepted for the stream */
+} ApplyOptions;
 
 typedef struct Manager {
         sd_event *event;
@@ -52,8 +61,9 @@ void manager_follow_transition(Manager *m, Patch *p);
 void manager_patch_changed(Manager *m, Patch *p);
 
 /* apply.c: verification, store and load */
-int manager_apply(Manager *m, const Caller *caller, int manifest_fd, int signature_fd, int module_fd,
-                  Patch **ret, sd_bus_error *error);
+int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
+                  int manifest_fd, int signature_fd, int module_fd,
+                  Patch **ret, char **ret_note, sd_bus_error *error);
 int manager_disable(Manager *m, const Caller *caller, Patch *p, sd_bus_error *error);
 
 /* manager-audit.c */
@@ -68,3 +78,4 @@ extern const sd_bus_vtable patch_vtable[];
 int patch_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
 int patch_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
 void patch_emit_changed(Manager *m, Patch *p);
+void manager_emit_break_glass_changed(Manager *m);

@@ -11,7 +11,7 @@
 #define ISSUE_CLOCK_SKEW_USEC (5 * 60 * USEC_PER_SEC)
 
 static const char *const manifest_keys[] = {
-        "Name", "Version", "KernelRelease", "Module", "ModuleSHA256",
+        "Name", "Stream", "Version", "KernelRelease", "Module", "ModuleSHA256",
         "Replace", "CVEs", "Description", "IssuedAt", "ExpiresAt", NULL,
 };
 
@@ -19,6 +19,7 @@ Manifest *manifest_free(Manifest *m) {
         if (!m)
                 return NULL;
         g_free(m->name);
+        g_free(m->stream);
         g_free(m->version);
         g_free(m->kernel_release);
         g_free(m->module);
@@ -133,6 +134,11 @@ int manifest_parse(const void *data, size_t size, Manifest **ret, sd_bus_error *
 
         if (!patch_name_is_valid(m->name))
                 return invalid(error, "Name", m->name);
+        m->stream = g_key_file_get_string(kf, MANIFEST_GROUP, "Stream", NULL);
+        if (!m->stream)
+                m->stream = g_strdup(m->name);
+        else if (!patch_name_is_valid(m->stream))
+                return invalid(error, "Stream", m->stream);
         if (!version_is_valid(m->version))
                 return invalid(error, "Version", m->version);
         if (!release_is_valid(m->kernel_release))

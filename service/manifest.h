@@ -14,6 +14,7 @@
 /* What a signed manifest promises about one live patch. */
 typedef struct Manifest {
         char *name;
+        char *stream;           /* the series whose versions only go up; default: name */
         char *version;
         char *kernel_release;
         char *module;

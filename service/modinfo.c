@@ -9,6 +9,9 @@
 void module_info_clear(ModuleInfo *info) {
         g_free(info->name);
         g_free(info->vermagic);
+        g_free(info->sig_signer);
+        g_free(info->sig_key);
+        g_free(info->sig_hashalgo);
         *info = (ModuleInfo) {};
 }
 
@@ -49,6 +52,10 @@ int module_inspect(const char *path, ModuleInfo *ret, sd_bus_error *error) {
                 .name = g_strdup(name),
                 .vermagic = g_strdup(vermagic),
                 .livepatch = g_str_equal(g_hash_table_lookup(table, "livepatch") ?: "", "Y"),
+                /* libkmod reports the appended signature among the modinfo keys. */
+                .sig_signer = g_strdup(g_hash_table_lookup(table, "signer") ?: ""),
+                .sig_key = g_strdup(g_hash_table_lookup(table, "sig_key") ?: ""),
+                .sig_hashalgo = g_strdup(g_hash_table_lookup(table, "sig_hashalgo") ?: ""),
         };
         return 0;
 }

@@ -10,6 +10,10 @@ typedef struct ModuleInfo {
         char *name;
         char *vermagic;
         bool livepatch;
+        /* The module's own appended signature (what the kernel checks), if any. */
+        char *sig_signer;
+        char *sig_key;
+        char *sig_hashalgo;
 } ModuleInfo;
 
 void module_info_clear(ModuleInfo *info);

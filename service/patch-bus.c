@@ -70,6 +70,12 @@ PATCH_GETTER(get_result_message, "s", p->result_message)
 PATCH_GETTER(get_superseded_by, "s", p->superseded_by)
 PATCH_GETTER(get_state_changed, "t", p->state_changed_usec)
 PATCH_GETTER(get_applied, "t", p->applied_usec)
+PATCH_GETTER(get_stream, "s", p->manifest->stream)
+PATCH_GETTER(get_module_signer, "s", p->module_signer)
+PATCH_GETTER(get_module_sig_key, "s", p->module_sig_key)
+PATCH_GETTER(get_module_sig_hashalgo, "s", p->module_sig_hashalgo)
+PATCH_GETTER(get_break_glass, "b", (int) p->break_glass)
+PATCH_GETTER(get_break_glass_ack, "b", (int) p->break_glass_acknowledged)
 
 static int get_cves(sd_bus *bus, const char *path, const char *interface, const char *property,
                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -101,6 +107,12 @@ const sd_bus_vtable patch_vtable[] = {
         SD_BUS_PROPERTY("IssuedUSec", "t", get_issued, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ExpiresUSec", "t", get_expires, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Signer", "s", get_signer, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Stream", "s", get_stream, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ModuleSigner", "s", get_module_signer, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ModuleSigKey", "s", get_module_sig_key, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ModuleSigHashAlgo", "s", get_module_sig_hashalgo, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("BreakGlass", "b", get_break_glass, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("BreakGlassAcknowledged", "b", get_break_glass_ack, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("State", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Operation", "s", get_operation, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Result", "s", get_result, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -117,5 +129,6 @@ void patch_emit_changed(Manager *m, Patch *p) {
                 return;
         (void) sd_bus_emit_properties_changed(m->bus, p->object_path, LPMAINT_PATCH_INTERFACE,
                                               "State", "Operation", "Result", "ResultMessage", "BlockingTasks",
-                                              "SupersededBy", "StateChangedUSec", "AppliedUSec", NULL);
+                                              "SupersededBy", "StateChangedUSec", "AppliedUSec",
+                                              "BreakGlassAcknowledged", NULL);
 }

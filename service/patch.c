@@ -20,6 +20,9 @@ Patch *patch_new(const char *dir, Manifest *manifest, const char *signer) {
         p->result_message = g_strdup("");
         p->superseded_by = g_strdup("");
         p->boot_id = g_strdup("");
+        p->module_signer = g_strdup("");
+        p->module_sig_key = g_strdup("");
+        p->module_sig_hashalgo = g_strdup("");
         p->blocking_tasks = g_array_new(false, true, sizeof(KernelTask));
         g_array_set_clear_func(p->blocking_tasks, (GDestroyNotify) kernel_task_clear);
         return p;
@@ -37,6 +40,9 @@ void patch_free(Patch *p) {
         g_array_unref(p->blocking_tasks);
         g_free(p->superseded_by);
         g_free(p->boot_id);
+        g_free(p->module_signer);
+        g_free(p->module_sig_key);
+        g_free(p->module_sig_hashalgo);
         g_free(p);
 }
 
@@ -104,6 +110,11 @@ int patch_save(const Patch *p) {
         g_key_file_set_string(kf, STATE_GROUP, "SupersededBy", p->superseded_by);
         g_key_file_set_string(kf, STATE_GROUP, "BootID", p->boot_id);
         g_key_file_set_uint64(kf, STATE_GROUP, "RequestedUID", p->requested_uid);
+        g_key_file_set_boolean(kf, STATE_GROUP, "BreakGlass", p->break_glass);
+        g_key_file_set_boolean(kf, STATE_GROUP, "BreakGlassAcknowledged", p->break_glass_acknowledged);
+        g_key_file_set_string(kf, STATE_GROUP, "ModuleSigner", p->module_signer);
+        g_key_file_set_string(kf, STATE_GROUP, "ModuleSigKey", p->module_sig_key);
+        g_key_file_set_string(kf, STATE_GROUP, "ModuleSigHashAlgo", p->module_sig_hashalgo);
         g_key_file_set_uint64(kf, STATE_GROUP, "StateChangedUSec", p->state_changed_usec);
         g_key_file_set_uint64(kf, STATE_GROUP, "AppliedUSec", p->applied_usec);
         g_key_file_set_uint64(kf, STATE_GROUP, "TransitionStartedUSec", p->transition_started_usec);
@@ -111,6 +122,15 @@ int patch_save(const Patch *p) {
         gsize size;
         g_autofree char *data = g_key_file_to_data(kf, &size, NULL);
         return write_file_atomic(p->dir, PATCH_STATE_FILE, data, size, 0600);
+}
+
+/* Replaces *@field with the key's value when the state file has it. */
+static void load_string(GKeyFile *kf, const char *key, char **field) {
+        char *v = g_key_file_get_string(kf, STATE_GROUP, key, NULL);
+        if (!v)
+                return;
+        g_free(*field);
+        *field = v;
 }
 
 int patch_load(const char *dir, Patch **ret) {
@@ -145,14 +165,16 @@ int patch_load(const char *dir, Patch **ret) {
         if (p->status.state < 0 || p->status.operation < 0 || p->status.result < 0)
                 return -EBADMSG;
 
-        g_free(p->result_message);
-        p->result_message = g_key_file_get_string(kf, STATE_GROUP, "ResultMessage", NULL) ?: g_strdup("");
-        g_free(p->superseded_by);
-        p->superseded_by = g_key_file_get_string(kf, STATE_GROUP, "SupersededBy", NULL) ?: g_strdup("");
-        g_free(p->boot_id);
-        p->boot_id = g_key_file_get_string(kf, STATE_GROUP, "BootID", NULL) ?: g_strdup("");
+        load_string(kf, "ResultMessage", &p->result_message);
+        load_string(kf, "SupersededBy", &p->superseded_by);
+        load_string(kf, "BootID", &p->boot_id);
         tasks_from_string(p->blocking_tasks, tasks ?: "");
         p->requested_uid = (uint32_t) g_key_file_get_uint64(kf, STATE_GROUP, "RequestedUID", NULL);
+        p->break_glass = g_key_file_get_boolean(kf, STATE_GROUP, "BreakGlass", NULL);
+        p->break_glass_acknowledged = g_key_file_get_boolean(kf, STATE_GROUP, "BreakGlassAcknowledged", NULL);
+        load_string(kf, "ModuleSigner", &p->module_signer);
+        load_string(kf, "ModuleSigKey", &p->module_sig_key);
+        load_string(kf, "ModuleSigHashAlgo", &p->module_sig_hashalgo);
         p->state_changed_usec = g_key_file_get_uint64(kf, STATE_GROUP, "StateChangedUSec", NULL);
         p->applied_usec = g_key_file_get_uint64(kf, STATE_GROUP, "AppliedUSec", NULL);
         p->transition_started_usec = g_key_file_get_uint64(kf, STATE_GROUP, "TransitionStartedUSec", NULL);

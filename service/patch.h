@@ -26,6 +26,11 @@ typedef struct Patch {
         char *superseded_by;
         char *boot_id;                  /* boot in which it was last applied */
         uint32_t requested_uid;         /* who asked for the running operation */
+        bool break_glass;               /* applied through the break-glass action */
+        bool break_glass_acknowledged;
+        char *module_signer;            /* the module's appended signature */
+        char *module_sig_key;
+        char *module_sig_hashalgo;
         uint64_t state_changed_usec;
         uint64_t applied_usec;
         uint64_t transition_started_usec;

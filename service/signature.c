@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "errors.h"
 #include "openssl-util.h"
@@ -20,6 +21,28 @@ static CMS_ContentInfo *parse_cms(const void *sig, size_t sig_size) {
         return pem ? PEM_read_bio_CMS(pem, NULL, NULL, NULL) : NULL;
 }
 
+static int load_crls(X509_STORE *store, const char *path, const void *data, size_t size, sd_bus_error *error) {
+        g_autoptr(BIO) bio = BIO_new_mem_buf(data, (int) size);
+        unsigned n = 0;
+
+        for (;;) {
+                X509_CRL *crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+                if (!crl)
+                        break;
+                int ok = X509_STORE_add_crl(store, crl);
+                X509_CRL_free(crl);
+                if (ok != 1)
+                        return -ENOMEM;
+                n++;
+        }
+        ERR_clear_error();
+        if (n == 0)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_UNTRUSTED_SIGNER, "Revocation list file %s holds no PEM CRL", path);
+        /* Fail closed from here on: a signer whose issuer has no CRL is refused. */
+        X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+        return 0;
+}
+
 static int load_trust_store(const char *dir, X509_STORE **ret_store, X509Stack **ret_certs, sd_bus_error *error) {
         g_autoptr(X509_STORE) store = X509_STORE_new();
         g_autoptr(X509Stack) certs = sk_X509_new_null();
@@ -32,7 +55,8 @@ static int load_trust_store(const char *dir, X509_STORE **ret_store, X509Stack *
 
         const char *e;
         while ((e = g_dir_read_name(d))) {
-                if (!g_str_has_suffix(e, ".pem") && !g_str_has_suffix(e, ".crt"))
+                bool crl = g_str_has_suffix(e, ".crl");
+                if (!crl && !g_str_has_suffix(e, ".pem") && !g_str_has_suffix(e, ".crt"))
                         continue;
 
                 g_autofree char *path = g_build_filename(dir, e, NULL);
@@ -42,6 +66,12 @@ static int load_trust_store(const char *dir, X509_STORE **ret_store, X509Stack *
 
                 gsize size;
                 const void *data = g_bytes_get_data(bytes, &size);
+                if (crl) {
+                        int r = load_crls(store, path, data, size, error);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 g_autoptr(BIO) bio = BIO_new_mem_buf(data, (int) size);
                 unsigned n = 0;
                 for (;;) {
@@ -76,24 +106,77 @@ static char *subject_of(X509 *cert) {
         return g_strndup(p, (gsize) MAX(n, 0));
 }
 
+static char *common_name_of(X509 *cert) {
+        char cn[256];
+        int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
+        return n > 0 ? g_strndup(cn, (gsize) n) : NULL;
+}
+
+static int check_purpose(X509 *signer, SignerPurpose purpose, sd_bus_error *error) {
+        g_autofree char *subject = subject_of(signer);
+
+        /* A CA signs certificates, not patches: a stolen CA key should not
+         * sign patches directly without a certificate of its own. */
+        if (X509_check_ca(signer) != 0)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_WRONG_PURPOSE, "Signer \"%s\" is a CA certificate", subject);
+        if ((X509_get_extension_flags(signer) & EXFLAG_KUSAGE) && !(X509_get_key_usage(signer) & KU_DIGITAL_SIGNATURE))
+                return sd_bus_error_setf(error, LPMAINT_ERROR_WRONG_PURPOSE, "Signer \"%s\" lacks keyUsage digitalSignature", subject);
+        if (purpose == SIGNER_PURPOSE_ANY)
+                return 0;
+
+        ASN1_OBJECT *want = purpose == SIGNER_PURPOSE_CODE_SIGNING ?
+                OBJ_dup(OBJ_nid2obj(NID_code_sign)) : OBJ_txt2obj(LPMAINT_SIGNING_EKU_OID, 1);
+        EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(signer, NID_ext_key_usage, NULL, NULL);
+        bool found = false;
+        for (int i = 0; eku && want && i < sk_ASN1_OBJECT_num(eku); i++)
+                found |= OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), want) == 0;
+        sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+        ASN1_OBJECT_free(want);
+        ERR_clear_error();
+        if (!found)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_WRONG_PURPOSE,
+                                         "Signer \"%s\" is not a certificate for %s (extendedKeyUsage)",
+                                         subject, purpose == SIGNER_PURPOSE_CODE_SIGNING ? "code signing" : "lpmaint patch signing");
+        return 0;
+}
+
+static int check_allowed(X509 *signer, char *const *allowed, sd_bus_error *error) {
+        if (!allowed || !allowed[0])
+                return 0;
+        g_autofree char *cn = common_name_of(signer);
+        if (cn && g_strv_contains((const char * const *) allowed, cn))
+                return 0;
+        g_autofree char *subject = subject_of(signer);
+        return sd_bus_error_setf(error, LPMAINT_ERROR_SIGNER_NOT_ALLOWED,
+                                 "Signer \"%s\" is trusted but not among AllowedSigners=", subject);
+}
+
 static int verify_chain(X509_STORE *store, X509 *signer, X509Stack *untrusted, sd_bus_error *error) {
         g_autoptr(X509_STORE_CTX) ctx = X509_STORE_CTX_new();
 
         if (!ctx || X509_STORE_CTX_init(ctx, store, signer, untrusted) != 1)
                 return -ENOMEM;
-        /* The purpose CMS_verify() itself applies to signers. */
-        if (X509_STORE_CTX_set_default(ctx, "smime_sign") != 1)
-                return -ENOMEM;
         if (X509_verify_cert(ctx) == 1)
                 return 0;
 
         int err = X509_STORE_CTX_get_error(ctx);
+        int depth = X509_STORE_CTX_get_error_depth(ctx);
+        const char *why = X509_verify_cert_error_string(err);
+        const char *whose = depth == 0 ? "Signer certificate" : "A certificate in the signer's chain";
         g_autofree char *subject = subject_of(signer);
-        return sd_bus_error_setf(error, LPMAINT_ERROR_UNTRUSTED_SIGNER, "Signer \"%s\" is not trusted: %s",
-                                 subject, X509_verify_cert_error_string(err));
+
+        switch (err) {
+        case X509_V_ERR_CERT_HAS_EXPIRED:
+        case X509_V_ERR_CERT_NOT_YET_VALID:
+                return sd_bus_error_setf(error, LPMAINT_ERROR_CERTIFICATE_EXPIRED, "%s of \"%s\": %s", whose, subject, why);
+        case X509_V_ERR_CERT_REVOKED:
+                return sd_bus_error_setf(error, LPMAINT_ERROR_CERTIFICATE_REVOKED, "%s of \"%s\" is revoked", whose, subject);
+        default:
+                return sd_bus_error_setf(error, LPMAINT_ERROR_UNTRUSTED_SIGNER, "Signer \"%s\" is not trusted: %s", subject, why);
+        }
 }
 
-int signature_verify(const char *trust_dir,
+int signature_verify(const TrustPolicy *policy,
                      const void *content, size_t content_size,
                      const void *sig, size_t sig_size,
                      char **ret_signer, sd_bus_error *error) {
@@ -101,8 +184,10 @@ int signature_verify(const char *trust_dir,
         g_autoptr(X509Stack) trusted = NULL;
         int r;
 
-        if (sig_size == 0 || sig_size > SIGNATURE_MAX_SIZE)
-                return sd_bus_error_setf(error, LPMAINT_ERROR_BAD_SIGNATURE, "Signature is empty or larger than %d bytes", SIGNATURE_MAX_SIZE);
+        if (sig_size == 0)
+                return sd_bus_error_set(error, LPMAINT_ERROR_UNSIGNED, "The patch is not signed (empty signature)");
+        if (sig_size > SIGNATURE_MAX_SIZE)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_BAD_SIGNATURE, "Signature is larger than %d bytes", SIGNATURE_MAX_SIZE);
 
         g_autoptr(CMS_ContentInfo) cms = parse_cms(sig, sig_size);
         ERR_clear_error();
@@ -113,9 +198,9 @@ int signature_verify(const char *trust_dir,
         if (!CMS_is_detached(cms))
                 return sd_bus_error_set(error, LPMAINT_ERROR_BAD_SIGNATURE, "Signature embeds its content; a detached signature is required");
         if (sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms)) <= 0)
-                return sd_bus_error_set(error, LPMAINT_ERROR_BAD_SIGNATURE, "Signature has no signers");
+                return sd_bus_error_set(error, LPMAINT_ERROR_UNSIGNED, "Signature has no signers");
 
-        r = load_trust_store(trust_dir, &store, &trusted, error);
+        r = load_trust_store(policy->trust_dir, &store, &trusted, error);
         if (r < 0)
                 return r;
 
@@ -136,9 +221,15 @@ int signature_verify(const char *trust_dir,
         STACK_OF(X509) *signers = CMS_get0_signers(cms);
         g_autoptr(X509Stack) embedded = CMS_get1_certs(cms);
         r = signers && sk_X509_num(signers) > 0 ? 0 :
-                sd_bus_error_set(error, LPMAINT_ERROR_BAD_SIGNATURE, "Signature has no signers");
-        for (int i = 0; r >= 0 && i < sk_X509_num(signers); i++)
-                r = verify_chain(store, sk_X509_value(signers, i), embedded, error);
+                sd_bus_error_set(error, LPMAINT_ERROR_UNSIGNED, "Signature has no signers");
+        for (int i = 0; r >= 0 && i < sk_X509_num(signers); i++) {
+                X509 *signer = sk_X509_value(signers, i);
+                r = verify_chain(store, signer, embedded, error);
+                if (r >= 0)
+                        r = check_purpose(signer, policy->purpose, error);
+                if (r >= 0)
+                        r = check_allowed(signer, policy->allowed_signers, error);
+        }
         ERR_clear_error();
         if (r >= 0 && ret_signer)
                 *ret_signer = subject_of(sk_X509_value(signers, 0));

@@ -6,6 +6,7 @@ polkitd with the project's policy and rules, and lpmaintd on a simulated
 kernel. The sandbox exports the paths and users these helpers read.
 """
 import json
+import signal
 import os
 import shutil
 import subprocess
@@ -134,7 +135,8 @@ def workdir():
 @pytest.fixture
 def make_patch(workdir):
     def make(name=None, version="1.0", replace=False, not_livepatch=False, module_release=None,
-             manifest_release=None, signer="signer", cves=("CVE-2026-0001",), extra=()):
+             manifest_release=None, signer="signer", cves=("CVE-2026-0001",), extra=(), stream=None,
+             sign_module=False):
         name = name or unique("lp")
         out = tempfile.mkdtemp(dir=workdir)
         os.chmod(out, 0o755)
@@ -144,6 +146,8 @@ def make_patch(workdir):
             cmd.append("--not-livepatch")
         if replace:
             cmd.append("--replace")
+        if sign_module:
+            cmd += ["--sign-key", os.path.join(PKI, "signer.key"), "--sign-cert", os.path.join(PKI, "signer.pem")]
         run(*cmd, check=True)
         sign = ["lpmaint-sign", "--key", os.path.join(PKI, f"{signer}.key"),
                 "--cert", os.path.join(PKI, f"{signer}.pem"), "--module", module, "--name", name,
@@ -152,6 +156,8 @@ def make_patch(workdir):
             sign += ["--cve", c]
         if replace:
             sign.append("--replace")
+        if stream:
+            sign += ["--stream", stream]
         sign += list(extra)
         run(*sign, check=True)
         for root, dirs, files in os.walk(out):
@@ -204,6 +210,10 @@ def kill_daemon(sig):
     pid = daemon_pid()
     os.kill(pid, sig)
     wait_for(lambda: not _alive(pid), timeout=30, what=f"lpmaintd {pid} gone")
+
+
+def reload_daemon():
+    os.kill(daemon_pid(), signal.SIGHUP)
 
 
 def restart_daemon():

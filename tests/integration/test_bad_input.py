@@ -34,7 +34,7 @@ def test_signer_not_trusted(make_patch):
 
 
 def test_expired_signer_certificate(make_patch):
-    refused(make_patch(signer="expired-signer"), "org.lpmaint1.Error.UntrustedSigner")
+    refused(make_patch(signer="expired-signer"), "org.lpmaint1.Error.CertificateExpired")
 
 
 def test_module_swapped_after_signing(make_patch):

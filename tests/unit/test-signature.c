@@ -18,7 +18,9 @@ typedef struct Identity {
         X509 *cert;
 } Identity;
 
-static Identity ca, signer, other_ca, other_signer, expired_signer, ca_signed_ca;
+static SignerPurpose policy_purpose = SIGNER_PURPOSE_CODE_SIGNING;
+static char **policy_allowed = NULL;
+static Identity ca, signer, other_ca, other_signer, expired_signer, ca_signed_ca, email_signer, lpmaint_signer, revoked_signer;
 
 static const char content[] = "[Patch]\nName=lp_fix_1\nVersion=1\n";
 static const char signer_cn[] = "lpmaint test signer";
@@ -37,7 +39,9 @@ static void add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
 }
 
 /* A certificate for a new P-256 key, issued by @issuer (NULL: self-signed). */
-static Identity make_identity(const char *cn, const Identity *issuer, bool is_ca, long not_before_days, long not_after_days) {
+/* @eku: the extendedKeyUsage of a non-CA certificate, or NULL for none. */
+static Identity make_identity_eku(const char *cn, const Identity *issuer, bool is_ca, long not_before_days, long not_after_days,
+                                  const char *eku) {
         static long serial = 1;
         Identity id = { .key = EVP_EC_gen("P-256"), .cert = X509_new() };
         X509 *c = id.cert;
@@ -62,9 +66,15 @@ static Identity make_identity(const char *cn, const Identity *issuer, bool is_ca
         } else {
                 add_ext(c, issuer_cert, NID_basic_constraints, "critical,CA:FALSE");
                 add_ext(c, issuer_cert, NID_key_usage, "critical,digitalSignature");
+                if (eku)
+                        add_ext(c, issuer_cert, NID_ext_key_usage, eku);
         }
         g_assert(X509_sign(c, issuer ? issuer->key : id.key, EVP_sha256()) > 0);
         return id;
+}
+
+static Identity make_identity(const char *cn, const Identity *issuer, bool is_ca, long not_before_days, long not_after_days) {
+        return make_identity_eku(cn, issuer, is_ca, not_before_days, not_after_days, "codeSigning");
 }
 
 static void identity_clear(Identity *id) {
@@ -81,6 +91,9 @@ static void make_pki(void) {
         other_signer = make_identity("untrusted signer", &other_ca, false, -1, 30);
         /* A CA certificate used directly as a signer's certificate. */
         ca_signed_ca = make_identity("intermediate used as signer", &ca, true, -1, 30);
+        email_signer = make_identity_eku("email-only signer", &ca, false, -1, 30, "emailProtection");
+        lpmaint_signer = make_identity_eku("lpmaint-purpose signer", &ca, false, -1, 30, LPMAINT_SIGNING_EKU_OID);
+        revoked_signer = make_identity("revoked signer", &ca, false, -1, 30);
         ERR_clear_error();
 }
 
@@ -91,6 +104,9 @@ static void free_pki(void) {
         identity_clear(&other_ca);
         identity_clear(&other_signer);
         identity_clear(&ca_signed_ca);
+        identity_clear(&email_signer);
+        identity_clear(&lpmaint_signer);
+        identity_clear(&revoked_signer);
 }
 
 static char *cert_pem(X509 *cert) {
@@ -134,6 +150,8 @@ static void setup(void) {
 }
 
 static void teardown(void) {
+        policy_purpose = SIGNER_PURPOSE_CODE_SIGNING;
+        g_clear_pointer(&policy_allowed, g_strfreev);
         th_rmtree(tmp);
         g_clear_pointer(&tmp, g_free);
         g_clear_pointer(&trust_dir, g_free);
@@ -142,7 +160,8 @@ static void teardown(void) {
 static int verify(const void *data, size_t size, GBytes *sig, char **ret_signer, sd_bus_error *error) {
         gsize sig_size;
         const void *sig_data = g_bytes_get_data(sig, &sig_size);
-        return signature_verify(trust_dir, data, size, sig_data, sig_size, ret_signer, error);
+        TrustPolicy policy = { .trust_dir = trust_dir, .allowed_signers = policy_allowed, .purpose = policy_purpose };
+        return signature_verify(&policy, data, size, sig_data, sig_size, ret_signer, error);
 }
 
 static void assert_verify_fails(const void *data, size_t size, GBytes *sig, const char *name) {
@@ -245,7 +264,7 @@ START_TEST(test_garbage_signature) {
         g_autoptr(GBytes) a_cert = g_bytes_new(ca_pem, strlen(ca_pem));
 
         assert_verify_fails(content, strlen(content), garbage, LPMAINT_ERROR_BAD_SIGNATURE);
-        assert_verify_fails(content, strlen(content), empty, LPMAINT_ERROR_BAD_SIGNATURE);
+        assert_verify_fails(content, strlen(content), empty, LPMAINT_ERROR_UNSIGNED);
         assert_verify_fails(content, strlen(content), fake_pem, LPMAINT_ERROR_BAD_SIGNATURE);
         assert_verify_fails(content, strlen(content), a_cert, LPMAINT_ERROR_BAD_SIGNATURE);
 }
@@ -286,16 +305,122 @@ START_TEST(test_expired_signer) {
         g_autoptr(GBytes) sig = sign(&expired_signer, content, strlen(content), false, false);
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
 
-        th_assert_bus_error(verify(content, strlen(content), sig, NULL, &error), &error, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+        th_assert_bus_error(verify(content, strlen(content), sig, NULL, &error), &error, LPMAINT_ERROR_CERTIFICATE_EXPIRED);
         ck_assert_msg(strstr(error.message, "expired"), "message does not mention expiry: %s", error.message);
 }
 END_TEST
 
 START_TEST(test_ca_cert_as_signer) {
-        /* Only the smime signing purpose makes a signer: a CA certificate whose
-         * key usage is keyCertSign may not sign content. */
+        /* A CA certificate signs certificates, not patches. */
         g_autoptr(GBytes) sig = sign(&ca_signed_ca, content, strlen(content), false, false);
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_WRONG_PURPOSE);
+        policy_purpose = SIGNER_PURPOSE_ANY;
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_WRONG_PURPOSE);
+}
+END_TEST
+
+START_TEST(test_wrong_purpose) {
+        g_autoptr(GBytes) sig = sign(&email_signer, content, strlen(content), false, false);
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_WRONG_PURPOSE);
+        policy_purpose = SIGNER_PURPOSE_LPMAINT;
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_WRONG_PURPOSE);
+        /* "any" asks nothing beyond a valid chain. */
+        policy_purpose = SIGNER_PURPOSE_ANY;
+        ck_assert_int_eq(verify(content, strlen(content), sig, NULL, &error), 0);
+}
+END_TEST
+
+START_TEST(test_lpmaint_purpose) {
+        g_autoptr(GBytes) own = sign(&lpmaint_signer, content, strlen(content), false, false);
+        g_autoptr(GBytes) code = sign(&signer, content, strlen(content), false, false);
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        assert_verify_fails(content, strlen(content), own, LPMAINT_ERROR_WRONG_PURPOSE);
+        policy_purpose = SIGNER_PURPOSE_LPMAINT;
+        ck_assert_int_eq(verify(content, strlen(content), own, NULL, &error), 0);
+        assert_verify_fails(content, strlen(content), code, LPMAINT_ERROR_WRONG_PURPOSE);
+}
+END_TEST
+
+START_TEST(test_allowed_signers) {
+        g_autoptr(GBytes) sig = sign(&signer, content, strlen(content), false, false);
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        policy_allowed = g_strsplit("someone else;lpmaint test signer", ";", -1);
+        ck_assert_str_eq(signer_cn, "lpmaint test signer");
+        ck_assert_int_eq(verify(content, strlen(content), sig, NULL, &error), 0);
+        g_strfreev(policy_allowed);
+        policy_allowed = g_strsplit("someone else", ";", -1);
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_SIGNER_NOT_ALLOWED);
+}
+END_TEST
+
+/* A CRL by @issuer revoking @revoked (or nothing), as PEM. */
+static char *crl_pem(const Identity *issuer, const Identity *revoked) {
+        X509_CRL *crl = X509_CRL_new();
+        BIO *mem = BIO_new(BIO_s_mem());
+        char *p = NULL;
+
+        g_assert(X509_CRL_set_version(crl, 1) == 1);
+        g_assert(X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer->cert)) == 1);
+        ASN1_TIME *now = ASN1_TIME_adj(NULL, time(NULL), -1, 0), *next = ASN1_TIME_adj(NULL, time(NULL), 30, 0);
+        g_assert(X509_CRL_set1_lastUpdate(crl, now) == 1 && X509_CRL_set1_nextUpdate(crl, next) == 1);
+        if (revoked) {
+                X509_REVOKED *r = X509_REVOKED_new();
+                g_assert(X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(revoked->cert)) == 1);
+                g_assert(X509_REVOKED_set_revocationDate(r, now) == 1);
+                g_assert(X509_CRL_add0_revoked(crl, r) == 1);
+        }
+        g_assert(X509_CRL_sort(crl) == 1);
+        g_assert(X509_CRL_sign(crl, issuer->key, EVP_sha256()) > 0);
+        g_assert(PEM_write_bio_X509_CRL(mem, crl) == 1);
+        long n = BIO_get_mem_data(mem, &p);
+        char *s = g_strndup(p, (gsize) n);
+        ASN1_TIME_free(now);
+        ASN1_TIME_free(next);
+        X509_CRL_free(crl);
+        BIO_free(mem);
+        return s;
+}
+
+START_TEST(test_revoked_signer) {
+        g_autoptr(GBytes) revoked = sign(&revoked_signer, content, strlen(content), false, false);
+        g_autoptr(GBytes) good = sign(&signer, content, strlen(content), false, false);
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_autofree char *crl = crl_pem(&ca, &revoked_signer);
+
+        /* Without a CRL nothing says it is revoked. */
+        ck_assert_int_eq(verify(content, strlen(content), revoked, NULL, &error), 0);
+        th_write_file(trust_dir, "test-ca.crl", crl, -1);
+        assert_verify_fails(content, strlen(content), revoked, LPMAINT_ERROR_CERTIFICATE_REVOKED);
+        ck_assert_int_eq(verify(content, strlen(content), good, NULL, &error), 0);
+}
+END_TEST
+
+START_TEST(test_issuer_without_crl) {
+        /* Once CRLs are in use, a signer whose issuer publishes none is refused. */
+        g_autofree char *other_pem = cert_pem(other_ca.cert);
+        g_autofree char *crl = crl_pem(&ca, NULL);
+        g_autoptr(GBytes) sig = sign(&other_signer, content, strlen(content), false, false);
+
+        th_write_file(trust_dir, "other-ca.pem", other_pem, -1);
+        th_write_file(trust_dir, "test-ca.crl", crl, -1);
         assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+}
+END_TEST
+
+START_TEST(test_garbage_crl) {
+        g_autoptr(GBytes) sig = sign(&signer, content, strlen(content), false, false);
+        th_write_file(trust_dir, "broken.crl", "not a CRL\n", -1);
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+}
+END_TEST
+
+START_TEST(test_unsigned) {
+        g_autoptr(GBytes) empty = g_bytes_new(NULL, 0);
+        assert_verify_fails(content, strlen(content), empty, LPMAINT_ERROR_UNSIGNED);
 }
 END_TEST
 
@@ -374,6 +499,13 @@ static Suite *signature_suite(void) {
         tcase_add_test(tc, test_self_signed_signer);
         tcase_add_test(tc, test_expired_signer);
         tcase_add_test(tc, test_ca_cert_as_signer);
+        tcase_add_test(tc, test_wrong_purpose);
+        tcase_add_test(tc, test_lpmaint_purpose);
+        tcase_add_test(tc, test_allowed_signers);
+        tcase_add_test(tc, test_revoked_signer);
+        tcase_add_test(tc, test_issuer_without_crl);
+        tcase_add_test(tc, test_garbage_crl);
+        tcase_add_test(tc, test_unsigned);
         tcase_add_test(tc, test_empty_trust_dir);
         tcase_add_test(tc, test_missing_trust_dir);
         tcase_add_test(tc, test_non_pem_trust_file);

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The libFuzzer interface. Each fuzz-*.c defines the first; the second is
+ * optional (fuzz-main.c and libFuzzer both call it once if it exists). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* A broken promise of the code under test is a crash too: it makes the
+ * fuzzer keep the input. Not assert(): release builds compile that away. */
+#define FUZZ_CHECK(expr)                                                                \
+        do {                                                                            \
+                if (!(expr)) {                                                          \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #expr); \
+                        abort();                                                        \
+                }                                                                       \
+        } while (0)
