@@ -137,6 +137,22 @@ refused:
         return r;
 }
 
+/* Malformed calls on a patch are refused before anyone is asked or audited. */
+static int identify_for_patch(sd_bus_message *msg, const char *name, Caller *caller, sd_bus_error *error) {
+        if (!patch_name_is_valid(name))
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid patch name");
+        if (caller_identify(msg, caller) < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot identify the caller, denying");
+        return 0;
+}
+
+static int lookup_patch(Manager *m, const char *name, Patch **ret, sd_bus_error *error) {
+        *ret = g_hash_table_lookup(m->patches, name);
+        if (!*ret)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_NO_SUCH_PATCH, "No patch named %s", name);
+        return 0;
+}
+
 static int method_disable(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_(caller_clear) Caller caller = {};
@@ -150,23 +166,15 @@ static int method_disable(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = read_empty_options(msg, error);
         if (r < 0)
                 return r;
-        if (!patch_name_is_valid(name))
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid patch name");
-        r = caller_identify(msg, &caller);
+        r = identify_for_patch(msg, name, &caller, error);
         if (r < 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot identify the caller, denying");
+                return r;
 
         r = authorize(m, msg, &caller, POLKIT_ACTION_ROLLBACK, false, error);
         if (r == 0)
                 return 1;
-        if (r < 0)
+        if (r < 0 || (r = lookup_patch(m, name, &p, error)) < 0)
                 goto refused;
-
-        p = g_hash_table_lookup(m->patches, name);
-        if (!p) {
-                r = sd_bus_error_setf(error, LPMAINT_ERROR_NO_SUCH_PATCH, "No patch named %s", name);
-                goto refused;
-        }
         if (m->transitioning) {
                 r = sd_bus_error_setf(error, LPMAINT_ERROR_BUSY, "A transition of patch %s is in progress", m->transitioning->name);
                 goto refused;
@@ -194,23 +202,15 @@ static int method_acknowledge_break_glass(sd_bus_message *msg, void *userdata, s
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        if (!patch_name_is_valid(name))
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid patch name");
-        r = caller_identify(msg, &caller);
+        r = identify_for_patch(msg, name, &caller, error);
         if (r < 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot identify the caller, denying");
+                return r;
 
         r = authorize(m, msg, &caller, POLKIT_ACTION_ACKNOWLEDGE, false, error);
         if (r == 0)
                 return 1;
-        if (r < 0)
+        if (r < 0 || (r = lookup_patch(m, name, &p, error)) < 0)
                 goto refused;
-
-        p = g_hash_table_lookup(m->patches, name);
-        if (!p) {
-                r = sd_bus_error_setf(error, LPMAINT_ERROR_NO_SUCH_PATCH, "No patch named %s", name);
-                goto refused;
-        }
         if (!p->break_glass || p->break_glass_acknowledged) {
                 r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Patch %s has no unacknowledged break-glass apply", name);
                 goto refused;
