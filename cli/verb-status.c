@@ -15,6 +15,45 @@
 #include "patch.h"
 #include "props.h"
 
+typedef struct TaintFlagInfo {
+        uint32_t bit;
+        char *letter;
+        char *name;
+} TaintFlagInfo;
+
+typedef struct TaintFlagList {
+        TaintFlagInfo *flags;
+        size_t n;
+} TaintFlagList;
+
+static void taint_flag_list_clear(TaintFlagList *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                g_free(l->flags[i].letter);
+                g_free(l->flags[i].name);
+        }
+        g_free(l->flags);
+        *l = (TaintFlagList) {};
+}
+
+static int parse_taint_flags(sd_bus_message *m, void *field) {
+        TaintFlagList *l = field;
+        uint32_t bit;
+        const char *letter, *name;
+        int r;
+
+        taint_flag_list_clear(l);
+        r = sd_bus_message_enter_container(m, 'a', "(uss)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "(uss)", &bit, &letter, &name)) > 0) {
+                l->flags = g_renew(TaintFlagInfo, l->flags, l->n + 1);
+                l->flags[l->n++] = (TaintFlagInfo) { .bit = bit, .letter = g_strdup(letter), .name = g_strdup(name) };
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 typedef struct ManagerInfo {
         char *version;
         char *kernel_release;
@@ -25,6 +64,7 @@ typedef struct ManagerInfo {
         char **unmanaged_patches;
         uint64_t transition_timeout_usec;
         char *automation_group;
+        TaintFlagList taint_flags;
         char *kernel_lockdown;
         bool module_signature_enforced;
         char **unacknowledged_break_glass;
@@ -36,6 +76,7 @@ static void manager_info_clear(ManagerInfo *m) {
         g_strfreev(m->unmanaged_patches);
         g_free(m->automation_group);
         g_free(m->kernel_lockdown);
+        taint_flag_list_clear(&m->taint_flags);
         g_strfreev(m->unacknowledged_break_glass);
 }
 
@@ -49,6 +90,7 @@ static const PropertyMap manager_properties[] = {
         { "UnmanagedPatches",      "as", prop_parse_strv,   offsetof(ManagerInfo, unmanaged_patches)       },
         { "TransitionTimeoutUSec", "t",  prop_parse_uint64, offsetof(ManagerInfo, transition_timeout_usec) },
         { "AutomationGroup",       "s",  prop_parse_string, offsetof(ManagerInfo, automation_group)        },
+        { "TaintFlags",            "a(uss)", parse_taint_flags, offsetof(ManagerInfo, taint_flags)    },
         { "KernelLockdown",        "s",  prop_parse_string, offsetof(ManagerInfo, kernel_lockdown)         },
         { "ModuleSignatureEnforced", "b", prop_parse_bool,  offsetof(ManagerInfo, module_signature_enforced) },
         { "UnacknowledgedBreakGlass", "as", prop_parse_strv, offsetof(ManagerInfo, unacknowledged_break_glass) },
@@ -116,6 +158,17 @@ static int print_json(const ManagerInfo *m, GArray *counts) {
         json_field_bool(&w, "simulated", m->simulated);
         json_field_bool(&w, "busy", m->busy);
         json_field_uint(&w, "tainted", m->tainted);
+        json_key(&w, "taint_flags");
+        json_begin_array(&w);
+        for (size_t i = 0; i < m->taint_flags.n; i++) {
+                const TaintFlagInfo *f = &m->taint_flags.flags[i];
+                json_begin_object(&w);
+                json_field_uint(&w, "bit", f->bit);
+                json_field_string(&w, "letter", f->letter);
+                json_field_string(&w, "name", f->name);
+                json_end_object(&w);
+        }
+        json_end_array(&w);
         json_field_strv(&w, "unmanaged_patches", m->unmanaged_patches);
         json_field_uint(&w, "transition_timeout_usec", m->transition_timeout_usec);
         json_field_string(&w, "automation_group", m->automation_group);
@@ -143,7 +196,11 @@ static int print_human(const ManagerInfo *m, GArray *counts) {
         g_autofree char *tainted = NULL, *unmanaged = NULL;
         g_autoptr(GString) patches = g_string_new(NULL);
 
-        tainted = g_strdup_printf("%" PRIu64 " (0x%" PRIx64 ")", m->tainted, m->tainted);
+        g_autoptr(GString) letters = g_string_new(NULL);
+        for (size_t i = 0; i < m->taint_flags.n; i++)
+                g_string_append_printf(letters, "%s%s: %s", i ? ", " : "; ",
+                                       m->taint_flags.flags[i].letter, m->taint_flags.flags[i].name);
+        tainted = g_strdup_printf("%" PRIu64 " (0x%" PRIx64 "%s)", m->tainted, m->tainted, letters->str);
         unmanaged = m->unmanaged_patches && m->unmanaged_patches[0] ?
                 g_strjoinv(", ", m->unmanaged_patches) : g_strdup("none");
 

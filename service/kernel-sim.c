@@ -25,10 +25,11 @@
 
 #include "kernel-private.h"
 #include "modinfo.h"
+#include "taint.h"
 #include "util.h"
 
-#define TAINT_OOT_MODULE (UINT64_C(1) << 12)
-#define TAINT_LIVEPATCH  (UINT64_C(1) << 15)
+#define TAINT_OOT_MODULE (UINT64_C(1) << TAINT_OOT_MODULE_BIT)
+#define TAINT_LIVEPATCH  (UINT64_C(1) << TAINT_LIVEPATCH_BIT)
 #define DEFAULT_TRANSITION_MSEC 500
 
 static void kmsg(const Kernel *k, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

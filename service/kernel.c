@@ -88,7 +88,16 @@ int kernel_remove_module(Kernel *k, const char *name) {
         int r = kmod_module_new_from_name(ctx, name, &mod);
         if (r < 0)
                 return r;
-        return kmod_module_remove_module(mod, 0);
+        /* livepatch drops its module reference only after the patch's sysfs
+         * directory is gone (klp_free_patch_finish(): kobject_put(), then
+         * module_put()), and libkmod never waits: in that short window
+         * delete_module(2) fails with EAGAIN. Retry briefly. */
+        for (int i = 0;; i++) {
+                r = kmod_module_remove_module(mod, 0);
+                if (r != -EAGAIN || i >= 50)
+                        return r;
+                g_usleep(20 * 1000);
+        }
 }
 
 static int read_flag(const char *path, bool *ret) {

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "manager.h"
 #include "manifest.h"
+#include "taint.h"
 #include "util.h"
 
 static int compare_name_ptrs(const void *a, const void *b) {
@@ -312,6 +313,24 @@ static int property_get_tainted(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append(reply, "t", t);
 }
 
+static int property_get_taint_flags(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        TaintFlag flags[64];
+        uint64_t t = 0;
+        int r = kernel_tainted(m->kernel, &t);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot read the kernel taint mask: %m");
+
+        unsigned n = taint_decode(t, flags);
+        r = sd_bus_message_open_container(reply, 'a', "(uss)");
+        for (unsigned i = 0; r >= 0 && i < n; i++) {
+                char letter[2] = { flags[i].letter, '\0' };
+                r = sd_bus_message_append(reply, "(uss)", flags[i].bit, letter, flags[i].name);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 static int property_get_unmanaged(sd_bus *bus, const char *path, const char *interface, const char *property,
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -394,6 +413,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Simulated", "b", property_get_kernel, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Busy", "b", property_get_busy, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Tainted", "t", property_get_tainted, 0, 0),
+        SD_BUS_PROPERTY("TaintFlags", "a(uss)", property_get_taint_flags, 0, 0),
         SD_BUS_PROPERTY("UnmanagedPatches", "as", property_get_unmanaged, 0, 0),
         SD_BUS_PROPERTY("TransitionTimeoutUSec", "t", NULL, offsetof(Manager, config.transition_timeout_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutomationGroup", "s", NULL, offsetof(Manager, config.automation_group), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

@@ -31,6 +31,8 @@ def test_apply_list_disable(make_patch):
     assert status["simulated"] is True
     assert status["busy"] is False
     assert status["tainted"] & TAINT_LIVEPATCH
+    assert {"bit": 15, "letter": "K", "name": "kernel live patched"} in status["taint_flags"]
+    assert "K: kernel live patched" in lpmaint("status").stdout
     assert status["patch_counts"]["applied"] >= 1
 
     p = lpmaint("disable", a.name, user=AUTO)
