@@ -14,7 +14,6 @@
 
 #define AUDIT_LINE_MAX (16 * 1024)
 #define AUDIT_FILE_MAX (1024 * 1024 * 1024)
-#define GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 struct Audit {
         char *path;
@@ -72,7 +71,7 @@ int audit_open(const char *state_dir, Audit **ret) {
         if (last)
                 sha256_hex(last, strlen(last), a->last_hash);
         else
-                memcpy(a->last_hash, GENESIS_HASH, sizeof(a->last_hash));
+                memcpy(a->last_hash, AUDIT_CHAIN_GENESIS, sizeof(a->last_hash));
         *ret = g_steal_pointer(&a);
         return 0;
 }
@@ -135,7 +134,8 @@ static bool record_matches(const AuditFilter *f, uint64_t t, uint32_t uid, const
 
 int audit_read_into(Audit *a, const AuditFilter *filter, sd_bus_message *reply) {
         g_autoptr(GBytes) bytes = NULL;
-        g_autoptr(GPtrArray) matches = g_ptr_array_new_with_free_func((GDestroyNotify) g_variant_unref);
+        g_autoptr(GArray) matches = g_array_new(false, true, sizeof(AuditChainRecord));
+        g_array_set_clear_func(matches, (GDestroyNotify) audit_chain_record_clear);
         int r;
 
         r = read_file_at(AT_FDCWD, a->path, AUDIT_FILE_MAX, &bytes);
@@ -147,30 +147,22 @@ int audit_read_into(Audit *a, const AuditFilter *filter, sd_bus_message *reply) 
         g_autofree char *text = g_strndup(data ?: "", size);
         g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
         for (size_t i = 0; lines[i]; i++) {
-                if (lines[i][0] == '\0')
+                AuditChainRecord rec = {};
+                /* Unparsable lines are skipped here; naming them is `lpmaint audit verify`'s job. */
+                if (audit_chain_parse_line(lines[i], strlen(lines[i]), &rec) < 0)
                         continue;
-                GVariant *v = g_variant_parse(G_VARIANT_TYPE(AUDIT_RECORD_TYPE), lines[i], NULL, NULL, NULL);
-                if (!v)
-                        continue; /* checking the chain is `lpmaint audit verify`'s job */
-                guint64 t;
-                guint32 uid;
-                const char *patch, *result;
-                g_variant_get(v, "(tuu&s&s&s&s&s&s&s)", &t, &uid, NULL, NULL, NULL, &patch, NULL, &result, NULL, NULL);
-                /* g_variant_parse() gives a full, non-floating reference. */
-                if (record_matches(filter, t, uid, patch, result))
-                        g_ptr_array_add(matches, v);
+                if (record_matches(filter, rec.time_usec, rec.uid, rec.patch, rec.result))
+                        g_array_append_val(matches, rec); /* the array owns it now */
                 else
-                        g_variant_unref(v);
+                        audit_chain_record_clear(&rec);
         }
 
         guint first = filter->limit && matches->len > filter->limit ? matches->len - filter->limit : 0;
         r = sd_bus_message_open_container(reply, 'a', "(tuussssss)");
         for (guint i = first; r >= 0 && i < matches->len; i++) {
-                guint64 t;
-                guint32 uid, pid;
-                const char *unit, *action, *patch, *sha, *result, *message;
-                g_variant_get(matches->pdata[i], "(tuu&s&s&s&s&s&s&s)", &t, &uid, &pid, &unit, &action, &patch, &sha, &result, &message, NULL);
-                r = sd_bus_message_append(reply, "(tuussssss)", t, uid, pid, unit, action, patch, sha, result, message);
+                const AuditChainRecord *rec = &g_array_index(matches, AuditChainRecord, i);
+                r = sd_bus_message_append(reply, "(tuussssss)", rec->time_usec, rec->uid, rec->pid, rec->unit,
+                                          rec->action, rec->patch, rec->sha256, rec->result, rec->message);
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);

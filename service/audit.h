@@ -6,6 +6,8 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
+#include "audit-chain.h"
+
 /* The audit trail: every state-changing call, allowed or not, and every
  * outcome, appended durably to STATE_DIRECTORY/audit.log before the reply,
  * and sent to the journal with a MESSAGE_ID and structured fields.
@@ -14,7 +16,7 @@
  * (time_usec, uid, pid, unit, action, patch, sha256, result, message, prev)
  * where prev is the SHA-256 of the previous line, so that editing, removing
  * or reordering a record breaks the chain. */
-#define AUDIT_RECORD_TYPE "(tuusssssss)"
+#define AUDIT_RECORD_TYPE AUDIT_CHAIN_RECORD_TYPE
 #define AUDIT_FILE "audit.log"
 
 typedef struct AuditRecord {

@@ -37,6 +37,21 @@ static int read_empty_options(sd_bus_message *msg, sd_bus_error *error) {
         return sd_bus_message_exit_container(msg);
 }
 
+/* A caller the bus cannot vouch for (typically one that hung up before its
+ * call was handled) is denied, and that is audited like any denial. */
+static int identify_caller(Manager *m, sd_bus_message *msg, const char *action, const char *patch,
+                           Caller *caller, sd_bus_error *error) {
+        int r = caller_identify(msg, caller);
+        if (r >= 0)
+                return 0;
+
+        Caller unknown = { .uid = UINT32_MAX, .unit = (char *) "" };
+        sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot identify the caller (disconnected?), denying: %s",
+                          g_strerror(-r));
+        manager_audit_error(m, &unknown, action, patch, NULL, error);
+        return -EACCES;
+}
+
 static int read_apply_options(sd_bus_message *msg, ApplyOptions *opts, sd_bus_error *error) {
         int r;
 
@@ -98,9 +113,9 @@ static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = read_apply_options(msg, &opts, error);
         if (r < 0)
                 return r;
-        r = caller_identify(msg, &caller);
+        r = identify_caller(m, msg, "apply", NULL, &caller, error);
         if (r < 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot identify the caller, denying");
+                return r;
 
         /* One polkit action per call: break-glass (an administrator outside
          * the automation group; covers a downgrade too), a downgrade by the
@@ -139,12 +154,11 @@ refused:
 }
 
 /* Malformed calls on a patch are refused before anyone is asked or audited. */
-static int identify_for_patch(sd_bus_message *msg, const char *name, Caller *caller, sd_bus_error *error) {
+static int identify_for_patch(Manager *m, sd_bus_message *msg, const char *action, const char *name,
+                              Caller *caller, sd_bus_error *error) {
         if (!patch_name_is_valid(name))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid patch name");
-        if (caller_identify(msg, caller) < 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot identify the caller, denying");
-        return 0;
+        return identify_caller(m, msg, action, name, caller, error);
 }
 
 static int lookup_patch(Manager *m, const char *name, Patch **ret, sd_bus_error *error) {
@@ -167,7 +181,7 @@ static int method_disable(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = read_empty_options(msg, error);
         if (r < 0)
                 return r;
-        r = identify_for_patch(msg, name, &caller, error);
+        r = identify_for_patch(m, msg, "disable", name, &caller, error);
         if (r < 0)
                 return r;
 
@@ -203,7 +217,7 @@ static int method_acknowledge_break_glass(sd_bus_message *msg, void *userdata, s
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        r = identify_for_patch(msg, name, &caller, error);
+        r = identify_for_patch(m, msg, "acknowledge-break-glass", name, &caller, error);
         if (r < 0)
                 return r;
 
