@@ -59,7 +59,9 @@ static void supersede_others(Manager *m, Patch *replacer) {
                         continue;
                 if (p->applied_usec > replacer->applied_usec)
                         continue;
-                if (kernel_patch_view(m->kernel, p->name, &v) < 0 || v.present)
+                /* A replaced patch may linger a moment, disabled and out of
+                 * transition, until the kernel frees it: that is gone too. */
+                if (kernel_patch_view(m->kernel, p->name, &v) < 0 || (v.present && (v.enabled || v.transition)))
                         continue;
                 if (v.module_loaded)
                         remove_module(m, p);

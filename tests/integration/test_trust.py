@@ -153,3 +153,28 @@ def test_module_signature_and_kernel_policy_are_reported(make_patch):
     assert status["kernel_lockdown"] == ""
     assert status["module_signature_enforced"] is False
     assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+def test_module_over_the_size_cap(make_patch, dropin):
+    dropin("MaxModuleSize=1K")
+    a = make_patch()
+    assert os.path.getsize(a.module) > 1024
+    refused(a, "org.lpmaint1.Error.FileTooLarge")
+
+
+def test_only_the_verified_bytes_are_loaded(make_patch):
+    """The store and the kernel get the bytes that were verified, whatever happens to the source."""
+    import hashlib
+    a = make_patch()
+    info = applied(a)
+    with open(a.module, "r+b") as f:
+        f.write(b"\x7fELF tampered after apply")
+
+    def sha(path):
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    state = os.environ["LPMAINT_STATE_DIR"]
+    assert sha(os.path.join(state, "patches", a.name, "module.ko")) == info["module_sha256"]
+    assert sha(os.path.join(os.environ["LPMAINT_SIM_DIR"], "sim", "modules", f"{a.name}.ko")) == info["module_sha256"]
+    assert sha(a.module) != info["module_sha256"]
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <string.h>
-#include <openssl/pem.h> /* before cms.h, for the PEM functions it declares */
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h> /* before cms.h, for the PEM functions it declares */
 #include <openssl/cms.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -418,6 +419,37 @@ START_TEST(test_garbage_crl) {
 }
 END_TEST
 
+START_TEST(test_not_yet_valid_signer) {
+        Identity future = make_identity("lpmaint future signer", &ca, false, 10, 40);
+        g_autoptr(GBytes) sig = sign(&future, content, strlen(content), false, false);
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        th_assert_bus_error(verify(content, strlen(content), sig, NULL, &error), &error, LPMAINT_ERROR_CERTIFICATE_EXPIRED);
+        ck_assert_msg(strstr(error.message, "not yet valid"), "message does not say not yet valid: %s", error.message);
+        identity_clear(&future);
+}
+END_TEST
+
+START_TEST(test_zero_signers) {
+        /* A well-formed, detached signed-data structure that nobody signed
+         * (PKCS#7 and CMS signed-data share their encoding). */
+        PKCS7 *p7 = PKCS7_new();
+        unsigned char *out = NULL;
+
+        ck_assert_ptr_nonnull(p7);
+        ck_assert_int_eq(PKCS7_set_type(p7, NID_pkcs7_signed), 1);
+        ck_assert_int_eq(PKCS7_content_new(p7, NID_pkcs7_data), 1);
+        ck_assert_int_eq(PKCS7_set_detached(p7, 1), 1);
+        int n = i2d_PKCS7(p7, &out);
+        ck_assert_int_gt(n, 0);
+        g_autoptr(GBytes) sig = g_bytes_new(out, (gsize) n);
+        OPENSSL_free(out);
+        PKCS7_free(p7);
+
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_UNSIGNED);
+}
+END_TEST
+
 START_TEST(test_unsigned) {
         g_autoptr(GBytes) empty = g_bytes_new(NULL, 0);
         assert_verify_fails(content, strlen(content), empty, LPMAINT_ERROR_UNSIGNED);
@@ -506,6 +538,8 @@ static Suite *signature_suite(void) {
         tcase_add_test(tc, test_issuer_without_crl);
         tcase_add_test(tc, test_garbage_crl);
         tcase_add_test(tc, test_unsigned);
+        tcase_add_test(tc, test_not_yet_valid_signer);
+        tcase_add_test(tc, test_zero_signers);
         tcase_add_test(tc, test_empty_trust_dir);
         tcase_add_test(tc, test_missing_trust_dir);
         tcase_add_test(tc, test_non_pem_trust_file);
