@@ -7,9 +7,12 @@
 #include "config.h"
 #include "daemon-config.h"
 #include "errors.h"
+#include "taint.h"
 #include "util.h"
 
 #define CONFIG_GROUP "Daemon"
+#define RING_GROUP_PREFIX "Ring "
+
 #define MAX_CONFIG_FILE_SIZE (64 * 1024)
 
 static const char *const purpose_names[_SIGNER_PURPOSE_MAX] = {
@@ -38,6 +41,7 @@ void config_init_defaults(Config *c) {
                 .max_module_size = UINT64_C(64) << 20,
                 .allowed_signers = g_new0(char *, 1),
                 .required_purpose = SIGNER_PURPOSE_CODE_SIGNING,
+                .ring = g_strdup(""),
         };
 }
 
@@ -46,6 +50,7 @@ void config_clear(Config *c) {
         g_free(c->trust_directory);
         g_free(c->automation_group);
         g_strfreev(c->allowed_signers);
+        g_free(c->ring);
         *c = (Config) {};
 }
 
@@ -107,7 +112,95 @@ static int parse_seconds(const char *s, uint64_t *ret) {
         return 0;
 }
 
-static int apply_file(const char *path, Config *c, sd_bus_error *error) {
+/* A [Ring NAME] group, gathered over all files before the host's is picked. */
+typedef struct RingSettings {
+        SoakCriteria soak;
+        bool automatic_rollback;
+} RingSettings;
+
+static RingSettings *ring_settings_new(void) {
+        RingSettings *r = g_new0(RingSettings, 1);
+        r->soak = (SoakCriteria) {
+                .soak_usec = 3600 * USEC_PER_SEC,
+                .expected_taint = (UINT64_C(1) << TAINT_LIVEPATCH_BIT) |
+                        (UINT64_C(1) << TAINT_OOT_MODULE_BIT) | (UINT64_C(1) << 13 /* E */),
+        };
+        r->automatic_rollback = true;
+        return r;
+}
+
+static bool ring_name_is_valid(const char *n) {
+        size_t len = strlen(n);
+        if (len == 0 || len > 32)
+                return false;
+        for (const char *p = n; *p; p++)
+                if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_')
+                        return false;
+        return true;
+}
+
+static int parse_count(const char *s, unsigned *ret) {
+        char *end = NULL;
+        if (!g_ascii_isdigit(s[0]))
+                return -EINVAL;
+        guint64 v = g_ascii_strtoull(s, &end, 10);
+        if (*end != '\0' || v > 1000000)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+static int apply_ring_group(const char *path, const char *text, GKeyFile *kf, const char *group,
+                            GHashTable *rings, sd_bus_error *error) {
+        const char *name = group + strlen(RING_GROUP_PREFIX);
+        if (!ring_name_is_valid(name))
+                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: invalid ring name in [%s]",
+                                         path, find_line(text, group, NULL), group);
+
+        RingSettings *rs = g_hash_table_lookup(rings, name);
+        if (!rs) {
+                rs = ring_settings_new();
+                g_hash_table_insert(rings, g_strdup(name), rs);
+        }
+
+        g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+        for (size_t i = 0; keys[i]; i++) {
+                const char *key = keys[i];
+                g_autofree char *value = g_key_file_get_string(kf, group, key, NULL);
+                unsigned line = find_line(text, group, key);
+                uint64_t mask;
+                int r = 0;
+
+                if (!value)
+                        r = -EINVAL;
+                else if (g_str_equal(key, "SoakSec")) {
+                        unsigned sec;
+                        r = parse_count(value, &sec);
+                        rs->soak.soak_usec = (uint64_t) sec * USEC_PER_SEC;
+                } else if (g_str_equal(key, "MaxNewTaintFlags"))
+                        r = parse_count(value, &rs->soak.max_new_taint_flags);
+                else if (g_str_equal(key, "MaxNewOops"))
+                        r = parse_count(value, &rs->soak.max_new_oops);
+                else if (g_str_equal(key, "MaxNewWarnings"))
+                        r = parse_count(value, &rs->soak.max_new_warnings);
+                else if (g_str_equal(key, "MaxKernelLogEvents"))
+                        r = parse_count(value, &rs->soak.max_log_events);
+                else if (g_str_equal(key, "AllowedNewTaint")) {
+                        /* K, the livepatch flag itself, is always expected. */
+                        r = taint_mask_from_letters(value, &mask);
+                        rs->soak.expected_taint = mask | (UINT64_C(1) << TAINT_LIVEPATCH_BIT);
+                } else if (g_str_equal(key, "AutomaticRollback"))
+                        r = parse_bool_str(value, &rs->automatic_rollback);
+                else
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: unknown key %s= in [%s]", path, line, key, group);
+                if (r < 0)
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: %s= has an invalid value \"%s\"",
+                                                 path, line, key, value ?: "");
+        }
+        return 0;
+}
+
+static int apply_file(const char *path, Config *c, GHashTable *rings, sd_bus_error *error) {
         g_autoptr(GBytes) bytes = NULL;
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_autoptr(GError) gerror = NULL;
@@ -130,10 +223,15 @@ static int apply_file(const char *path, Config *c, sd_bus_error *error) {
                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s: %s", path, gerror->message);
 
         g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
-        for (size_t i = 0; groups[i]; i++)
-                if (!g_str_equal(groups[i], CONFIG_GROUP))
+        for (size_t i = 0; groups[i]; i++) {
+                if (g_str_has_prefix(groups[i], RING_GROUP_PREFIX)) {
+                        r = apply_ring_group(path, text, kf, groups[i], rings, error);
+                        if (r < 0)
+                                return r;
+                } else if (!g_str_equal(groups[i], CONFIG_GROUP))
                         return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: unknown group [%s]",
                                                  path, find_line(text, groups[i], NULL), groups[i]);
+        }
         if (!g_key_file_has_group(kf, CONFIG_GROUP))
                 return 0;
 
@@ -163,6 +261,11 @@ static int apply_file(const char *path, Config *c, sd_bus_error *error) {
                 } else if (g_str_equal(key, "MaxModuleSize")) {
                         if (parse_size_str(value, &c->max_module_size) < 0 || c->max_module_size == 0 || c->max_module_size > (UINT64_C(1) << 30))
                                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: MaxModuleSize= must be a size between 1 and 1G (K, M, G suffixes), got \"%s\"", path, line, value);
+                } else if (g_str_equal(key, "Ring")) {
+                        if (value[0] && !ring_name_is_valid(value))
+                                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: Ring= is not a valid ring name: \"%s\"", path, line, value);
+                        g_free(c->ring);
+                        c->ring = g_steal_pointer(&value);
                 } else if (g_str_equal(key, "RequiredPurpose")) {
                         SignerPurpose p = signer_purpose_from_string(value);
                         if (p < 0)
@@ -191,9 +294,10 @@ int config_load(const char *path, Config *c, sd_bus_error *error) {
 
         /* Work on a copy: a bad file must leave the last good config in force. */
         config_init_defaults(&n);
+        g_autoptr(GHashTable) rings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
         if (g_file_test(path, G_FILE_TEST_EXISTS))
-                r = apply_file(path, &n, error);
+                r = apply_file(path, &n, rings, error);
 
         g_autofree char *dropin_dir = g_strconcat(path, ".d", NULL);
         g_autoptr(GDir) d = r >= 0 ? g_dir_open(dropin_dir, 0, NULL) : NULL;
@@ -206,10 +310,20 @@ int config_load(const char *path, Config *c, sd_bus_error *error) {
                 g_ptr_array_sort(names, compare_strings);
                 for (guint i = 0; i < names->len && r >= 0; i++) {
                         g_autofree char *p = g_build_filename(dropin_dir, names->pdata[i], NULL);
-                        r = apply_file(p, &n, error);
+                        r = apply_file(p, &n, rings, error);
                 }
         }
 
+        /* The host's ring must be defined somewhere; without Ring= nothing soaks. */
+        if (r >= 0 && n.ring[0]) {
+                RingSettings *rs = g_hash_table_lookup(rings, n.ring);
+                if (!rs)
+                        r = sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s: Ring=%s has no [Ring %s] group", path, n.ring, n.ring);
+                else {
+                        n.soak = rs->soak;
+                        n.automatic_rollback = rs->automatic_rollback;
+                }
+        }
         if (r < 0) {
                 config_clear(&n);
                 return r;

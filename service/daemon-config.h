@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
+
+#include "soak.h"
 
 /* What a signer certificate must be good for (extendedKeyUsage). */
 typedef enum SignerPurpose {
@@ -24,6 +27,11 @@ typedef struct Config {
         uint64_t max_module_size;
         char **allowed_signers;         /* Common Names; empty: any trusted signer */
         SignerPurpose required_purpose;
+
+        /* The host's ring and how patches soak in it ([Ring NAME] groups). */
+        char *ring;
+        SoakCriteria soak;
+        bool automatic_rollback;
 } Config;
 
 void config_init_defaults(Config *c);

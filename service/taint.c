@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <glib.h>
 
 #include "taint.h"
@@ -38,4 +39,22 @@ unsigned taint_decode(uint64_t mask, TaintFlag ret[64]) {
                 n++;
         }
         return n;
+}
+
+int taint_mask_from_letters(const char *letters, uint64_t *ret) {
+        uint64_t mask = 0;
+
+        for (const char *c = letters; *c; c++) {
+                if (*c == ' ')
+                        continue;
+                size_t i;
+                for (i = 0; i < G_N_ELEMENTS(taint_table); i++)
+                        if (taint_table[i].letter == *c)
+                                break;
+                if (i == G_N_ELEMENTS(taint_table))
+                        return -EINVAL;
+                mask |= UINT64_C(1) << taint_table[i].bit;
+        }
+        *ret = mask;
+        return 0;
 }

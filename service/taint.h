@@ -18,3 +18,6 @@ typedef struct TaintFlag {
  * reported as letter '?' with name "unknown". Returns how many were written
  * (at most 64). */
 unsigned taint_decode(uint64_t mask, TaintFlag ret[64]);
+
+/* The mask of the taint letters in @letters ("OE"); -EINVAL for an unknown letter. */
+int taint_mask_from_letters(const char *letters, uint64_t *ret);
