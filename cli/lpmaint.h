@@ -58,4 +58,5 @@ int verb_apply(int argc, char *argv[]);
 int verb_disable(int argc, char *argv[]);
 int verb_history(int argc, char *argv[]);
 int verb_acknowledge(int argc, char *argv[]);
+int verb_ring(int argc, char *argv[]);
 int verb_audit(int argc, char *argv[]);

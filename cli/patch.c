@@ -62,6 +62,8 @@ void patch_free(Patch *p) {
         g_free(p->description);
         g_free(p->signer);
         g_free(p->stream);
+        g_free(p->soak_state);
+        g_free(p->soak_result);
         g_free(p->module_signer);
         g_free(p->module_sig_key);
         g_free(p->module_sig_hashalgo);
@@ -86,6 +88,9 @@ static const PropertyMap patch_properties[] = {
         { "ExpiresUSec",      "t",     prop_parse_uint64,    offsetof(Patch, expires_usec)       },
         { "Signer",           "s",     prop_parse_string,    offsetof(Patch, signer)             },
         { "Stream",           "s",     prop_parse_string,    offsetof(Patch, stream)             },
+        { "SoakState",        "s",     prop_parse_string,    offsetof(Patch, soak_state)         },
+        { "SoakResult",       "s",     prop_parse_string,    offsetof(Patch, soak_result)        },
+        { "SoakEndsUSec",     "t",     prop_parse_uint64,    offsetof(Patch, soak_ends_usec)     },
         { "ModuleSigner",     "s",     prop_parse_string,    offsetof(Patch, module_signer)      },
         { "ModuleSigKey",     "s",     prop_parse_string,    offsetof(Patch, module_sig_key)     },
         { "ModuleSigHashAlgo", "s",    prop_parse_string,    offsetof(Patch, module_sig_hashalgo) },

@@ -36,6 +36,9 @@ typedef struct Patch {
         char *module_sig_hashalgo;
         bool break_glass;
         bool break_glass_acknowledged;
+        char *soak_state;
+        char *soak_result;
+        uint64_t soak_ends_usec;
         char *state;
         char *operation;
         char *result;

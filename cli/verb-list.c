@@ -31,6 +31,9 @@ static void json_patch(JsonWriter *w, const Patch *p) {
         json_end_object(w);
         json_field_bool(w, "break_glass", p->break_glass);
         json_field_bool(w, "break_glass_acknowledged", p->break_glass_acknowledged);
+        json_field_string(w, "soak_state", p->soak_state);
+        json_field_string(w, "soak_result", p->soak_result);
+        json_field_uint(w, "soak_ends_usec", p->soak_ends_usec);
         json_field_string(w, "state", p->state);
         json_field_string(w, "operation", p->operation);
         json_field_string(w, "result", p->result);

@@ -205,6 +205,7 @@ int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
         if (downgraded_from)
                 log_notice("Patch %s: deliberate downgrade from version %s to %s.", p->name, downgraded_from, p->manifest->version);
 
+        manager_soak_take_baseline(m, p);
         r = kernel_insert_module(m->kernel, p->name, module);
         if (r < 0) {
                 g_autofree char *msg = g_strdup_printf("The kernel refused the module: %s", g_strerror(-r));

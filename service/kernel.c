@@ -261,3 +261,20 @@ bool kernel_module_sig_enforced(Kernel *k) {
 
         return read_one_line(path, &v) >= 0 && g_str_equal(v, "Y");
 }
+
+static uint64_t read_counter(Kernel *k, const char *rel) {
+        g_autofree char *path = kernel_path(k, "%s", rel);
+        g_autofree char *v = NULL;
+
+        if (read_one_line(path, &v) < 0)
+                return 0;
+        return g_ascii_strtoull(v, NULL, 10);
+}
+
+uint64_t kernel_oops_count(Kernel *k) {
+        return read_counter(k, "sys/kernel/oops_count");
+}
+
+uint64_t kernel_warn_count(Kernel *k) {
+        return read_counter(k, "sys/kernel/warn_count");
+}

@@ -44,6 +44,9 @@ int kernel_list_patches(Kernel *k, char ***ret);
 int kernel_blocking_tasks(Kernel *k, bool target_patched, GArray **ret);
 int kernel_tainted(Kernel *k, uint64_t *ret);
 int kernel_boot_id(Kernel *k, char **ret);
+/* /sys/kernel/oops_count and warn_count; 0 where the kernel lacks them. */
+uint64_t kernel_oops_count(Kernel *k);
+uint64_t kernel_warn_count(Kernel *k);
 /* The kernel lockdown mode ("none", "integrity", "confidentiality"), or "" without the LSM. */
 int kernel_lockdown(Kernel *k, char **ret);
 /* Whether the kernel refuses modules without a valid signature (module.sig_enforce). */

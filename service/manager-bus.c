@@ -403,6 +403,33 @@ void manager_emit_break_glass_changed(Manager *m) {
                                                       "UnacknowledgedBreakGlass", NULL);
 }
 
+/* sd-bus's own getter for "b" reads an int; the field is a C bool. */
+static int bus_property_get_bool_field(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "b", (int) *(bool *) userdata);
+}
+
+static int property_get_counter(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "t", g_str_equal(property, "OopsCount") ?
+                                     kernel_oops_count(m->kernel) : kernel_warn_count(m->kernel));
+}
+
+static int property_get_ring_criteria(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const SoakCriteria *c = &m->config.soak;
+
+        return sd_bus_message_append(reply, "a{st}", 6,
+                                     "SoakUSec", c->soak_usec,
+                                     "MaxNewTaintFlags", (uint64_t) c->max_new_taint_flags,
+                                     "ExpectedTaint", c->expected_taint,
+                                     "MaxNewOops", (uint64_t) c->max_new_oops,
+                                     "MaxNewWarnings", (uint64_t) c->max_new_warnings,
+                                     "MaxKernelLogEvents", (uint64_t) c->max_log_events);
+}
+
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
@@ -431,6 +458,11 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("UnmanagedPatches", "as", property_get_unmanaged, 0, 0),
         SD_BUS_PROPERTY("TransitionTimeoutUSec", "t", NULL, offsetof(Manager, config.transition_timeout_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutomationGroup", "s", NULL, offsetof(Manager, config.automation_group), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Ring", "s", NULL, offsetof(Manager, config.ring), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RingCriteria", "a{st}", property_get_ring_criteria, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AutomaticRollback", "b", bus_property_get_bool_field, offsetof(Manager, config.automatic_rollback), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("OopsCount", "t", property_get_counter, 0, 0),
+        SD_BUS_PROPERTY("WarnCount", "t", property_get_counter, 0, 0),
         SD_BUS_PROPERTY("KernelLockdown", "s", property_get_lockdown, 0, 0),
         SD_BUS_PROPERTY("ModuleSignatureEnforced", "b", property_get_sig_enforced, 0, 0),
         SD_BUS_PROPERTY("UnacknowledgedBreakGlass", "as", property_get_break_glass, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -454,5 +486,7 @@ const sd_bus_vtable manager_vtable[] = {
 
         SD_BUS_SIGNAL_WITH_ARGS("TransitionFinished",
                                 SD_BUS_ARGS("o", patch, "s", name, "s", operation, "s", result), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("PatchSoakFinished",
+                                SD_BUS_ARGS("o", patch, "s", name, "s", verdict, "s", reason), 0),
         SD_BUS_VTABLE_END
 };

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "kmsg-reader.h"
 #include "log.h"
 #include "manager.h"
 #include "store.h"
@@ -12,6 +13,11 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         sd_event_source_unref(m->poll_source);
+        sd_event_source_unref(m->soak_timer);
+        sd_event_source_unref(m->soak_judge);
+        kmsg_reader_free(m->kmsg);
+        if (m->kmsg_trouble)
+                g_array_unref(m->kmsg_trouble);
         polkit_registry_free(m->polkit_registry);
         if (m->patches)
                 g_hash_table_destroy(m->patches);
@@ -99,8 +105,13 @@ int manager_start_bus(Manager *m) {
         r = sd_event_default(&m->event);
         if (r < 0)
                 return r;
+        r = manager_soak_setup(m);
+        if (r < 0)
+                return r;
         /* Reconcile before the name is taken: the first caller sees the truth. */
+        manager_soak_note_reboot(m);
         manager_reconcile(m);
+        manager_soak_resume(m);
 
         r = sd_bus_default_system(&m->bus);
         if (r < 0) {
@@ -147,5 +158,6 @@ void manager_reload(Manager *m) {
         log_info("Configuration reloaded.");
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
-                                                      "TransitionTimeoutUSec", "AutomationGroup", NULL);
+                                                      "TransitionTimeoutUSec", "AutomationGroup", "Ring", "RingCriteria",
+                                                      "AutomaticRollback", NULL);
 }

@@ -45,6 +45,11 @@ typedef struct Manager {
         sd_event_source *poll_source;
 
         PolkitRegistry *polkit_registry;
+
+        struct KmsgReader *kmsg;        /* followed while a patch soaks */
+        GArray *kmsg_trouble;           /* sequence numbers of troubling kernel log records */
+        sd_event_source *soak_timer;
+        sd_event_source *soak_judge;    /* one look after a burst of kernel log records */
 } Manager;
 
 /* manager.c: life cycle */
@@ -65,6 +70,16 @@ int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
                   int manifest_fd, int signature_fd, int module_fd,
                   Patch **ret, char **ret_note, sd_bus_error *error);
 int manager_disable(Manager *m, const Caller *caller, Patch *p, sd_bus_error *error);
+
+/* manager-soak.c: soaking applied patches in the host's ring */
+int manager_soak_setup(Manager *m);
+void manager_soak_take_baseline(Manager *m, Patch *p);
+void manager_soak_begin(Manager *m, Patch *p);
+void manager_soak_cancel(Manager *m, Patch *p);
+void manager_soak_update(Manager *m);
+void manager_soak_after_transition(Manager *m);
+void manager_soak_note_reboot(Manager *m);
+void manager_soak_resume(Manager *m);
 
 /* manager-audit.c */
 void manager_audit(Manager *m, const Caller *caller, const char *action, const char *patch,

@@ -71,6 +71,9 @@ PATCH_GETTER(get_superseded_by, "s", p->superseded_by)
 PATCH_GETTER(get_state_changed, "t", p->state_changed_usec)
 PATCH_GETTER(get_applied, "t", p->applied_usec)
 PATCH_GETTER(get_stream, "s", p->manifest->stream)
+PATCH_GETTER(get_soak_state, "s", p->soak_state)
+PATCH_GETTER(get_soak_result, "s", p->soak_result)
+PATCH_GETTER(get_soak_ends, "t", p->soak_ends_usec)
 PATCH_GETTER(get_module_signer, "s", p->module_signer)
 PATCH_GETTER(get_module_sig_key, "s", p->module_sig_key)
 PATCH_GETTER(get_module_sig_hashalgo, "s", p->module_sig_hashalgo)
@@ -113,6 +116,9 @@ const sd_bus_vtable patch_vtable[] = {
         SD_BUS_PROPERTY("ModuleSigHashAlgo", "s", get_module_sig_hashalgo, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("BreakGlass", "b", get_break_glass, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("BreakGlassAcknowledged", "b", get_break_glass_ack, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SoakState", "s", get_soak_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SoakResult", "s", get_soak_result, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SoakEndsUSec", "t", get_soak_ends, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("State", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Operation", "s", get_operation, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Result", "s", get_result, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -130,5 +136,5 @@ void patch_emit_changed(Manager *m, Patch *p) {
         (void) sd_bus_emit_properties_changed(m->bus, p->object_path, LPMAINT_PATCH_INTERFACE,
                                               "State", "Operation", "Result", "ResultMessage", "BlockingTasks",
                                               "SupersededBy", "StateChangedUSec", "AppliedUSec",
-                                              "BreakGlassAcknowledged", NULL);
+                                              "BreakGlassAcknowledged", "SoakState", "SoakResult", "SoakEndsUSec", NULL);
 }

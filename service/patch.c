@@ -23,6 +23,8 @@ Patch *patch_new(const char *dir, Manifest *manifest, const char *signer) {
         p->module_signer = g_strdup("");
         p->module_sig_key = g_strdup("");
         p->module_sig_hashalgo = g_strdup("");
+        p->soak_state = g_strdup("");
+        p->soak_result = g_strdup("");
         p->blocking_tasks = g_array_new(false, true, sizeof(KernelTask));
         g_array_set_clear_func(p->blocking_tasks, (GDestroyNotify) kernel_task_clear);
         return p;
@@ -43,6 +45,8 @@ void patch_free(Patch *p) {
         g_free(p->module_signer);
         g_free(p->module_sig_key);
         g_free(p->module_sig_hashalgo);
+        g_free(p->soak_state);
+        g_free(p->soak_result);
         g_free(p);
 }
 
@@ -115,6 +119,15 @@ int patch_save(const Patch *p) {
         g_key_file_set_string(kf, STATE_GROUP, "ModuleSigner", p->module_signer);
         g_key_file_set_string(kf, STATE_GROUP, "ModuleSigKey", p->module_sig_key);
         g_key_file_set_string(kf, STATE_GROUP, "ModuleSigHashAlgo", p->module_sig_hashalgo);
+        g_key_file_set_string(kf, STATE_GROUP, "SoakState", p->soak_state);
+        g_key_file_set_string(kf, STATE_GROUP, "SoakResult", p->soak_result);
+        g_key_file_set_uint64(kf, STATE_GROUP, "SoakStartedUSec", p->soak_started_usec);
+        g_key_file_set_uint64(kf, STATE_GROUP, "SoakEndsUSec", p->soak_ends_usec);
+        g_key_file_set_boolean(kf, STATE_GROUP, "RollbackPending", p->rollback_pending);
+        g_key_file_set_uint64(kf, STATE_GROUP, "BaselineTainted", p->soak_baseline.tainted);
+        g_key_file_set_uint64(kf, STATE_GROUP, "BaselineOopsCount", p->soak_baseline.oops_count);
+        g_key_file_set_uint64(kf, STATE_GROUP, "BaselineWarnCount", p->soak_baseline.warn_count);
+        g_key_file_set_uint64(kf, STATE_GROUP, "BaselineKmsgSeq", p->soak_baseline.kmsg_seq);
         g_key_file_set_uint64(kf, STATE_GROUP, "StateChangedUSec", p->state_changed_usec);
         g_key_file_set_uint64(kf, STATE_GROUP, "AppliedUSec", p->applied_usec);
         g_key_file_set_uint64(kf, STATE_GROUP, "TransitionStartedUSec", p->transition_started_usec);
@@ -175,6 +188,17 @@ int patch_load(const char *dir, Patch **ret) {
         load_string(kf, "ModuleSigner", &p->module_signer);
         load_string(kf, "ModuleSigKey", &p->module_sig_key);
         load_string(kf, "ModuleSigHashAlgo", &p->module_sig_hashalgo);
+        load_string(kf, "SoakState", &p->soak_state);
+        load_string(kf, "SoakResult", &p->soak_result);
+        p->soak_started_usec = g_key_file_get_uint64(kf, STATE_GROUP, "SoakStartedUSec", NULL);
+        p->soak_ends_usec = g_key_file_get_uint64(kf, STATE_GROUP, "SoakEndsUSec", NULL);
+        p->rollback_pending = g_key_file_get_boolean(kf, STATE_GROUP, "RollbackPending", NULL);
+        p->soak_baseline = (SignalSnapshot) {
+                .tainted = g_key_file_get_uint64(kf, STATE_GROUP, "BaselineTainted", NULL),
+                .oops_count = g_key_file_get_uint64(kf, STATE_GROUP, "BaselineOopsCount", NULL),
+                .warn_count = g_key_file_get_uint64(kf, STATE_GROUP, "BaselineWarnCount", NULL),
+                .kmsg_seq = g_key_file_get_uint64(kf, STATE_GROUP, "BaselineKmsgSeq", NULL),
+        };
         p->state_changed_usec = g_key_file_get_uint64(kf, STATE_GROUP, "StateChangedUSec", NULL);
         p->applied_usec = g_key_file_get_uint64(kf, STATE_GROUP, "AppliedUSec", NULL);
         p->transition_started_usec = g_key_file_get_uint64(kf, STATE_GROUP, "TransitionStartedUSec", NULL);

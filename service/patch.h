@@ -8,6 +8,7 @@
 #include "kernel.h"
 #include "manifest.h"
 #include "patch-state.h"
+#include "soak.h"
 
 #define PATCH_OBJECT_PREFIX "/org/lpmaint1/patch"
 
@@ -31,6 +32,14 @@ typedef struct Patch {
         char *module_signer;            /* the module's appended signature */
         char *module_sig_key;
         char *module_sig_hashalgo;
+
+        /* Soak in the host's ring (manager-soak.c). */
+        char *soak_state;               /* "", "soaking", "healthy", "failed", "cancelled" */
+        char *soak_result;              /* the failed criterion and its evidence */
+        uint64_t soak_started_usec;
+        uint64_t soak_ends_usec;
+        SignalSnapshot soak_baseline;   /* taken before the module was inserted */
+        bool rollback_pending;          /* failed soak waiting for another transition to end */
         uint64_t state_changed_usec;
         uint64_t applied_usec;
         uint64_t transition_started_usec;

@@ -65,6 +65,7 @@ static void supersede_others(Manager *m, Patch *replacer) {
                         continue;
                 if (v.module_loaded)
                         remove_module(m, p);
+                manager_soak_cancel(m, p);
                 g_free(p->superseded_by);
                 p->superseded_by = g_strdup(replacer->name);
                 patch_set_state(p, PATCH_SUPERSEDED, now_realtime_usec());
@@ -146,6 +147,11 @@ static bool advance(Manager *m, Patch *p) {
 
         if (next.state == PATCH_APPLIED && p->manifest->replace && changed)
                 supersede_others(m, p);
+        if (next.state == PATCH_APPLIED && changed && was_transition && p->status.operation == PATCH_OPERATION_APPLY &&
+            p->status.result == PATCH_RESULT_SUCCESS)
+                manager_soak_begin(m, p);
+        if (next.state != PATCH_APPLIED)
+                manager_soak_cancel(m, p);
         if (was_transition && !patch_state_is_transition(next.state))
                 finish_operation(m, p);
 
@@ -172,6 +178,7 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         m->transitioning = NULL;
         (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
         emit_busy(m);
+        manager_soak_after_transition(m);
         return 0;
 }
 

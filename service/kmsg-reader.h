@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "kernel.h"
+#include "kmsg.h"
+
+/* Follows the kernel log as an event source, only while enabled: an idle
+ * daemon does not wake for every kernel message. The real kernel's log is
+ * /dev/kmsg; the simulated kernel's is SIM/sim/kmsg, one message per line,
+ * its line number standing in for the sequence number. */
+typedef struct KmsgReader KmsgReader;
+
+typedef void (*KmsgHandler)(uint64_t seq, KmsgEvent event, const char *message, size_t len, void *userdata);
+
+int kmsg_reader_new(Kernel *k, sd_event *event, KmsgHandler handler, void *userdata, KmsgReader **ret);
+void kmsg_reader_free(KmsgReader *r);
+
+/* Enabling reads everything the log holds that was not read yet (on the
+ * first time: the whole log), then follows it. */
+int kmsg_reader_set_enabled(KmsgReader *r, bool enabled);
+/* The sequence number of the newest record read so far. */
+uint64_t kmsg_reader_last_seq(KmsgReader *r);

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* A patch is not done when it is applied but when it has soaked for its
+ * ring's time without hurting the host. While a patch soaks, the kernel log
+ * is followed (each record is a moment to look at the taint mask and the
+ * oops and warning counters) and one timer waits for the earliest soak end:
+ * nothing wakes the daemon otherwise. A soak that fails rolls the patch back
+ * when the ring says so. */
+#include <errno.h>
+#include <string.h>
+
+#include "kmsg-reader.h"
+#include "log.h"
+#include "manager.h"
+#include "util.h"
+
+#define SOAK_SOAKING "soaking"
+
+static bool soaking(const Patch *p) {
+        return g_str_equal(p->soak_state, SOAK_SOAKING);
+}
+
+static bool ring_configured(const Manager *m) {
+        return m->config.ring && m->config.ring[0];
+}
+
+static void set_soak(Patch *p, const char *state, const char *result) {
+        g_free(p->soak_state);
+        p->soak_state = g_strdup(state);
+        g_free(p->soak_result);
+        p->soak_result = g_strdup(result ?: "");
+}
+
+static void snapshot(Manager *m, const Patch *p, SignalSnapshot *ret) {
+        uint64_t events = 0;
+
+        for (guint i = 0; i < m->kmsg_trouble->len; i++)
+                if (g_array_index(m->kmsg_trouble, uint64_t, i) > p->soak_baseline.kmsg_seq)
+                        events++;
+        *ret = (SignalSnapshot) {
+                .oops_count = kernel_oops_count(m->kernel),
+                .warn_count = kernel_warn_count(m->kernel),
+                .log_events = events,
+                .kmsg_seq = m->kmsg ? kmsg_reader_last_seq(m->kmsg) : 0,
+        };
+        (void) kernel_tainted(m->kernel, &ret->tainted);
+}
+
+void manager_soak_take_baseline(Manager *m, Patch *p) {
+        if (!ring_configured(m))
+                return;
+        /* Everything the log holds now is before the patch. */
+        if (m->kmsg)
+                (void) kmsg_reader_set_enabled(m->kmsg, true);
+        snapshot(m, p, &p->soak_baseline);
+        p->soak_baseline.log_events = 0;
+}
+
+static void emit_finished(Manager *m, Patch *p) {
+        if (m->bus)
+                (void) sd_bus_emit_signal(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "PatchSoakFinished",
+                                          "osss", p->object_path, p->name, p->soak_state, p->soak_result);
+}
+
+static void rollback(Manager *m, Patch *p) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
+
+        if (p->status.state != PATCH_APPLIED)
+                return;
+        if (m->transitioning) {
+                /* One transition at a time: this one waits for the running one. */
+                p->rollback_pending = true;
+                manager_patch_changed(m, p);
+                return;
+        }
+        p->rollback_pending = false;
+        int r = manager_disable(m, &self, p, &error);
+        if (r < 0) {
+                log_error("Automatic rollback of %s failed: %s", p->name, error.message);
+                manager_audit_error(m, &self, "rollback", p->name, p->manifest->module_sha256, &error);
+                return;
+        }
+        log_warning("Patch %s: soak failed, rolling back.", p->name);
+        manager_audit(m, &self, "rollback", p->name, p->manifest->module_sha256, "accepted", p->soak_result);
+}
+
+static void judge(Manager *m, Patch *p, uint64_t now) {
+        g_autofree char *reason = NULL;
+        SignalSnapshot current;
+
+        snapshot(m, p, &current);
+        SoakVerdict v = soak_evaluate(&m->config.soak, &p->soak_baseline, &current, now >= p->soak_ends_usec, &reason);
+        if (v == SOAK_CONTINUE)
+                return;
+
+        Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
+        set_soak(p, v == SOAK_HEALTHY ? "healthy" : "failed", reason);
+        manager_patch_changed(m, p);
+        manager_audit(m, &self, "soak", p->name, p->manifest->module_sha256, p->soak_state, p->soak_result);
+        log_info("Patch %s: soak in ring %s %s%s%s.", p->name, m->config.ring, p->soak_state,
+                 reason ? ": " : "", reason ?: "");
+        emit_finished(m, p);
+        if (v == SOAK_FAILED && m->config.automatic_rollback)
+                rollback(m, p);
+}
+
+static void judge_all(Manager *m) {
+        uint64_t now = now_realtime_usec();
+        GHashTableIter i;
+        Patch *p;
+
+        g_hash_table_iter_init(&i, m->patches);
+        while (g_hash_table_iter_next(&i, NULL, (void **) &p))
+                if (soaking(p))
+                        judge(m, p, now);
+}
+
+static int on_soak_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        judge_all(m);
+        manager_soak_update(m);
+        return 0;
+}
+
+void manager_soak_update(Manager *m) {
+        uint64_t earliest = UINT64_MAX;
+        bool any = false;
+        GHashTableIter i;
+        Patch *p;
+
+        g_hash_table_iter_init(&i, m->patches);
+        while (g_hash_table_iter_next(&i, NULL, (void **) &p))
+                if (soaking(p)) {
+                        any = true;
+                        earliest = MIN(earliest, p->soak_ends_usec);
+                }
+
+        /* The log is followed while a patch soaks or one is being applied. */
+        if (m->kmsg)
+                (void) kmsg_reader_set_enabled(m->kmsg, ring_configured(m) && (any || m->transitioning));
+
+        if (!any) {
+                if (m->soak_timer)
+                        (void) sd_event_source_set_enabled(m->soak_timer, SD_EVENT_OFF);
+                return;
+        }
+        if (!m->soak_timer) {
+                int r = sd_event_add_time(m->event, &m->soak_timer, CLOCK_REALTIME, earliest, USEC_PER_SEC,
+                                          on_soak_timer, m);
+                if (r < 0)
+                        log_error("Cannot arm the soak timer: %s", g_strerror(-r));
+                return;
+        }
+        (void) sd_event_source_set_time(m->soak_timer, earliest);
+        (void) sd_event_source_set_enabled(m->soak_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_judge(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        judge_all(m);
+        manager_soak_update(m);
+        return 0;
+}
+
+/* Every record is a moment to look: the kernel logs when it taints itself or
+ * counts an oops or a warning. One look after a burst of records is enough. */
+static void on_kmsg(uint64_t seq, KmsgEvent event, const char *message, size_t len, void *userdata) {
+        Manager *m = userdata;
+
+        if (kmsg_event_is_trouble(event)) {
+                g_array_append_val(m->kmsg_trouble, seq);
+                log_notice("Kernel log: %s: %.*s", kmsg_event_to_string(event), (int) MIN(len, 200), message);
+        }
+        (void) sd_event_source_set_enabled(m->soak_judge, SD_EVENT_ONESHOT);
+}
+
+int manager_soak_setup(Manager *m) {
+        m->kmsg_trouble = g_array_new(false, false, sizeof(uint64_t));
+        int r = sd_event_add_defer(m->event, &m->soak_judge, on_judge, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(m->soak_judge, SD_EVENT_OFF);
+        r = kmsg_reader_new(m->kernel, m->event, on_kmsg, m, &m->kmsg);
+        if (r < 0)
+                /* Without the log, taint and counters are still judged at the soak's end. */
+                log_warning("Cannot follow the kernel log: %s; soaks are judged on timers only.", g_strerror(-r));
+        return 0;
+}
+
+void manager_soak_begin(Manager *m, Patch *p) {
+        if (!ring_configured(m))
+                return;
+        uint64_t now = now_realtime_usec();
+        set_soak(p, SOAK_SOAKING, "");
+        p->soak_started_usec = now;
+        p->soak_ends_usec = now + m->config.soak.soak_usec;
+        manager_patch_changed(m, p);
+        log_info("Patch %s: soaking in ring %s until %" PRIu64 ".", p->name, m->config.ring, p->soak_ends_usec);
+        judge(m, p, now);
+        manager_soak_update(m);
+}
+
+void manager_soak_cancel(Manager *m, Patch *p) {
+        if (!soaking(p))
+                return;
+        set_soak(p, "cancelled", "the patch left the kernel before its soak ended");
+        manager_patch_changed(m, p);
+        manager_soak_update(m);
+}
+
+void manager_soak_after_transition(Manager *m) {
+        GHashTableIter i;
+        Patch *p;
+
+        g_hash_table_iter_init(&i, m->patches);
+        while (!m->transitioning && g_hash_table_iter_next(&i, NULL, (void **) &p))
+                if (p->rollback_pending)
+                        rollback(m, p);
+        manager_soak_update(m);
+}
+
+void manager_soak_note_reboot(Manager *m) {
+        GHashTableIter i;
+        Patch *p;
+
+        /* A reboot during a soak is evidence in itself: the patch did not
+         * survive it, and the host may have rebooted because of it. Looked at
+         * before reconciling, which would see the patch gone and cancel. */
+        g_hash_table_iter_init(&i, m->patches);
+        while (g_hash_table_iter_next(&i, NULL, (void **) &p)) {
+                if (!soaking(p) || !p->boot_id[0] || g_str_equal(p->boot_id, m->boot_id))
+                        continue;
+                g_autofree char *why = g_strdup_printf("the host rebooted during the soak (boot %s, now %s)", p->boot_id, m->boot_id);
+                Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
+                set_soak(p, "failed", why);
+                manager_patch_changed(m, p);
+                manager_audit(m, &self, "soak", p->name, p->manifest->module_sha256, "failed", why);
+        }
+}
+
+void manager_soak_resume(Manager *m) {
+        manager_soak_update(m);
+        judge_all(m);
+        manager_soak_after_transition(m);
+}

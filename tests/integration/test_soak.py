@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Soak in the host's ring: healthy when quiet, rolled back on its own when the kernel complains."""
+import os
+import signal
+import time
+
+import pytest
+
+from conftest import (AUTO, history, kernel_view, kill_daemon, lpmaint, lpmaint_json, patches, reload_daemon,
+                      restart_daemon, sim_path, sim_read, sim_write, wait_for, wait_state)
+
+DROPIN = os.path.join(os.environ.get("LPMAINT_CONFIG", "") + ".d", "80-ring.conf")
+
+
+def kernel_says(line):
+    """Appends a record to the simulated kernel's log, as the kernel would."""
+    with open(sim_path("sim/kmsg"), "a") as f:
+        f.write(line + "\n")
+
+
+def set_ring(soak_sec, extra=""):
+    with open(DROPIN, "w") as f:
+        f.write(f"[Daemon]\nRing=canary\n\n[Ring canary]\nSoakSec={soak_sec}\n{extra}\n")
+    reload_daemon()
+    wait_for(lambda: lpmaint_json("ring")["ring"] == "canary"
+             and lpmaint_json("ring")["criteria"]["SoakUSec"] == soak_sec * 1_000_000, what="ring configured")
+
+
+@pytest.fixture
+def ring():
+    yield set_ring
+    if os.path.exists(DROPIN):
+        os.unlink(DROPIN)
+    reload_daemon()
+    wait_for(lambda: lpmaint_json("ring")["ring"] == "", what="ring removed")
+
+
+def soak_state(name):
+    return patches()[name]["soak_state"]
+
+
+def test_without_a_ring_nothing_soaks(make_patch):
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    assert soak_state(a.name) == ""
+    assert "no ring" in lpmaint("ring").stdout
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+def test_quiet_soak_is_healthy(make_patch, ring):
+    ring(2)
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    info = patches()[a.name]
+    assert info["soak_state"] == "soaking"
+    assert info["soak_ends_usec"] > info["applied_usec"]
+    # Livepatch's own messages are no trouble.
+    kernel_says(f"livepatch: '{a.name}': patching complete")
+    wait_for(lambda: soak_state(a.name) == "healthy", timeout=10, what="healthy")
+    assert patches()[a.name]["state"] == "applied"
+    assert [r for r in history(patch=a.name) if r["action"] == "soak" and r["result"] == "healthy"]
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+@pytest.mark.parametrize("trouble", [
+    "WARNING: CPU: 1 PID: 42 at kernel/sched/core.c:100 resched_curr+0x1/0x2",
+    "BUG: kernel NULL pointer dereference, address: 0000000000000008",
+    "watchdog: BUG: soft lockup - CPU#0 stuck for 23s! [kworker/0:1:12]",
+])
+def test_kernel_log_trouble_rolls_back(make_patch, ring, trouble):
+    ring(60)
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    assert soak_state(a.name) == "soaking"
+
+    started = time.monotonic()
+    kernel_says(trouble)
+    wait_for(lambda: soak_state(a.name) == "failed", timeout=10, what="failed soak")
+    decided = time.monotonic() - started
+    info = wait_state(a.name, {"disabled"})
+    assert "kernel log events" in info["soak_result"]
+    assert kernel_view(a.name)["module_loaded"] is False
+    actions = [(r["action"], r["result"]) for r in history(patch=a.name)]
+    assert ("soak", "failed") in actions and ("rollback", "accepted") in actions
+    assert decided < 5, decided
+
+
+def test_new_taint_rolls_back(make_patch, ring):
+    ring(60)
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    tainted = int(sim_read("proc/sys/kernel/tainted"))
+    sim_write("proc/sys/kernel/tainted", str(tainted | (1 << 4)))  # M: machine check
+    kernel_says("mce: [Hardware Error]: Machine check events logged")
+    wait_for(lambda: soak_state(a.name) == "failed", timeout=10, what="failed soak")
+    assert "M (processor reported a machine check exception)" in patches()[a.name]["soak_result"]
+    wait_state(a.name, {"disabled"})
+    sim_write("proc/sys/kernel/tainted", str(tainted))
+
+
+def test_warn_counter_and_no_automatic_rollback(make_patch, ring):
+    sim_write("sys/kernel/warn_count", "3")
+    ring(60, "AutomaticRollback=no")
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    sim_write("sys/kernel/warn_count", "4")
+    kernel_says("something else the kernel said")
+    wait_for(lambda: soak_state(a.name) == "failed", timeout=10, what="failed soak")
+    assert "1 new kernel warnings" in patches()[a.name]["soak_result"]
+    time.sleep(0.5)
+    assert patches()[a.name]["state"] == "applied"  # the admin decides
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+    os.unlink(sim_path("sys/kernel/warn_count"))
+
+
+def test_soak_survives_a_daemon_restart(make_patch, ring):
+    ring(3)
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    kill_daemon(signal.SIGKILL)
+    restart_daemon()
+    assert soak_state(a.name) == "soaking"
+    wait_for(lambda: soak_state(a.name) == "healthy", timeout=15, what="healthy after restart")
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+def test_trouble_while_the_daemon_was_down_counts(make_patch, ring):
+    ring(60)
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    kill_daemon(signal.SIGKILL)
+    kernel_says("Oops: 0002 [#1] PREEMPT SMP NOPTI")
+    restart_daemon()
+    wait_for(lambda: soak_state(a.name) == "failed", timeout=10, what="failed soak after restart")
+    wait_state(a.name, {"disabled"})
+
+
+def test_superseded_patch_soak_is_cancelled(make_patch, ring):
+    ring(60)
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    b = make_patch(replace=True)
+    assert lpmaint("apply", b.manifest, user=AUTO).returncode == 0
+    wait_state(a.name, {"superseded"})
+    assert soak_state(a.name) == "cancelled"
+    assert soak_state(b.name) == "soaking"
+    assert lpmaint("disable", b.name, user=AUTO).returncode == 0
