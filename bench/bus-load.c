@@ -2,8 +2,11 @@
 
 /* Load and start-up probes for bench/run.
  *   bus-load calls ping|getall|status-calls N    N synchronous calls on one connection; prints calls/s
- *   bus-load startup CMD...                       runs CMD; prints ms from exec to org.lpmaint1 being owned */
+ *   bus-load startup CMD...                       runs CMD; prints ms from exec to org.lpmaint1 being owned
+ *   bus-load soak-latency KMSG LINE               appends LINE to the simulated kernel log KMSG; prints ms
+ *                                                 until lpmaintd signals PatchSoakFinished */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,18 +53,51 @@ static int calls(const char *what, long n) {
         return 0;
 }
 
-static int startup(char **cmd) {
+/* A connection that receives the signal, with the match in place before
+ * anything that could cause it is done (the synchronous call flushes it). */
+static sd_bus *connect_matching(const char *sender, const char *path, const char *interface, const char *member) {
         sd_bus *bus = NULL;
         int r = sd_bus_default_system(&bus);
-        if (r < 0)
-                return fprintf(stderr, "connect: %s\n", strerror(-r)), 1;
-        r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                "NameOwnerChanged", NULL, NULL);
-        if (r < 0)
-                return fprintf(stderr, "match: %s\n", strerror(-r)), 1;
-        /* The match must be in place before the daemon can take the name. */
-        r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetId", NULL, NULL, NULL);
-        if (r < 0)
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, sender, path, interface, member, NULL, NULL);
+        if (r >= 0)
+                r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                       "GetId", NULL, NULL, NULL);
+        if (r < 0) {
+                fprintf(stderr, "bus: %s\n", strerror(-r));
+                return sd_bus_flush_close_unref(bus);
+        }
+        return bus;
+}
+
+/* Waits for @interface.@member for which @accept says yes; -ETIMEDOUT after 10 s of silence. */
+static int wait_signal(sd_bus *bus, const char *interface, const char *member, bool (*accept)(sd_bus_message *m)) {
+        for (;;) {
+                sd_bus_message *m = NULL;
+                int r = sd_bus_process(bus, &m);
+                if (r < 0)
+                        return r;
+                bool done = m && sd_bus_message_is_signal(m, interface, member) && accept(m);
+                sd_bus_message_unref(m);
+                if (done)
+                        return 0;
+                if (r == 0 && sd_bus_wait(bus, 10 * 1000 * 1000) <= 0)
+                        return -ETIMEDOUT;
+        }
+}
+
+static bool lpmaint_name_owned(sd_bus_message *m) {
+        const char *name, *old, *new;
+        return sd_bus_message_read(m, "sss", &name, &old, &new) >= 0 && strcmp(name, "org.lpmaint1") == 0 && new[0];
+}
+
+static bool any_signal(sd_bus_message *m) {
+        return true;
+}
+
+static int startup(char **cmd) {
+        sd_bus *bus = connect_matching("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameOwnerChanged");
+        if (!bus)
                 return 1;
 
         double t0 = now_sec();
@@ -72,24 +108,28 @@ static int startup(char **cmd) {
                 execvp(cmd[0], cmd);
                 _exit(127);
         }
-        for (;;) {
-                sd_bus_message *m = NULL;
-                r = sd_bus_process(bus, &m);
-                if (r < 0)
-                        return 1;
-                if (m && sd_bus_message_is_signal(m, "org.freedesktop.DBus", "NameOwnerChanged")) {
-                        const char *name, *old, *new;
-                        if (sd_bus_message_read(m, "sss", &name, &old, &new) >= 0 &&
-                            strcmp(name, "org.lpmaint1") == 0 && new[0]) {
-                                printf("%.2f %d\n", (now_sec() - t0) * 1000.0, (int) pid);
-                                sd_bus_message_unref(m);
-                                break;
-                        }
-                }
-                sd_bus_message_unref(m);
-                if (r == 0 && sd_bus_wait(bus, 10 * 1000 * 1000) <= 0)
-                        return fprintf(stderr, "timed out waiting for org.lpmaint1\n"), 1;
-        }
+        if (wait_signal(bus, "org.freedesktop.DBus", "NameOwnerChanged", lpmaint_name_owned) < 0)
+                return fprintf(stderr, "timed out waiting for org.lpmaint1\n"), 1;
+        printf("%.2f %d\n", (now_sec() - t0) * 1000.0, (int) pid);
+        sd_bus_flush_close_unref(bus);
+        return 0;
+}
+
+static int soak_latency(const char *kmsg, const char *line) {
+        sd_bus *bus = connect_matching("org.lpmaint1", "/org/lpmaint1", "org.lpmaint1.Manager", "PatchSoakFinished");
+        if (!bus)
+                return 1;
+
+        FILE *f = fopen(kmsg, "ae");
+        if (!f)
+                return fprintf(stderr, "open %s: %s\n", kmsg, strerror(errno)), 1;
+        double t0 = now_sec();
+        fprintf(f, "%s\n", line);
+        fclose(f);
+
+        if (wait_signal(bus, "org.lpmaint1.Manager", "PatchSoakFinished", any_signal) < 0)
+                return fprintf(stderr, "timed out waiting for PatchSoakFinished\n"), 1;
+        printf("%.2f\n", (now_sec() - t0) * 1000.0);
         sd_bus_flush_close_unref(bus);
         return 0;
 }
@@ -99,6 +139,8 @@ int main(int argc, char *argv[]) {
                 return calls(argv[2], atol(argv[3]));
         if (argc >= 3 && strcmp(argv[1], "startup") == 0)
                 return startup(argv + 2);
-        fprintf(stderr, "usage: bus-load calls ping|getall N | bus-load startup CMD...\n");
+        if (argc == 4 && strcmp(argv[1], "soak-latency") == 0)
+                return soak_latency(argv[2], argv[3]);
+        fprintf(stderr, "usage: bus-load calls ping|getall N | bus-load startup CMD... | bus-load soak-latency KMSG LINE\n");
         return 2;
 }

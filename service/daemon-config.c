@@ -174,7 +174,7 @@ static int apply_ring_group(const char *path, const char *text, GKeyFile *kf, co
                 if (!value)
                         r = -EINVAL;
                 else if (g_str_equal(key, "SoakSec")) {
-                        unsigned sec;
+                        unsigned sec = 0;
                         r = parse_count(value, &sec);
                         rs->soak.soak_usec = (uint64_t) sec * USEC_PER_SEC;
                 } else if (g_str_equal(key, "MaxNewTaintFlags"))

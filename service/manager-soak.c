@@ -85,6 +85,18 @@ static void rollback(Manager *m, Patch *p) {
         manager_audit(m, &self, "rollback", p->name, p->manifest->module_sha256, "accepted", p->soak_result);
 }
 
+/* Ends a soak with its verdict: recorded, audited and announced. */
+static void conclude(Manager *m, Patch *p, const char *verdict, const char *reason) {
+        Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
+
+        set_soak(p, verdict, reason);
+        manager_patch_changed(m, p);
+        manager_audit(m, &self, "soak", p->name, p->manifest->module_sha256, p->soak_state, p->soak_result);
+        log_info("Patch %s: soak in ring %s %s%s%s.", p->name, m->config.ring, p->soak_state,
+                 reason ? ": " : "", reason ?: "");
+        emit_finished(m, p);
+}
+
 static void judge(Manager *m, Patch *p, uint64_t now) {
         g_autofree char *reason = NULL;
         SignalSnapshot current;
@@ -94,13 +106,7 @@ static void judge(Manager *m, Patch *p, uint64_t now) {
         if (v == SOAK_CONTINUE)
                 return;
 
-        Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
-        set_soak(p, v == SOAK_HEALTHY ? "healthy" : "failed", reason);
-        manager_patch_changed(m, p);
-        manager_audit(m, &self, "soak", p->name, p->manifest->module_sha256, p->soak_state, p->soak_result);
-        log_info("Patch %s: soak in ring %s %s%s%s.", p->name, m->config.ring, p->soak_state,
-                 reason ? ": " : "", reason ?: "");
-        emit_finished(m, p);
+        conclude(m, p, v == SOAK_HEALTHY ? "healthy" : "failed", reason);
         if (v == SOAK_FAILED && m->config.automatic_rollback)
                 rollback(m, p);
 }
@@ -234,10 +240,7 @@ void manager_soak_note_reboot(Manager *m) {
                 if (!soaking(p) || !p->boot_id[0] || g_str_equal(p->boot_id, m->boot_id))
                         continue;
                 g_autofree char *why = g_strdup_printf("the host rebooted during the soak (boot %s, now %s)", p->boot_id, m->boot_id);
-                Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
-                set_soak(p, "failed", why);
-                manager_patch_changed(m, p);
-                manager_audit(m, &self, "soak", p->name, p->manifest->module_sha256, "failed", why);
+                conclude(m, p, "failed", why);
         }
 }
 
