@@ -135,16 +135,23 @@ static GArray *count_states(GPtrArray *patches) {
 }
 
 static int get_manager_info(sd_bus *bus, ManagerInfo *ret, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        /* The service's state, then what the kernel shows now (read on request). */
+        static const char *const interfaces[] = { LPMAINT_MANAGER_INTERFACE, "org.lpmaint1.Kernel" };
         int r;
 
-        r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH,
-                               "org.freedesktop.DBus.Properties", "GetAll",
-                               error, &reply, "s", LPMAINT_MANAGER_INTERFACE);
-        if (r < 0)
-                return r;
+        for (size_t i = 0; i < G_N_ELEMENTS(interfaces); i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 
-        return bus_map_properties(reply, manager_properties, ret);
+                r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH,
+                                       "org.freedesktop.DBus.Properties", "GetAll",
+                                       error, &reply, "s", interfaces[i]);
+                if (r < 0)
+                        return r;
+                r = bus_map_properties(reply, manager_properties, ret);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int print_json(const ManagerInfo *m, GArray *counts) {

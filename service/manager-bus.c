@@ -453,18 +453,11 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("LivepatchSupported", "b", property_get_kernel, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Simulated", "b", property_get_kernel, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Busy", "b", property_get_busy, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Tainted", "t", property_get_tainted, 0, 0),
-        SD_BUS_PROPERTY("TaintFlags", "a(uss)", property_get_taint_flags, 0, 0),
-        SD_BUS_PROPERTY("UnmanagedPatches", "as", property_get_unmanaged, 0, 0),
         SD_BUS_PROPERTY("TransitionTimeoutUSec", "t", NULL, offsetof(Manager, config.transition_timeout_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutomationGroup", "s", NULL, offsetof(Manager, config.automation_group), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Ring", "s", NULL, offsetof(Manager, config.ring), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RingCriteria", "a{st}", property_get_ring_criteria, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutomaticRollback", "b", bus_property_get_bool_field, offsetof(Manager, config.automatic_rollback), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("OopsCount", "t", property_get_counter, 0, 0),
-        SD_BUS_PROPERTY("WarnCount", "t", property_get_counter, 0, 0),
-        SD_BUS_PROPERTY("KernelLockdown", "s", property_get_lockdown, 0, 0),
-        SD_BUS_PROPERTY("ModuleSignatureEnforced", "b", property_get_sig_enforced, 0, 0),
         SD_BUS_PROPERTY("UnacknowledgedBreakGlass", "as", property_get_break_glass, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 
         SD_BUS_METHOD_WITH_ARGS("Apply",
@@ -488,5 +481,20 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("o", patch, "s", name, "s", operation, "s", result), 0),
         SD_BUS_SIGNAL_WITH_ARGS("PatchSoakFinished",
                                 SD_BUS_ARGS("o", patch, "s", name, "s", verdict, "s", reason), 0),
+        SD_BUS_VTABLE_END
+};
+
+/* org.lpmaint1.Kernel: what the running kernel shows now, read on each
+ * request (the kernel does not announce changes to these files). Kept off
+ * the Manager interface so that following the service stays cheap. */
+const sd_bus_vtable kernel_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Tainted", "t", property_get_tainted, 0, 0),
+        SD_BUS_PROPERTY("TaintFlags", "a(uss)", property_get_taint_flags, 0, 0),
+        SD_BUS_PROPERTY("UnmanagedPatches", "as", property_get_unmanaged, 0, 0),
+        SD_BUS_PROPERTY("OopsCount", "t", property_get_counter, 0, 0),
+        SD_BUS_PROPERTY("WarnCount", "t", property_get_counter, 0, 0),
+        SD_BUS_PROPERTY("KernelLockdown", "s", property_get_lockdown, 0, 0),
+        SD_BUS_PROPERTY("ModuleSignatureEnforced", "b", property_get_sig_enforced, 0, 0),
         SD_BUS_VTABLE_END
 };

@@ -119,6 +119,7 @@ int manager_start_bus(Manager *m) {
                 return r;
         }
         if ((r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, manager_vtable, m)) < 0 ||
+            (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_KERNEL_INTERFACE, kernel_vtable, m)) < 0 ||
             (r = sd_bus_add_fallback_vtable(m->bus, NULL, PATCH_OBJECT_PREFIX, LPMAINT_PATCH_INTERFACE, patch_vtable, patch_object_find, m)) < 0 ||
             (r = sd_bus_add_node_enumerator(m->bus, NULL, PATCH_OBJECT_PREFIX, patch_node_enumerator, m)) < 0 ||
             (r = sd_bus_add_object_manager(m->bus, NULL, LPMAINT_OBJECT_PATH)) < 0) {

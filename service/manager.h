@@ -16,6 +16,7 @@
 #define LPMAINT_OBJECT_PATH "/org/lpmaint1"
 #define LPMAINT_MANAGER_INTERFACE "org.lpmaint1.Manager"
 #define LPMAINT_PATCH_INTERFACE "org.lpmaint1.Patch"
+#define LPMAINT_KERNEL_INTERFACE "org.lpmaint1.Kernel"
 
 #define POLKIT_ACTION_APPLY "org.lpmaint1.apply-patch"
 #define POLKIT_ACTION_APPLY_BREAK_GLASS "org.lpmaint1.apply-patch-break-glass"
@@ -89,6 +90,7 @@ void manager_audit_error(Manager *m, const Caller *caller, const char *action, c
 
 /* manager-bus.c and patch-bus.c */
 extern const sd_bus_vtable manager_vtable[];
+extern const sd_bus_vtable kernel_vtable[];
 extern const sd_bus_vtable patch_vtable[];
 int patch_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
 int patch_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
