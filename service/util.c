@@ -76,7 +76,7 @@ int fsync_directory(const char *dir) {
         return fsync(fd) < 0 ? -errno : 0;
 }
 
-static int write_all(int fd, const void *data, size_t size) {
+int write_all(int fd, const void *data, size_t size) {
         const uint8_t *p = data;
 
         while (size > 0) {

@@ -38,6 +38,9 @@ int read_file_at(int dirfd, const char *path, size_t max, GBytes **ret);
 
 /* Writes @data to @dir/@name through a temporary file: fsync, rename, fsync of
  * the directory. Readers see the old or the new content, never a mix. */
+/* write(2) until all of @data is written. */
+int write_all(int fd, const void *data, size_t size);
+
 int write_file_atomic(const char *dir, const char *name, const void *data, size_t size, mode_t mode);
 int fsync_directory(const char *dir);
 int mkdir_p(const char *path, mode_t mode);

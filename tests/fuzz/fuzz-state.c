@@ -35,20 +35,6 @@ static void cleanup(void) {
         (void) g_rmdir(top);
 }
 
-/* Not g_file_set_contents(): its fsync on every input would cost 99% of the time. */
-static int write_input(const char *p, const uint8_t *data, size_t size) {
-        _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return -errno;
-        for (size_t done = 0; done < size;) {
-                ssize_t n = write(fd, data + done, size - done);
-                if (n < 0)
-                        return -errno;
-                done += (size_t) n;
-        }
-        return 0;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         lpmaint_errors_register();
         top = g_dir_make_tmp("lpmaint-fuzz-state-XXXXXX", NULL);
@@ -66,7 +52,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         g_autoptr(Patch) p = NULL;
 
-        FUZZ_CHECK(write_input(state_path, data, size) == 0);
+        FUZZ_CHECK(fuzz_write_input(state_path, data, size) == 0);
 
         int r = patch_load(dir, &p);
         if (r < 0) {
