@@ -167,6 +167,12 @@ int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
         r = check_rollback(m, manifest, opts, &downgraded_from, error);
         if (r < 0)
                 return r;
+        /* Break-glass is for emergencies that cannot wait for the ring's turn. */
+        if (!opts->break_glass) {
+                r = manifest_check_release(manifest, m->config.ring, now_realtime_usec(), error);
+                if (r < 0)
+                        return r;
+        }
 
         r = store_stage(m->patches_dir, manifest->name, manifest_bytes, signature, module, &staging);
         if (r < 0)

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "daemon-config.h"
 #include "errors.h"
+#include "manifest.h"
 #include "taint.h"
 #include "util.h"
 
@@ -127,16 +128,6 @@ static RingSettings *ring_settings_new(void) {
         };
         r->automatic_rollback = true;
         return r;
-}
-
-static bool ring_name_is_valid(const char *n) {
-        size_t len = strlen(n);
-        if (len == 0 || len > 32)
-                return false;
-        for (const char *p = n; *p; p++)
-                if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_')
-                        return false;
-        return true;
 }
 
 static int parse_count(const char *s, unsigned *ret) {

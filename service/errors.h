@@ -26,5 +26,6 @@
 #define LPMAINT_ERROR_CERTIFICATE_REVOKED    "org.lpmaint1.Error.CertificateRevoked"
 #define LPMAINT_ERROR_WRONG_PURPOSE          "org.lpmaint1.Error.WrongPurpose"
 #define LPMAINT_ERROR_ROLLBACK               "org.lpmaint1.Error.Rollback"
+#define LPMAINT_ERROR_RING_NOT_RELEASED      "org.lpmaint1.Error.RingNotReleased"
 
 void lpmaint_errors_register(void);

@@ -6,13 +6,15 @@
 #include "manifest.h"
 
 #define MANIFEST_GROUP "Patch"
+#define RELEASE_GROUP "Release"
+#define MAX_RINGS 64
 #define MAX_CVES 256
 /* Allow for clocks that differ a little between the signer and this host. */
 #define ISSUE_CLOCK_SKEW_USEC (5 * 60 * USEC_PER_SEC)
 
 static const char *const manifest_keys[] = {
         "Name", "Stream", "Version", "KernelRelease", "Module", "ModuleSHA256",
-        "Replace", "CVEs", "Description", "IssuedAt", "ExpiresAt", NULL,
+        "Replace", "CVEs", "Description", "IssuedAt", "ExpiresAt", "CoverageEndsAt", NULL,
 };
 
 Manifest *manifest_free(Manifest *m) {
@@ -25,6 +27,9 @@ Manifest *manifest_free(Manifest *m) {
         g_free(m->module);
         g_strfreev(m->cves);
         g_free(m->description);
+        for (size_t i = 0; i < m->n_release; i++)
+                g_free(m->release[i].ring);
+        g_free(m->release);
         return g_free(m), NULL;
 }
 
@@ -49,6 +54,10 @@ bool patch_name_is_valid(const char *name) {
                 if (g_ascii_isupper(*p))
                         return false;
         return true;
+}
+
+bool ring_name_is_valid(const char *name) {
+        return chars_in(name, "-_", 32);
 }
 
 static bool version_is_valid(const char *v) {
@@ -98,6 +107,37 @@ static int invalid(sd_bus_error *error, const char *key, const char *value) {
         return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest has an invalid %s=: \"%s\"", key, shown);
 }
 
+static int compare_release(const void *a, const void *b) {
+        return strcmp(((const ManifestRelease *) a)->ring, ((const ManifestRelease *) b)->ring);
+}
+
+/* [Release]: RING=TIME lines. */
+static int parse_release(GKeyFile *kf, Manifest *m, sd_bus_error *error) {
+        if (!g_key_file_has_group(kf, RELEASE_GROUP))
+                return 0;
+
+        g_auto(GStrv) rings = g_key_file_get_keys(kf, RELEASE_GROUP, NULL, NULL);
+        size_t n = rings ? g_strv_length(rings) : 0;
+        if (n == 0)
+                return sd_bus_error_set(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest has an empty [" RELEASE_GROUP "] group");
+        if (n > MAX_RINGS)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest releases to more than %d rings", MAX_RINGS);
+
+        m->release = g_new0(ManifestRelease, n);
+        for (size_t i = 0; i < n; i++) {
+                g_autofree char *when = g_key_file_get_string(kf, RELEASE_GROUP, rings[i], NULL);
+
+                if (!ring_name_is_valid(rings[i]))
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest releases to an invalid ring name \"%s\"", rings[i]);
+                m->release[i].ring = g_strdup(rings[i]);
+                m->n_release = i + 1;
+                if (!when || parse_timestamp_utc(when, &m->release[i].usec) < 0)
+                        return invalid(error, rings[i], when ?: "");
+        }
+        qsort(m->release, m->n_release, sizeof(ManifestRelease), compare_release);
+        return 0;
+}
+
 int manifest_parse(const void *data, size_t size, Manifest **ret, sd_bus_error *error) {
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_autoptr(Manifest) m = g_new0(Manifest, 1);
@@ -114,8 +154,11 @@ int manifest_parse(const void *data, size_t size, Manifest **ret, sd_bus_error *
                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest is not a key file: %s", gerror->message);
 
         g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
-        if (g_strv_length(groups) != 1 || !g_str_equal(groups[0], MANIFEST_GROUP))
-                return sd_bus_error_set(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest must have exactly one group, [" MANIFEST_GROUP "]");
+        for (size_t i = 0; groups[i]; i++)
+                if (!g_str_equal(groups[i], MANIFEST_GROUP) && !g_str_equal(groups[i], RELEASE_GROUP))
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest has an unknown group [%s]", groups[i]);
+        if (!g_key_file_has_group(kf, MANIFEST_GROUP))
+                return sd_bus_error_set(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest lacks the [" MANIFEST_GROUP "] group");
 
         /* A signed document may not carry anything this version does not understand:
          * an unknown key could be a constraint the signer meant to impose. */
@@ -155,6 +198,14 @@ int manifest_parse(const void *data, size_t size, Manifest **ret, sd_bus_error *
         if (expires && (parse_timestamp_utc(expires, &m->expires_usec) < 0 || m->expires_usec <= m->issued_usec))
                 return invalid(error, "ExpiresAt", expires);
 
+        g_autofree char *coverage = g_key_file_get_string(kf, MANIFEST_GROUP, "CoverageEndsAt", NULL);
+        if (coverage && parse_timestamp_utc(coverage, &m->coverage_ends_usec) < 0)
+                return invalid(error, "CoverageEndsAt", coverage);
+
+        r = parse_release(kf, m, error);
+        if (r < 0)
+                return r;
+
         replace = g_key_file_get_string(kf, MANIFEST_GROUP, "Replace", NULL);
         if (replace && parse_bool_str(replace, &m->replace) < 0)
                 return invalid(error, "Replace", replace);
@@ -184,5 +235,29 @@ int manifest_check_time(const Manifest *m, uint64_t now_usec, sd_bus_error *erro
                 return sd_bus_error_set(error, LPMAINT_ERROR_EXPIRED, "Manifest is issued in the future; check the clock");
         if (m->expires_usec != 0 && now_usec >= m->expires_usec)
                 return sd_bus_error_set(error, LPMAINT_ERROR_EXPIRED, "Manifest has expired");
+        return 0;
+}
+
+int manifest_check_release(const Manifest *m, const char *ring, uint64_t now_usec, sd_bus_error *error) {
+        bool has_ring = ring && ring[0];
+        uint64_t when = 0;
+        bool named = false;
+
+        if (m->n_release == 0)
+                return 0;
+        for (size_t i = 0; i < m->n_release; i++)
+                if (!has_ring)
+                        when = MAX(when, m->release[i].usec);
+                else if (g_str_equal(m->release[i].ring, ring)) {
+                        when = m->release[i].usec;
+                        named = true;
+                }
+        if (has_ring && !named)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_RING_NOT_RELEASED, "Patch %s is not released to ring %s", m->name, ring);
+        if (now_usec < when) {
+                g_autofree char *at = format_timestamp_utc(when);
+                return sd_bus_error_setf(error, LPMAINT_ERROR_RING_NOT_RELEASED, "Patch %s is released to %s%s at %s",
+                                         m->name, has_ring ? "ring " : "hosts without a ring", has_ring ? ring : "", at);
+        }
         return 0;
 }

@@ -11,6 +11,12 @@
 #define MANIFEST_MAX_SIZE (64 * 1024)
 #define PATCH_NAME_MAX 55 /* the kernel's MODULE_NAME_LEN less the NUL */
 
+/* When a patch is released to one ring. */
+typedef struct ManifestRelease {
+        char *ring;
+        uint64_t usec;
+} ManifestRelease;
+
 /* What a signed manifest promises about one live patch. */
 typedef struct Manifest {
         char *name;
@@ -24,6 +30,11 @@ typedef struct Manifest {
         char *description;
         uint64_t issued_usec;
         uint64_t expires_usec; /* 0: no expiry */
+        uint64_t coverage_ends_usec; /* 0: not stated; when live patching of this kernel ends */
+        /* The optional [Release] group, sorted by ring name; none: released to
+         * every ring at once. */
+        ManifestRelease *release;
+        size_t n_release;
 } Manifest;
 
 Manifest *manifest_free(Manifest *m);
@@ -35,4 +46,10 @@ int manifest_parse(const void *data, size_t size, Manifest **ret, sd_bus_error *
 /* Expired or not yet issued at @now_usec is org.lpmaint1.Error.Expired. */
 int manifest_check_time(const Manifest *m, uint64_t now_usec, sd_bus_error *error);
 
+/* Whether the release schedule lets a host in @ring apply at @now_usec; not yet
+ * is org.lpmaint1.Error.RingNotReleased. A host without a ring waits for the
+ * last ring named. */
+int manifest_check_release(const Manifest *m, const char *ring, uint64_t now_usec, sd_bus_error *error);
+
 bool patch_name_is_valid(const char *name);
+bool ring_name_is_valid(const char *name);

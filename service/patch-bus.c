@@ -62,6 +62,7 @@ PATCH_GETTER(get_replace, "b", (int) p->manifest->replace)
 PATCH_GETTER(get_description, "s", p->manifest->description)
 PATCH_GETTER(get_issued, "t", p->manifest->issued_usec)
 PATCH_GETTER(get_expires, "t", p->manifest->expires_usec)
+PATCH_GETTER(get_coverage_ends, "t", p->manifest->coverage_ends_usec)
 PATCH_GETTER(get_signer, "s", p->signer)
 PATCH_GETTER(get_state, "s", patch_state_to_string(p->status.state))
 PATCH_GETTER(get_operation, "s", patch_operation_to_string(p->status.operation))
@@ -84,6 +85,16 @@ static int get_cves(sd_bus *bus, const char *path, const char *interface, const 
                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         const Patch *p = userdata;
         return sd_bus_message_append_strv(reply, p->manifest->cves);
+}
+
+static int get_release(sd_bus *bus, const char *path, const char *interface, const char *property,
+                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const Patch *p = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "(st)");
+
+        for (size_t i = 0; r >= 0 && i < p->manifest->n_release; i++)
+                r = sd_bus_message_append(reply, "(st)", p->manifest->release[i].ring, p->manifest->release[i].usec);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
 static int get_blocking_tasks(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -109,6 +120,8 @@ const sd_bus_vtable patch_vtable[] = {
         SD_BUS_PROPERTY("Description", "s", get_description, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("IssuedUSec", "t", get_issued, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ExpiresUSec", "t", get_expires, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CoverageEndsUSec", "t", get_coverage_ends, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Release", "a(st)", get_release, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Signer", "s", get_signer, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Stream", "s", get_stream, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ModuleSigner", "s", get_module_signer, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -233,6 +233,11 @@ int parse_timestamp_utc(const char *s, uint64_t *ret) {
         return 0;
 }
 
+char *format_timestamp_utc(uint64_t usec) {
+        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc((gint64) (usec / USEC_PER_SEC));
+        return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("(out of range)");
+}
+
 bool string_is_printable(const char *s, size_t max_len) {
         size_t n = strlen(s);
 

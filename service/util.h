@@ -36,11 +36,11 @@ uint64_t now_monotonic_usec(void);
 int read_regular_fd(int fd, size_t max, GBytes **ret);
 int read_file_at(int dirfd, const char *path, size_t max, GBytes **ret);
 
-/* Writes @data to @dir/@name through a temporary file: fsync, rename, fsync of
- * the directory. Readers see the old or the new content, never a mix. */
 /* write(2) until all of @data is written. */
 int write_all(int fd, const void *data, size_t size);
 
+/* Writes @data to @dir/@name through a temporary file: fsync, rename, fsync of
+ * the directory. Readers see the old or the new content, never a mix. */
 int write_file_atomic(const char *dir, const char *name, const void *data, size_t size, mode_t mode);
 int fsync_directory(const char *dir);
 int mkdir_p(const char *path, mode_t mode);
@@ -56,5 +56,7 @@ int parse_bool_str(const char *s, bool *ret);
 int parse_size_str(const char *s, uint64_t *ret);
 /* RFC 3339 in UTC ("2026-11-23T10:00:00Z") to realtime usec. */
 int parse_timestamp_utc(const char *s, uint64_t *ret);
+/* The same form back, for messages. */
+char *format_timestamp_utc(uint64_t usec);
 
 bool string_is_printable(const char *s, size_t max_len);

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Soak in the host's ring: healthy when quiet, rolled back on its own when the kernel complains."""
+import json
 import os
 import signal
 import time
@@ -7,7 +8,8 @@ import time
 import pytest
 
 from conftest import (AUTO, history, kernel_view, kill_daemon, lpmaint, lpmaint_json, patches, reload_daemon,
-                      restart_daemon, sim_path, sim_read, sim_write, wait_for, wait_state)
+                      restart_daemon, run, sim_path, sim_read, sim_write, wait_for, wait_state)
+from test_bad_input import refused
 
 DROPIN = os.path.join(os.environ.get("LPMAINT_CONFIG", "") + ".d", "80-ring.conf")
 
@@ -145,3 +147,42 @@ def test_superseded_patch_soak_is_cancelled(make_patch, ring):
     assert soak_state(a.name) == "cancelled"
     assert soak_state(b.name) == "soaking"
     assert lpmaint("disable", b.name, user=AUTO).returncode == 0
+
+
+def _utc(offset_sec):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + offset_sec))
+
+
+def test_ring_not_released_yet_is_refused(make_patch, ring):
+    ring(60)
+    a = make_patch(extra=["--release", f"canary={_utc(3600)}", "--release", f"wave-1={_utc(7200)}"])
+    refused(a, "org.lpmaint1.Error.RingNotReleased")
+    assert "released to ring canary at" in history(result="refused")[-1]["message"]
+
+
+def test_ring_not_named_is_refused(make_patch, ring):
+    ring(60)
+    a = make_patch(extra=["--release", f"wave-1={_utc(-60)}"])
+    refused(a, "org.lpmaint1.Error.RingNotReleased")
+    assert "not released to ring canary" in history(result="refused")[-1]["message"]
+
+
+def test_host_without_a_ring_waits_for_the_last_ring(make_patch):
+    a = make_patch(extra=["--release", f"canary={_utc(-60)}", "--release", f"wave-1={_utc(3600)}"])
+    refused(a, "org.lpmaint1.Error.RingNotReleased")
+
+
+def test_released_ring_applies_and_shows_the_schedule(make_patch, ring):
+    ring(60)
+    coverage = _utc(90 * 86400)
+    a = make_patch(extra=["--release", f"canary={_utc(-60)}", "--release", f"wave-1={_utc(3600)}",
+                          "--coverage-ends", coverage])
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    path = f"/org/lpmaint1/patch/{a.name}"
+    out = json.loads(run("busctl", "--system", "--json=short", "get-property", "org.lpmaint1", path,
+                         "org.lpmaint1.Patch", "Release", check=True).stdout)
+    assert [ring for ring, _ in out["data"]] == ["canary", "wave-1"]
+    out = json.loads(run("busctl", "--system", "--json=short", "get-property", "org.lpmaint1", path,
+                         "org.lpmaint1.Patch", "CoverageEndsUSec", check=True).stdout)
+    assert time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(out["data"] // 1_000_000)) == coverage
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0

@@ -423,6 +423,82 @@ START_TEST(test_check_time_no_expiry) {
 }
 END_TEST
 
+#define CANARY_USEC (UINT64_C(1704240000) * USEC_PER_SEC) /* 2024-01-03T00:00:00Z */
+#define WAVE1_USEC (UINT64_C(1704499200) * USEC_PER_SEC)  /* 2024-01-06T00:00:00Z */
+
+static Manifest *released_manifest(void) {
+        g_autofree char *valid = manifest_with(NULL, NULL);
+        g_autofree char *text = g_strconcat(valid, "\n[Release]\ncanary=2024-01-03T00:00:00Z\nwave-1=2024-01-06T00:00:00Z\n", NULL);
+        return parse_ok(text);
+}
+
+static void assert_release(const Manifest *m, const char *ring, uint64_t now, bool ok) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = manifest_check_release(m, ring, now, &error);
+
+        if (ok)
+                th_assert_ok(r, &error);
+        else
+                th_assert_bus_error(r, &error, LPMAINT_ERROR_RING_NOT_RELEASED);
+}
+
+START_TEST(test_release_schedule) {
+        g_autoptr(Manifest) m = released_manifest();
+
+        ck_assert_uint_eq(m->n_release, 2);
+        ck_assert_str_eq(m->release[0].ring, "canary");
+        ck_assert_uint_eq(m->release[1].usec, WAVE1_USEC);
+        assert_release(m, "canary", CANARY_USEC - 1, false);
+        assert_release(m, "canary", CANARY_USEC, true);
+        assert_release(m, "wave-1", CANARY_USEC, false);
+        assert_release(m, "wave-1", WAVE1_USEC, true);
+        /* A ring the signer did not name never gets the patch. */
+        assert_release(m, "wave-2", WAVE1_USEC * 2, false);
+        /* A host without a ring waits for the last ring named. */
+        assert_release(m, "", WAVE1_USEC - 1, false);
+        assert_release(m, NULL, WAVE1_USEC, true);
+}
+END_TEST
+
+START_TEST(test_release_absent) {
+        g_autofree char *text = manifest_with(NULL, NULL);
+        g_autoptr(Manifest) m = parse_ok(text);
+
+        ck_assert_uint_eq(m->n_release, 0);
+        assert_release(m, "canary", 0, true);
+        assert_release(m, "", 0, true);
+}
+END_TEST
+
+START_TEST(test_release_invalid) {
+        g_autofree char *valid = manifest_with(NULL, NULL);
+        static const char *const bad[] = {
+                "[Release]\n",                                 /* empty */
+                "[Release]\ncanary=tomorrow\n",
+                "[Release]\ncanary=2024-01-03 00:00:00\n",
+                "[Release]\nca/nary=2024-01-03T00:00:00Z\n",
+                "[Release]\ncanary[de]=2024-01-03T00:00:00Z\n",
+                "[Release]\nthis-ring-name-is-far-too-long-for-us=2024-01-03T00:00:00Z\n",
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_autofree char *text = g_strconcat(valid, bad[i], NULL);
+                assert_invalid(text);
+        }
+}
+END_TEST
+
+START_TEST(test_coverage_ends) {
+        g_autofree char *text = manifest_with("CoverageEndsAt", "2025-06-01T00:00:00Z");
+        g_autoptr(Manifest) m = parse_ok(text);
+        g_autofree char *none = manifest_with(NULL, NULL);
+        g_autoptr(Manifest) n = parse_ok(none);
+
+        ck_assert_uint_eq(m->coverage_ends_usec, UINT64_C(1748736000) * USEC_PER_SEC);
+        ck_assert_uint_eq(n->coverage_ends_usec, 0);
+        assert_field_invalid("CoverageEndsAt", "2025-06-01");
+}
+END_TEST
+
 static Suite *manifest_suite(void) {
         Suite *s = suite_create("manifest");
         TCase *tc = tcase_create("parse");
@@ -452,6 +528,13 @@ static Suite *manifest_suite(void) {
         tc = tcase_create("time");
         tcase_add_test(tc, test_check_time);
         tcase_add_test(tc, test_check_time_no_expiry);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("release");
+        tcase_add_test(tc, test_release_schedule);
+        tcase_add_test(tc, test_release_absent);
+        tcase_add_test(tc, test_release_invalid);
+        tcase_add_test(tc, test_coverage_ends);
         suite_add_tcase(s, tc);
         return s;
 }
