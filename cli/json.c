@@ -133,6 +133,16 @@ void json_uint(JsonWriter *w, uint64_t u) {
         fprintf(w->f, "%" PRIu64, u);
 }
 
+void json_int(JsonWriter *w, int64_t i) {
+        separate(w);
+        fprintf(w->f, "%" PRId64, i);
+}
+
+void json_hundredths(JsonWriter *w, uint64_t u) {
+        separate(w);
+        fprintf(w->f, "%" PRIu64 ".%02" PRIu64, u / 100, u % 100);
+}
+
 void json_bool(JsonWriter *w, bool b) {
         separate(w);
         fputs(b ? "true" : "false", w->f);

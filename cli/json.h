@@ -28,6 +28,9 @@ void json_key(JsonWriter *w, const char *key);
 /* A NULL string is written as null. Invalid UTF-8 becomes U+FFFD. */
 void json_string(JsonWriter *w, const char *s);
 void json_uint(JsonWriter *w, uint64_t u);
+void json_int(JsonWriter *w, int64_t i);
+/* @u / 100 as a number with two decimals: 1234 is 12.34. */
+void json_hundredths(JsonWriter *w, uint64_t u);
 void json_bool(JsonWriter *w, bool b);
 void json_null(JsonWriter *w);
 /* A NULL list is written as []. */

@@ -48,6 +48,7 @@ static const Verb verbs[] = {
         { "disable", 2,        2, VERB_WAIT,                                 verb_disable },
         { "acknowledge", 2,    2, 0,                                         verb_acknowledge },
         { "ring",    VERB_ANY, 1, VERB_JSON,                                 verb_ring    },
+        { "signals", VERB_ANY, 1, VERB_JSON,                                 verb_signals },
         { "history", VERB_ANY, 1, VERB_JSON | VERB_HISTORY,                  verb_history },
         { "audit",   2,        3, VERB_JSON,                                 verb_audit   },
 };
@@ -85,13 +86,16 @@ static void help(void) {
                "  disable NAME           Disable a live patch and remove its module\n"
                "  acknowledge NAME       Acknowledge a patch applied through break-glass\n"
                "  ring                   Show the host's ring, its soak criteria and each patch's soak\n"
+               "  signals                Show the health signals: taint, counters, pressure, kernel\n"
+               "                         log events, health checks and boots\n"
                "  history                Show the audit trail\n"
                "  audit verify [FILE]    Check the audit log's hash chain (default " LPMAINT_STATE_DIR "/audit.log)\n"
                "\n"
                "Options:\n"
                "  -h --help              Show this help\n"
                "     --version           Show package version\n"
-               "     --json              Machine-readable output (status, list, ring, history, audit verify)\n"
+               "     --json              Machine-readable output (status, list, ring, signals,\n"
+               "                         history, audit verify)\n"
                "     --no-ask-password   Do not ask for a password for privileged operations\n"
                "  -H --host=[USER@]HOST  Operate on a remote host over SSH\n"
                "     --no-wait           apply, disable: return once the transition has started\n"

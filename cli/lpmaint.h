@@ -59,4 +59,5 @@ int verb_disable(int argc, char *argv[]);
 int verb_history(int argc, char *argv[]);
 int verb_acknowledge(int argc, char *argv[]);
 int verb_ring(int argc, char *argv[]);
+int verb_signals(int argc, char *argv[]);
 int verb_audit(int argc, char *argv[]);

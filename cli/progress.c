@@ -79,6 +79,10 @@ int follow_transition(sd_bus *bus, Watch *w, Patch *initial) {
                 o = disabling ? disable_outcome(p, w->finished) : apply_outcome(p, w->finished);
                 if (o == OUTCOME_SUCCEEDED) {
                         puts(disabling ? "Disabled." : "Applied.");
+                        /* The patch is off, but its code stays in the kernel until a reboot. */
+                        if (disabling && streq_ptr(p->result, "remove-failed"))
+                                fprintf(stderr, "Warning: %s; a reboot is required to remove it (see lpmaint status).\n",
+                                        strdash(p->result_message));
                         return LPMAINT_EXIT_SUCCESS;
                 }
                 if (o == OUTCOME_FAILED) {

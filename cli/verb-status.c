@@ -54,6 +54,45 @@ static int parse_taint_flags(sd_bus_message *m, void *field) {
         return sd_bus_message_exit_container(m);
 }
 
+typedef struct RebootReasonInfo {
+        char *code;
+        char *text;
+        uint64_t since_usec;
+} RebootReasonInfo;
+
+typedef struct RebootReasonList {
+        RebootReasonInfo *reasons;
+        size_t n;
+} RebootReasonList;
+
+static void reboot_reason_list_clear(RebootReasonList *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                g_free(l->reasons[i].code);
+                g_free(l->reasons[i].text);
+        }
+        g_free(l->reasons);
+        *l = (RebootReasonList) {};
+}
+
+static int parse_reboot_reasons(sd_bus_message *m, void *field) {
+        RebootReasonList *l = field;
+        const char *code, *text;
+        uint64_t since;
+        int r;
+
+        reboot_reason_list_clear(l);
+        r = sd_bus_message_enter_container(m, 'a', "(sst)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "(sst)", &code, &text, &since)) > 0) {
+                l->reasons = g_renew(RebootReasonInfo, l->reasons, l->n + 1);
+                l->reasons[l->n++] = (RebootReasonInfo) { .code = g_strdup(code), .text = g_strdup(text), .since_usec = since };
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 typedef struct ManagerInfo {
         char *version;
         char *kernel_release;
@@ -68,6 +107,8 @@ typedef struct ManagerInfo {
         char *kernel_lockdown;
         bool module_signature_enforced;
         char **unacknowledged_break_glass;
+        bool reboot_required;
+        RebootReasonList reboot_reasons;
 } ManagerInfo;
 
 static void manager_info_clear(ManagerInfo *m) {
@@ -78,6 +119,7 @@ static void manager_info_clear(ManagerInfo *m) {
         g_free(m->kernel_lockdown);
         taint_flag_list_clear(&m->taint_flags);
         g_strfreev(m->unacknowledged_break_glass);
+        reboot_reason_list_clear(&m->reboot_reasons);
 }
 
 static const PropertyMap manager_properties[] = {
@@ -94,6 +136,8 @@ static const PropertyMap manager_properties[] = {
         { "KernelLockdown",        "s",  prop_parse_string, offsetof(ManagerInfo, kernel_lockdown)         },
         { "ModuleSignatureEnforced", "b", prop_parse_bool,  offsetof(ManagerInfo, module_signature_enforced) },
         { "UnacknowledgedBreakGlass", "as", prop_parse_strv, offsetof(ManagerInfo, unacknowledged_break_glass) },
+        { "RebootRequired",        "b",  prop_parse_bool,   offsetof(ManagerInfo, reboot_required)         },
+        { "RebootReasons",         "a(sst)", parse_reboot_reasons, offsetof(ManagerInfo, reboot_reasons)  },
         {}
 };
 
@@ -182,6 +226,18 @@ static int print_json(const ManagerInfo *m, GArray *counts) {
         json_field_string(&w, "kernel_lockdown", m->kernel_lockdown);
         json_field_bool(&w, "module_signature_enforced", m->module_signature_enforced);
         json_field_strv(&w, "unacknowledged_break_glass", m->unacknowledged_break_glass);
+        json_field_bool(&w, "reboot_required", m->reboot_required);
+        json_key(&w, "reboot_reasons");
+        json_begin_array(&w);
+        for (size_t i = 0; i < m->reboot_reasons.n; i++) {
+                const RebootReasonInfo *rr = &m->reboot_reasons.reasons[i];
+                json_begin_object(&w);
+                json_field_string(&w, "code", rr->code);
+                json_field_string(&w, "text", rr->text);
+                json_field_uint(&w, "since_usec", rr->since_usec);
+                json_end_object(&w);
+        }
+        json_end_array(&w);
         json_key(&w, "patch_counts");
         json_begin_object(&w);
         for (guint i = 0; i < counts->len; i++) {
@@ -236,6 +292,9 @@ static int print_human(const ManagerInfo *m, GArray *counts) {
                 print_field("BREAK-GLASS", line);
         }
         print_field("Patches", patches->len > 0 ? patches->str : "none");
+        print_field("Reboot required", yes_no(m->reboot_required));
+        for (size_t i = 0; i < m->reboot_reasons.n; i++)
+                print_field(i == 0 ? "Reboot reasons" : "", m->reboot_reasons.reasons[i].text);
 
         if (fflush(stdout) != 0 || ferror(stdout))
                 return -EIO;

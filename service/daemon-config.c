@@ -13,6 +13,9 @@
 
 #define CONFIG_GROUP "Daemon"
 #define RING_GROUP_PREFIX "Ring "
+#define HEALTH_CHECK_GROUP_PREFIX "HealthCheck "
+#define HEALTH_CHECK_DEFAULT_TIMEOUT_USEC (60 * USEC_PER_SEC)
+#define HEALTH_CHECK_MAX_TIMEOUT_SEC 3600
 
 #define MAX_CONFIG_FILE_SIZE (64 * 1024)
 
@@ -43,7 +46,18 @@ void config_init_defaults(Config *c) {
                 .allowed_signers = g_new0(char *, 1),
                 .required_purpose = SIGNER_PURPOSE_CODE_SIGNING,
                 .ring = g_strdup(""),
+                .ring_health_checks = g_new0(char *, 1),
+                .health_checks = g_ptr_array_new_with_free_func((GDestroyNotify) health_check_spec_free),
         };
+}
+
+const HealthCheckSpec *config_health_check(const Config *c, const char *name) {
+        for (guint i = 0; i < c->health_checks->len; i++) {
+                const HealthCheckSpec *s = c->health_checks->pdata[i];
+                if (g_str_equal(s->name, name))
+                        return s;
+        }
+        return NULL;
 }
 
 void config_clear(Config *c) {
@@ -52,6 +66,9 @@ void config_clear(Config *c) {
         g_free(c->automation_group);
         g_strfreev(c->allowed_signers);
         g_free(c->ring);
+        g_strfreev(c->ring_health_checks);
+        if (c->health_checks)
+                g_ptr_array_unref(c->health_checks);
         *c = (Config) {};
 }
 
@@ -117,7 +134,16 @@ static int parse_seconds(const char *s, uint64_t *ret) {
 typedef struct RingSettings {
         SoakCriteria soak;
         bool automatic_rollback;
+        char **health_checks;
+        unsigned health_checks_line;
+        char *health_checks_file;
 } RingSettings;
+
+static void ring_settings_free(RingSettings *r) {
+        g_strfreev(r->health_checks);
+        g_free(r->health_checks_file);
+        g_free(r);
+}
 
 static RingSettings *ring_settings_new(void) {
         RingSettings *r = g_new0(RingSettings, 1);
@@ -125,8 +151,10 @@ static RingSettings *ring_settings_new(void) {
                 .soak_usec = 3600 * USEC_PER_SEC,
                 .expected_taint = (UINT64_C(1) << TAINT_LIVEPATCH_BIT) |
                         (UINT64_C(1) << TAINT_OOT_MODULE_BIT) | (UINT64_C(1) << 13 /* E */),
+                .max_pressure_increase = 10000,
         };
         r->automatic_rollback = true;
+        r->health_checks = g_new0(char *, 1);
         return r;
 }
 
@@ -139,6 +167,17 @@ static int parse_count(const char *s, unsigned *ret) {
                 return -EINVAL;
         *ret = (unsigned) v;
         return 0;
+}
+
+/* Words separated by blanks, empty ones dropped. */
+static char **split_words(const char *s) {
+        g_auto(GStrv) parts = g_strsplit_set(s, " \t", -1);
+        g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+
+        for (size_t i = 0; parts[i]; i++)
+                if (parts[i][0])
+                        g_strv_builder_add(b, parts[i]);
+        return g_strv_builder_end(b);
 }
 
 static int apply_ring_group(const char *path, const char *text, GKeyFile *kf, const char *group,
@@ -176,18 +215,92 @@ static int apply_ring_group(const char *path, const char *text, GKeyFile *kf, co
                         r = parse_count(value, &rs->soak.max_new_warnings);
                 else if (g_str_equal(key, "MaxKernelLogEvents"))
                         r = parse_count(value, &rs->soak.max_log_events);
-                else if (g_str_equal(key, "AllowedNewTaint")) {
+                else if (g_str_equal(key, "MaxPressureIncrease")) {
+                        /* Percentage points of stalled time; 100 never fails. */
+                        unsigned points = 0;
+                        r = parse_count(value, &points);
+                        if (r >= 0 && points > 100)
+                                r = -ERANGE;
+                        rs->soak.max_pressure_increase = points * 100;
+                } else if (g_str_equal(key, "AllowedNewTaint")) {
                         /* K, the livepatch flag itself, is always expected. */
                         r = taint_mask_from_letters(value, &mask);
                         rs->soak.expected_taint = mask | (UINT64_C(1) << TAINT_LIVEPATCH_BIT);
                 } else if (g_str_equal(key, "AutomaticRollback"))
                         r = parse_bool_str(value, &rs->automatic_rollback);
-                else
+                else if (g_str_equal(key, "HealthChecks")) {
+                        /* Checked against the [HealthCheck NAME] groups once all files are read. */
+                        g_strfreev(rs->health_checks);
+                        rs->health_checks = split_words(value);
+                        g_free(rs->health_checks_file);
+                        rs->health_checks_file = g_strdup(path);
+                        rs->health_checks_line = line;
+                } else
                         return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: unknown key %s= in [%s]", path, line, key, group);
                 if (r < 0)
                         return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: %s= has an invalid value \"%s\"",
                                                  path, line, key, value ?: "");
         }
+        return 0;
+}
+
+static bool unit_name_is_valid(const char *u) {
+        static const char *const suffixes[] = { ".service", ".target", NULL };
+        bool suffix = false;
+
+        for (size_t i = 0; suffixes[i]; i++)
+                suffix = suffix || (g_str_has_suffix(u, suffixes[i]) && strlen(u) > strlen(suffixes[i]));
+        return suffix && strlen(u) <= 255 && strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.@\\") == strlen(u);
+}
+
+static int apply_health_check_group(const char *path, const char *text, GKeyFile *kf, const char *group,
+                                    Config *c, sd_bus_error *error) {
+        const char *name = group + strlen(HEALTH_CHECK_GROUP_PREFIX);
+        if (!ring_name_is_valid(name))
+                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: invalid health check name in [%s]",
+                                         path, find_line(text, group, NULL), group);
+
+        /* A later file's group replaces the whole check. */
+        for (guint i = 0; i < c->health_checks->len; i++)
+                if (g_str_equal(((HealthCheckSpec *) c->health_checks->pdata[i])->name, name))
+                        g_ptr_array_remove_index(c->health_checks, i--);
+        HealthCheckSpec *spec = g_new0(HealthCheckSpec, 1);
+        spec->name = g_strdup(name);
+        spec->timeout_usec = HEALTH_CHECK_DEFAULT_TIMEOUT_USEC;
+        g_ptr_array_add(c->health_checks, spec);
+
+        g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
+        for (size_t i = 0; keys[i]; i++) {
+                const char *key = keys[i];
+                g_autofree char *value = g_key_file_get_string(kf, group, key, NULL);
+                unsigned line = find_line(text, group, key);
+                g_autoptr(GError) gerror = NULL;
+
+                if (!value || !string_is_printable(value, 4096))
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: %s= has an invalid value", path, line, key);
+                if (g_str_equal(key, "ExecStart")) {
+                        g_strfreev(spec->argv);
+                        spec->argv = NULL;
+                        if (!g_shell_parse_argv(value, NULL, &spec->argv, &gerror))
+                                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: ExecStart= cannot be split: %s", path, line, gerror->message);
+                        if (!g_path_is_absolute(spec->argv[0]))
+                                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: ExecStart= must start with an absolute path, got \"%s\"", path, line, spec->argv[0]);
+                } else if (g_str_equal(key, "Unit")) {
+                        if (!unit_name_is_valid(value))
+                                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: Unit= is not a .service or .target unit name: \"%s\"", path, line, value);
+                        g_free(spec->unit);
+                        spec->unit = g_steal_pointer(&value);
+                } else if (g_str_equal(key, "TimeoutSec")) {
+                        unsigned sec = 0;
+                        if (parse_count(value, &sec) < 0 || sec == 0 || sec > HEALTH_CHECK_MAX_TIMEOUT_SEC)
+                                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: TimeoutSec= must be 1 to %d seconds, got \"%s\"", path, line, HEALTH_CHECK_MAX_TIMEOUT_SEC, value);
+                        spec->timeout_usec = (uint64_t) sec * USEC_PER_SEC;
+                } else
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: unknown key %s= in [%s]", path, line, key, group);
+        }
+        if (!spec->argv == !spec->unit)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: [%s] needs exactly one of ExecStart= and Unit=",
+                                         path, find_line(text, group, NULL), group);
         return 0;
 }
 
@@ -217,6 +330,10 @@ static int apply_file(const char *path, Config *c, GHashTable *rings, sd_bus_err
         for (size_t i = 0; groups[i]; i++) {
                 if (g_str_has_prefix(groups[i], RING_GROUP_PREFIX)) {
                         r = apply_ring_group(path, text, kf, groups[i], rings, error);
+                        if (r < 0)
+                                return r;
+                } else if (g_str_has_prefix(groups[i], HEALTH_CHECK_GROUP_PREFIX)) {
+                        r = apply_health_check_group(path, text, kf, groups[i], c, error);
                         if (r < 0)
                                 return r;
                 } else if (!g_str_equal(groups[i], CONFIG_GROUP))
@@ -285,7 +402,7 @@ int config_load(const char *path, Config *c, sd_bus_error *error) {
 
         /* Work on a copy: a bad file must leave the last good config in force. */
         config_init_defaults(&n);
-        g_autoptr(GHashTable) rings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        g_autoptr(GHashTable) rings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) ring_settings_free);
 
         if (g_file_test(path, G_FILE_TEST_EXISTS))
                 r = apply_file(path, &n, rings, error);
@@ -313,6 +430,12 @@ int config_load(const char *path, Config *c, sd_bus_error *error) {
                 else {
                         n.soak = rs->soak;
                         n.automatic_rollback = rs->automatic_rollback;
+                        g_strfreev(n.ring_health_checks);
+                        n.ring_health_checks = g_strdupv(rs->health_checks);
+                        for (size_t i = 0; r >= 0 && rs->health_checks[i]; i++)
+                                if (!config_health_check(&n, rs->health_checks[i]))
+                                        r = sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: HealthChecks= names %s, which has no [HealthCheck %s] group",
+                                                              rs->health_checks_file, rs->health_checks_line, rs->health_checks[i], rs->health_checks[i]);
                 }
         }
         if (r < 0) {

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
+#include "health-check.h"
 #include "soak.h"
 
 /* What a signer certificate must be good for (extendedKeyUsage). */
@@ -32,7 +33,13 @@ typedef struct Config {
         char *ring;
         SoakCriteria soak;
         bool automatic_rollback;
+        char **ring_health_checks;      /* names of checks that must pass at the soak's end */
+
+        GPtrArray *health_checks;       /* HealthCheckSpec, every [HealthCheck NAME] */
 } Config;
+
+/* The [HealthCheck NAME] called @name, or NULL. */
+const HealthCheckSpec *config_health_check(const Config *c, const char *name);
 
 void config_init_defaults(Config *c);
 void config_clear(Config *c);

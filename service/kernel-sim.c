@@ -12,7 +12,9 @@
  * is looked at, so the simulated kernel survives lpmaintd being killed.
  *
  * Knobs under the root: sim/transition-ms (default 500), sim/stuck-pids (one
- * pid per line; give it a proc/PID/task/PID/{comm,patch_state} directory).
+ * pid per line; give it a proc/PID/task/PID/{comm,patch_state} directory),
+ * sim/pinned-modules (module names whose removal fails with EBUSY, as if
+ * something held a reference). PSI is proc/pressure/{cpu,io,memory}.
  * The simulated kernel's log, in the words of kernel/livepatch/, is sim/kmsg.
  * Sim modules carry "livepatch_replace=Y" in .modinfo for atomic replace. */
 #include <errno.h>
@@ -62,11 +64,14 @@ static int put_default(const Kernel *k, const char *rel, const char *value) {
         return g_file_test(path, G_FILE_TEST_EXISTS) ? 0 : put(k, rel, value);
 }
 
+#define PRESSURE_IDLE "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+
 int kernel_sim_setup(Kernel *k) {
         struct utsname u;
 
         k->sim_transitions_pending = true; /* left by an earlier run, perhaps */
         g_autofree char *boot_id = g_uuid_string_random();
+        g_autofree char *btime = g_strdup_printf("btime %" PRIu64, now_realtime_usec() / USEC_PER_SEC);
         int r = 0;
 
         if (uname(&u) < 0)
@@ -81,6 +86,10 @@ int kernel_sim_setup(Kernel *k) {
         if ((r = put_default(k, "proc/sys/kernel/osrelease", u.release)) < 0 ||
             (r = put_default(k, "proc/sys/kernel/tainted", "0")) < 0 ||
             (r = put_default(k, "proc/sys/kernel/random/boot_id", boot_id)) < 0 ||
+            (r = put_default(k, "proc/stat", btime)) < 0 ||
+            (r = put_default(k, "proc/pressure/cpu", PRESSURE_IDLE)) < 0 ||
+            (r = put_default(k, "proc/pressure/io", PRESSURE_IDLE)) < 0 ||
+            (r = put_default(k, "proc/pressure/memory", PRESSURE_IDLE)) < 0 ||
             (r = put_default(k, "proc/1/task/1/comm", "systemd")) < 0 ||
             (r = put_default(k, "proc/1/task/1/patch_state", "-1")) < 0)
                 return r;
@@ -96,17 +105,22 @@ static uint64_t transition_usec(const Kernel *k) {
         return g_ascii_strtoull(v, NULL, 10) * USEC_PER_MSEC;
 }
 
-static bool pid_is_stuck(const Kernel *k, const char *pid) {
-        g_autofree char *path = kernel_path(k, "sim/stuck-pids");
+/* Whether the line list SIM/@file names @item. */
+static bool sim_list_contains(const Kernel *k, const char *file, const char *item) {
+        g_autofree char *path = kernel_path(k, "%s", file);
         g_autofree char *text = NULL;
 
         if (!g_file_get_contents(path, &text, NULL, NULL))
                 return false;
         g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
         for (size_t i = 0; lines[i]; i++)
-                if (g_str_equal(g_strstrip(lines[i]), pid))
+                if (g_str_equal(g_strstrip(lines[i]), item))
                         return true;
         return false;
+}
+
+static bool pid_is_stuck(const Kernel *k, const char *pid) {
+        return sim_list_contains(k, "sim/stuck-pids", pid);
 }
 
 /* Sets every task's patch_state; stuck tasks keep @stuck_value unless it is NULL. */
@@ -285,8 +299,9 @@ int kernel_sim_remove(Kernel *k, const char *name) {
 
         if (!g_file_test(module_dir, G_FILE_TEST_IS_DIR))
                 return -ENOENT;
-        /* An enabled livepatch holds a reference on its module. */
-        if (g_file_test(patch_dir, G_FILE_TEST_IS_DIR))
+        /* An enabled livepatch holds a reference on its module; so may
+         * anything else (SIM/sim/pinned-modules plays that part). */
+        if (g_file_test(patch_dir, G_FILE_TEST_IS_DIR) || sim_list_contains(k, "sim/pinned-modules", name))
                 return -EBUSY;
         (void) unlink(image);
         return rm_rf(module_dir);

@@ -239,6 +239,36 @@ int kernel_boot_id(Kernel *k, char **ret) {
         return read_one_line(path, ret);
 }
 
+int kernel_boot_time(Kernel *k, uint64_t *ret) {
+        g_autofree char *path = kernel_path(k, "proc/stat");
+        g_autoptr(GBytes) bytes = NULL;
+        int r = read_file_at(AT_FDCWD, path, 1 << 20, &bytes);
+        if (r < 0)
+                return r;
+
+        gsize size;
+        g_autofree char *text = g_strndup(g_bytes_get_data(bytes, &size), g_bytes_get_size(bytes));
+        const char *line = g_str_has_prefix(text, "btime ") ? text : strstr(text, "\nbtime ");
+        if (!line)
+                return -ENODATA;
+        line = strchr(line + 1, ' ') + 1;
+        guint64 sec = g_ascii_strtoull(line, NULL, 10);
+        if (sec == 0 || sec > UINT64_MAX / USEC_PER_SEC)
+                return -ERANGE;
+        *ret = sec * USEC_PER_SEC;
+        return 0;
+}
+
+int kernel_pressure(Kernel *k, PressureResource res, Pressure *ret) {
+        g_autofree char *path = kernel_path(k, "proc/pressure/%s", pressure_resource_to_string(res));
+        g_autoptr(GBytes) bytes = NULL;
+        int r = read_file_at(AT_FDCWD, path, 4096, &bytes);
+        if (r < 0)
+                return r;
+        g_autofree char *text = g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+        return pressure_parse(text, ret);
+}
+
 int kernel_lockdown(Kernel *k, char **ret) {
         g_autofree char *path = kernel_path(k, "sys/kernel/security/lockdown");
         g_autofree char *line = NULL;

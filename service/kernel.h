@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <glib.h>
 
+#include "pressure.h"
+
 /* The kernel as lpmaintd sees it: the livepatch sysfs ABI
  * (Documentation/livepatch/livepatch.rst) under a root directory, plus module
  * insertion and removal. The real kernel has root "/"; the simulated one
@@ -44,9 +46,13 @@ int kernel_list_patches(Kernel *k, char ***ret);
 int kernel_blocking_tasks(Kernel *k, bool target_patched, GArray **ret);
 int kernel_tainted(Kernel *k, uint64_t *ret);
 int kernel_boot_id(Kernel *k, char **ret);
+/* When the kernel booted, realtime usec (btime in /proc/stat). */
+int kernel_boot_time(Kernel *k, uint64_t *ret);
 /* /sys/kernel/oops_count and warn_count; 0 where the kernel lacks them. */
 uint64_t kernel_oops_count(Kernel *k);
 uint64_t kernel_warn_count(Kernel *k);
+/* /proc/pressure/RESOURCE; -ENOENT on kernels without PSI. */
+int kernel_pressure(Kernel *k, PressureResource res, Pressure *ret);
 /* The kernel lockdown mode ("none", "integrity", "confidentiality"), or "" without the LSM. */
 int kernel_lockdown(Kernel *k, char **ret);
 /* Whether the kernel refuses modules without a valid signature (module.sig_enforce). */

@@ -155,3 +155,46 @@ int kmsg_reader_set_enabled(KmsgReader *r, bool enabled) {
         read_available(r);
         return 0;
 }
+
+int kmsg_scan(Kernel *k, uint64_t counts[_KMSG_EVENT_MAX], uint64_t *ret_oldest_usec) {
+        memset(counts, 0, sizeof(uint64_t) * _KMSG_EVENT_MAX);
+        *ret_oldest_usec = 0;
+
+        if (kernel_is_simulated(k)) {
+                /* The simulated log has no times: it is as old as the boot. */
+                g_autofree char *path = kernel_path(k, "sim/kmsg");
+                g_autoptr(GBytes) bytes = NULL;
+                int r = read_file_at(AT_FDCWD, path, 16 << 20, &bytes);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return r;
+                g_autofree char *text = g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+                g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+                for (size_t i = 0; lines[i]; i++)
+                        counts[kmsg_classify(lines[i], strlen(lines[i]))]++;
+                return 0;
+        }
+
+        _cleanup_close_ int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        char buf[KMSG_RECORD_MAX];
+        bool first = true;
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf) - 1);
+                if (n < 0) {
+                        if (errno == EPIPE || errno == EINTR)
+                                continue;
+                        break; /* EAGAIN: the end */
+                }
+                KmsgRecord rec;
+                if (kmsg_parse_record(buf, (size_t) n, &rec) < 0)
+                        continue;
+                if (first)
+                        *ret_oldest_usec = rec.timestamp_usec;
+                first = false;
+                counts[kmsg_classify(rec.message, rec.message_len)]++;
+        }
+        return 0;
+}

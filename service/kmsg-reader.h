@@ -24,3 +24,7 @@ void kmsg_reader_free(KmsgReader *r);
 int kmsg_reader_set_enabled(KmsgReader *r, bool enabled);
 /* The sequence number of the newest record read so far. */
 uint64_t kmsg_reader_last_seq(KmsgReader *r);
+
+/* Counts the events of everything the kernel log holds now, without
+ * following it; @ret_oldest_usec is the oldest record's time since boot. */
+int kmsg_scan(Kernel *k, uint64_t counts[_KMSG_EVENT_MAX], uint64_t *ret_oldest_usec);

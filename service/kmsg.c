@@ -43,6 +43,7 @@ int kmsg_parse_record(const char *buf, size_t len, KmsgRecord *ret) {
 
         *ret = (KmsgRecord) {
                 .seq = g_ascii_strtoull(fields[1], NULL, 10),
+                .timestamp_usec = g_ascii_strtoull(fields[2], NULL, 10),
                 .message = msg,
                 .message_len = n,
         };

@@ -23,6 +23,7 @@ typedef enum KmsgEvent {
 
 typedef struct KmsgRecord {
         uint64_t seq;
+        uint64_t timestamp_usec;        /* CLOCK_MONOTONIC since boot */
         const char *message;    /* points into the parsed buffer */
         size_t message_len;
 } KmsgRecord;

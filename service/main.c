@@ -63,6 +63,13 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        manager_boots_stop(m);
+        return sd_event_exit(m->event, 0);
+}
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         manager_reload(userdata);
         return 0;
@@ -85,6 +92,7 @@ int main(int argc, char *argv[]) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGCHLD);      /* health checks' children, reaped by the event loop */
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
         r = manager_new(arg_config, arg_simulate_kernel, &m);
@@ -94,8 +102,8 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return EXIT_FAILURE;
 
-        if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL)) < 0 ||
-            (r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL)) < 0 ||
+        if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, on_sigterm, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGINT, on_sigterm, m)) < 0 ||
             (r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m)) < 0 ||
             (r = sd_event_set_watchdog(m->event, true)) < 0) {
                 log_error("Cannot set up the event loop: %s", g_strerror(-r));

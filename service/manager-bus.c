@@ -9,7 +9,6 @@
 #include "log.h"
 #include "manager.h"
 #include "manifest.h"
-#include "taint.h"
 #include "util.h"
 
 static int compare_name_ptrs(const void *a, const void *b) {
@@ -317,70 +316,6 @@ static int property_get_busy(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "b", m->transitioning != NULL);
 }
 
-static int property_get_tainted(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        uint64_t t = 0;
-        int r = kernel_tainted(m->kernel, &t);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot read the kernel taint mask: %m");
-        return sd_bus_message_append(reply, "t", t);
-}
-
-static int property_get_taint_flags(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        TaintFlag flags[64];
-        uint64_t t = 0;
-        int r = kernel_tainted(m->kernel, &t);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot read the kernel taint mask: %m");
-
-        unsigned n = taint_decode(t, flags);
-        r = sd_bus_message_open_container(reply, 'a', "(uss)");
-        for (unsigned i = 0; r >= 0 && i < n; i++) {
-                char letter[2] = { flags[i].letter, '\0' };
-                r = sd_bus_message_append(reply, "(uss)", flags[i].bit, letter, flags[i].name);
-        }
-        return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
-static int property_get_unmanaged(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        g_auto(GStrv) names = NULL;
-        int r;
-
-        r = kernel_list_patches(m->kernel, &names);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "s");
-        for (size_t i = 0; r >= 0 && names[i]; i++) {
-                Patch *p = g_hash_table_lookup(m->patches, names[i]);
-                /* Ours only while we believe it is in the kernel. */
-                if (p && (p->status.state == PATCH_APPLIED || patch_state_is_transition(p->status.state)))
-                        continue;
-                r = sd_bus_message_append(reply, "s", names[i]);
-        }
-        return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
-static int property_get_lockdown(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        g_autofree char *mode = NULL;
-        int r = kernel_lockdown(m->kernel, &mode);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot read the kernel lockdown mode: %m");
-        return sd_bus_message_append(reply, "s", mode);
-}
-
-static int property_get_sig_enforced(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        return sd_bus_message_append(reply, "b", kernel_module_sig_enforced(m->kernel));
-}
-
 static int property_get_break_glass(sd_bus *bus, const char *path, const char *interface, const char *property,
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -409,11 +344,10 @@ static int bus_property_get_bool_field(sd_bus *bus, const char *path, const char
         return sd_bus_message_append(reply, "b", (int) *(bool *) userdata);
 }
 
-static int property_get_counter(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_ring_health_checks(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        return sd_bus_message_append(reply, "t", g_str_equal(property, "OopsCount") ?
-                                     kernel_oops_count(m->kernel) : kernel_warn_count(m->kernel));
+        return sd_bus_message_append_strv(reply, m->config.ring_health_checks);
 }
 
 static int property_get_ring_criteria(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -421,13 +355,14 @@ static int property_get_ring_criteria(sd_bus *bus, const char *path, const char 
         Manager *m = userdata;
         const SoakCriteria *c = &m->config.soak;
 
-        return sd_bus_message_append(reply, "a{st}", 6,
+        return sd_bus_message_append(reply, "a{st}", 7,
                                      "SoakUSec", c->soak_usec,
                                      "MaxNewTaintFlags", (uint64_t) c->max_new_taint_flags,
                                      "ExpectedTaint", c->expected_taint,
                                      "MaxNewOops", (uint64_t) c->max_new_oops,
                                      "MaxNewWarnings", (uint64_t) c->max_new_warnings,
-                                     "MaxKernelLogEvents", (uint64_t) c->max_log_events);
+                                     "MaxKernelLogEvents", (uint64_t) c->max_log_events,
+                                     "MaxPressureIncrease", (uint64_t) c->max_pressure_increase);
 }
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -459,6 +394,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("RingCriteria", "a{st}", property_get_ring_criteria, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutomaticRollback", "b", bus_property_get_bool_field, offsetof(Manager, config.automatic_rollback), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("UnacknowledgedBreakGlass", "as", property_get_break_glass, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RingHealthChecks", "as", property_get_ring_health_checks, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 
         SD_BUS_METHOD_WITH_ARGS("Apply",
                                 SD_BUS_ARGS("h", manifest, "h", signature, "h", module, "a{sv}", options),
@@ -481,20 +417,5 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("o", patch, "s", name, "s", operation, "s", result), 0),
         SD_BUS_SIGNAL_WITH_ARGS("PatchSoakFinished",
                                 SD_BUS_ARGS("o", patch, "s", name, "s", verdict, "s", reason), 0),
-        SD_BUS_VTABLE_END
-};
-
-/* org.lpmaint1.Kernel: what the running kernel shows now, read on each
- * request (the kernel does not announce changes to these files). Kept off
- * the Manager interface so that following the service stays cheap. */
-const sd_bus_vtable kernel_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Tainted", "t", property_get_tainted, 0, 0),
-        SD_BUS_PROPERTY("TaintFlags", "a(uss)", property_get_taint_flags, 0, 0),
-        SD_BUS_PROPERTY("UnmanagedPatches", "as", property_get_unmanaged, 0, 0),
-        SD_BUS_PROPERTY("OopsCount", "t", property_get_counter, 0, 0),
-        SD_BUS_PROPERTY("WarnCount", "t", property_get_counter, 0, 0),
-        SD_BUS_PROPERTY("KernelLockdown", "s", property_get_lockdown, 0, 0),
-        SD_BUS_PROPERTY("ModuleSignatureEnforced", "b", property_get_sig_enforced, 0, 0),
         SD_BUS_VTABLE_END
 };

@@ -12,6 +12,7 @@
 #include "kmsg-reader.h"
 #include "log.h"
 #include "manager.h"
+#include "pressure-watch.h"
 #include "util.h"
 
 #define SOAK_SOAKING "soaking"
@@ -44,6 +45,15 @@ static void snapshot(Manager *m, const Patch *p, SignalSnapshot *ret) {
                 .kmsg_seq = m->kmsg ? kmsg_reader_last_seq(m->kmsg) : 0,
         };
         (void) kernel_tainted(m->kernel, &ret->tainted);
+        ret->pressure_known = true;
+        for (int i = 0; i < _PRESSURE_MAX; i++) {
+                Pressure pr;
+                if (kernel_pressure(m->kernel, (PressureResource) i, &pr) < 0) {
+                        ret->pressure_known = false;
+                        break;
+                }
+                ret->pressure[i] = pr.avg60;
+        }
 }
 
 void manager_soak_take_baseline(Manager *m, Patch *p) {
@@ -97,6 +107,14 @@ static void conclude(Manager *m, Patch *p, const char *verdict, const char *reas
         emit_finished(m, p);
 }
 
+static void finish(Manager *m, Patch *p, SoakVerdict v, const char *reason) {
+        conclude(m, p, v == SOAK_HEALTHY ? "healthy" : "failed", reason);
+        if (v == SOAK_FAILED && m->config.automatic_rollback)
+                rollback(m, p);
+}
+
+static void start_health_checks(Manager *m);
+
 static void judge(Manager *m, Patch *p, uint64_t now) {
         g_autofree char *reason = NULL;
         SignalSnapshot current;
@@ -105,10 +123,67 @@ static void judge(Manager *m, Patch *p, uint64_t now) {
         SoakVerdict v = soak_evaluate(&m->config.soak, &p->soak_baseline, &current, now >= p->soak_ends_usec, &reason);
         if (v == SOAK_CONTINUE)
                 return;
+        /* The signals say healthy; the administrator's checks have the last word. */
+        if (v == SOAK_HEALTHY && m->config.ring_health_checks[0]) {
+                start_health_checks(m);
+                return;
+        }
+        finish(m, p, v, reason);
+}
 
-        conclude(m, p, v == SOAK_HEALTHY ? "healthy" : "failed", reason);
-        if (v == SOAK_FAILED && m->config.automatic_rollback)
-                rollback(m, p);
+/* The first failed check of a run, as evidence; NULL if all passed. */
+static char *failed_check(GArray *results) {
+        for (guint i = 0; i < results->len; i++) {
+                const HealthCheckResult *r = &g_array_index(results, HealthCheckResult, i);
+                if (!r->passed)
+                        return g_strdup_printf("health check %s failed: %s (after %" PRIu64 " ms)", r->name, r->detail,
+                                               r->duration_usec / USEC_PER_MSEC);
+        }
+        return NULL;
+}
+
+static void on_health_checks_done(HealthRun *run, GArray *results, void *userdata) {
+        Manager *m = userdata;
+        uint64_t now = now_realtime_usec();
+        g_autofree char *failure = failed_check(results);
+        GHashTableIter i;
+        Patch *p;
+
+        manager_health_checks_record(m, results);
+        m->health_run = NULL;
+        health_run_free(run);
+
+        /* Every patch whose soak is over waited for this run. Its other
+         * criteria are looked at once more: they may have failed meanwhile. */
+        g_hash_table_iter_init(&i, m->patches);
+        while (g_hash_table_iter_next(&i, NULL, (void **) &p)) {
+                g_autofree char *reason = NULL;
+                SignalSnapshot current;
+
+                if (!soaking(p) || now < p->soak_ends_usec)
+                        continue;
+                snapshot(m, p, &current);
+                SoakVerdict v = soak_evaluate(&m->config.soak, &p->soak_baseline, &current, true, &reason);
+                if (v == SOAK_HEALTHY && failure)
+                        finish(m, p, SOAK_FAILED, failure);
+                else
+                        finish(m, p, v, reason);
+        }
+        manager_soak_update(m);
+}
+
+static void start_health_checks(Manager *m) {
+        g_autoptr(GPtrArray) specs = g_ptr_array_new();
+
+        if (m->health_run)
+                return;
+        for (size_t i = 0; m->config.ring_health_checks[i]; i++)
+                g_ptr_array_add(specs, (gpointer) config_health_check(&m->config, m->config.ring_health_checks[i]));
+        int r = health_run_start(m->event, m->bus, specs, on_health_checks_done, m, &m->health_run);
+        if (r < 0)
+                log_error("Cannot run the ring's health checks: %s", g_strerror(-r));
+        else
+                log_info("Running the ring's health checks.");
 }
 
 static void judge_all(Manager *m) {
@@ -130,24 +205,47 @@ static int on_soak_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* The kernel wakes us when pressure passes the lowest limit of a soaking patch. */
+static void arm_pressure(Manager *m, bool any_soaking) {
+        unsigned threshold[_PRESSURE_MAX] = { 10000, 10000, 10000 };
+        GHashTableIter i;
+        Patch *p;
+
+        if (!m->pressure)
+                return;
+        g_hash_table_iter_init(&i, m->patches);
+        while (any_soaking && g_hash_table_iter_next(&i, NULL, (void **) &p))
+                if (soaking(p) && p->soak_baseline.pressure_known)
+                        for (int r = 0; r < _PRESSURE_MAX; r++)
+                                threshold[r] = MIN(threshold[r], p->soak_baseline.pressure[r] + m->config.soak.max_pressure_increase);
+        if (memcmp(threshold, m->pressure_threshold, sizeof(threshold)) == 0)
+                return;
+        memcpy(m->pressure_threshold, threshold, sizeof(threshold));
+        (void) pressure_watch_arm(m->pressure, threshold);
+}
+
 void manager_soak_update(Manager *m) {
         uint64_t earliest = UINT64_MAX;
         bool any = false;
         GHashTableIter i;
         Patch *p;
 
+        uint64_t now = now_realtime_usec();
         g_hash_table_iter_init(&i, m->patches);
         while (g_hash_table_iter_next(&i, NULL, (void **) &p))
                 if (soaking(p)) {
                         any = true;
-                        earliest = MIN(earliest, p->soak_ends_usec);
+                        /* A soak that is over waits for the health checks, not the timer. */
+                        if (!m->health_run || p->soak_ends_usec > now)
+                                earliest = MIN(earliest, p->soak_ends_usec);
                 }
 
         /* The log is followed while a patch soaks or one is being applied. */
         if (m->kmsg)
                 (void) kmsg_reader_set_enabled(m->kmsg, ring_configured(m) && (any || m->transitioning));
+        arm_pressure(m, any);
 
-        if (!any) {
+        if (!any || earliest == UINT64_MAX) {
                 if (m->soak_timer)
                         (void) sd_event_source_set_enabled(m->soak_timer, SD_EVENT_OFF);
                 return;
@@ -183,8 +281,18 @@ static void on_kmsg(uint64_t seq, KmsgEvent event, const char *message, size_t l
         (void) sd_event_source_set_enabled(m->soak_judge, SD_EVENT_ONESHOT);
 }
 
+static void on_pressure(PressureResource res, void *userdata) {
+        Manager *m = userdata;
+
+        log_debug("Pressure on %s passed its trigger.", pressure_resource_to_string(res));
+        (void) sd_event_source_set_enabled(m->soak_judge, SD_EVENT_ONESHOT);
+}
+
 int manager_soak_setup(Manager *m) {
         m->kmsg_trouble = g_array_new(false, false, sizeof(uint64_t));
+        m->pressure = pressure_watch_new(m->kernel, m->event, on_pressure, m);
+        for (int i = 0; i < _PRESSURE_MAX; i++)
+                m->pressure_threshold[i] = 10000;
         int r = sd_event_add_defer(m->event, &m->soak_judge, on_judge, m);
         if (r < 0)
                 return r;

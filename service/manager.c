@@ -4,6 +4,7 @@
 
 #include "errors.h"
 #include "kmsg-reader.h"
+#include "pressure-watch.h"
 #include "log.h"
 #include "manager.h"
 #include "store.h"
@@ -16,6 +17,10 @@ Manager *manager_free(Manager *m) {
         sd_event_source_unref(m->soak_timer);
         sd_event_source_unref(m->soak_judge);
         kmsg_reader_free(m->kmsg);
+        pressure_watch_free(m->pressure);
+        health_run_free(m->health_run);
+        if (m->health_results)
+                g_array_unref(m->health_results);
         if (m->kmsg_trouble)
                 g_array_unref(m->kmsg_trouble);
         polkit_registry_free(m->polkit_registry);
@@ -29,6 +34,7 @@ Manager *manager_free(Manager *m) {
         g_free(m->config_path);
         g_free(m->patches_dir);
         g_free(m->boot_id);
+        boot_log_free(m->boots);
         return g_free(m), NULL;
 }
 
@@ -94,6 +100,7 @@ int manager_new(const char *config_path, const char *sim_root, Manager **ret) {
                 log_error("Cannot read the patch store %s: %s", m->patches_dir, g_strerror(-r));
                 return r;
         }
+        manager_boots_start(m);
 
         *ret = g_steal_pointer(&m);
         return 0;
@@ -119,7 +126,9 @@ int manager_start_bus(Manager *m) {
                 return r;
         }
         if ((r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, manager_vtable, m)) < 0 ||
+            (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, reboot_vtable, m)) < 0 ||
             (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_KERNEL_INTERFACE, kernel_vtable, m)) < 0 ||
+            (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_SIGNALS_INTERFACE, signals_vtable, m)) < 0 ||
             (r = sd_bus_add_fallback_vtable(m->bus, NULL, PATCH_OBJECT_PREFIX, LPMAINT_PATCH_INTERFACE, patch_vtable, patch_object_find, m)) < 0 ||
             (r = sd_bus_add_node_enumerator(m->bus, NULL, PATCH_OBJECT_PREFIX, patch_node_enumerator, m)) < 0 ||
             (r = sd_bus_add_object_manager(m->bus, NULL, LPMAINT_OBJECT_PATH)) < 0) {
@@ -159,6 +168,6 @@ void manager_reload(Manager *m) {
         log_info("Configuration reloaded.");
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
-                                                      "TransitionTimeoutUSec", "AutomationGroup", "Ring", "RingCriteria",
+                                                      "TransitionTimeoutUSec", "AutomationGroup", "Ring", "RingCriteria", "RingHealthChecks",
                                                       "AutomaticRollback", NULL);
 }

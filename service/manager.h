@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 
 #include "audit.h"
+#include "boots.h"
 #include "caller.h"
 #include "daemon-config.h"
 #include "kernel.h"
@@ -17,6 +18,7 @@
 #define LPMAINT_MANAGER_INTERFACE "org.lpmaint1.Manager"
 #define LPMAINT_PATCH_INTERFACE "org.lpmaint1.Patch"
 #define LPMAINT_KERNEL_INTERFACE "org.lpmaint1.Kernel"
+#define LPMAINT_SIGNALS_INTERFACE "org.lpmaint1.Signals"
 
 #define POLKIT_ACTION_APPLY "org.lpmaint1.apply-patch"
 #define POLKIT_ACTION_APPLY_BREAK_GLASS "org.lpmaint1.apply-patch-break-glass"
@@ -40,6 +42,7 @@ typedef struct Manager {
         Audit *audit;
         char *patches_dir;
         char *boot_id;
+        BootLog *boots;
 
         GHashTable *patches;            /* name → Patch */
         Patch *transitioning;           /* the one transition lpmaintd follows */
@@ -51,6 +54,10 @@ typedef struct Manager {
         GArray *kmsg_trouble;           /* sequence numbers of troubling kernel log records */
         sd_event_source *soak_timer;
         sd_event_source *soak_judge;    /* one look after a burst of kernel log records */
+        struct PressureWatch *pressure;
+        HealthRun *health_run;          /* the ring's health checks, while they run */
+        GArray *health_results;         /* HealthCheckResult: the last of each check */
+        unsigned pressure_threshold[_PRESSURE_MAX]; /* as armed */
 } Manager;
 
 /* manager.c: life cycle */
@@ -82,6 +89,23 @@ void manager_soak_after_transition(Manager *m);
 void manager_soak_note_reboot(Manager *m);
 void manager_soak_resume(Manager *m);
 
+/* manager-boots.c: the host's boots and how each ended */
+void manager_boots_start(Manager *m);
+/* Called on SIGTERM: writes how this boot is ending. */
+void manager_boots_stop(Manager *m);
+int property_get_boots(sd_bus *bus, const char *path, const char *interface, const char *property,
+                       sd_bus_message *reply, void *userdata, sd_bus_error *error);
+
+/* manager-reboot.c: why the host needs a reboot */
+GArray *manager_reboot_reasons(Manager *m);
+void manager_emit_reboot_changed(Manager *m);
+extern const sd_bus_vtable reboot_vtable[];
+
+/* manager-health.c */
+void manager_health_checks_record(Manager *m, GArray *results);
+int property_get_health_checks(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error);
+
 /* manager-audit.c */
 void manager_audit(Manager *m, const Caller *caller, const char *action, const char *patch,
                    const char *sha256, const char *result, const char *message);
@@ -91,6 +115,7 @@ void manager_audit_error(Manager *m, const Caller *caller, const char *action, c
 /* manager-bus.c and patch-bus.c */
 extern const sd_bus_vtable manager_vtable[];
 extern const sd_bus_vtable kernel_vtable[];
+extern const sd_bus_vtable signals_vtable[];
 extern const sd_bus_vtable patch_vtable[];
 int patch_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
 int patch_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);

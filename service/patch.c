@@ -128,6 +128,11 @@ int patch_save(const Patch *p) {
         g_key_file_set_uint64(kf, STATE_GROUP, "BaselineOopsCount", p->soak_baseline.oops_count);
         g_key_file_set_uint64(kf, STATE_GROUP, "BaselineWarnCount", p->soak_baseline.warn_count);
         g_key_file_set_uint64(kf, STATE_GROUP, "BaselineKmsgSeq", p->soak_baseline.kmsg_seq);
+        if (p->soak_baseline.pressure_known)
+                for (int i = 0; i < _PRESSURE_MAX; i++) {
+                        g_autofree char *key = g_strdup_printf("BaselinePressure.%s", pressure_resource_to_string((PressureResource) i));
+                        g_key_file_set_uint64(kf, STATE_GROUP, key, p->soak_baseline.pressure[i]);
+                }
         g_key_file_set_uint64(kf, STATE_GROUP, "StateChangedUSec", p->state_changed_usec);
         g_key_file_set_uint64(kf, STATE_GROUP, "AppliedUSec", p->applied_usec);
         g_key_file_set_uint64(kf, STATE_GROUP, "TransitionStartedUSec", p->transition_started_usec);
@@ -198,7 +203,16 @@ int patch_load(const char *dir, Patch **ret) {
                 .oops_count = g_key_file_get_uint64(kf, STATE_GROUP, "BaselineOopsCount", NULL),
                 .warn_count = g_key_file_get_uint64(kf, STATE_GROUP, "BaselineWarnCount", NULL),
                 .kmsg_seq = g_key_file_get_uint64(kf, STATE_GROUP, "BaselineKmsgSeq", NULL),
+                .pressure_known = true,
         };
+        for (int i = 0; i < _PRESSURE_MAX; i++) {
+                g_autofree char *key = g_strdup_printf("BaselinePressure.%s", pressure_resource_to_string((PressureResource) i));
+                g_autoptr(GError) e = NULL;
+                guint64 v = g_key_file_get_uint64(kf, STATE_GROUP, key, &e);
+                p->soak_baseline.pressure[i] = (unsigned) MIN(v, 10000);
+                if (e)
+                        p->soak_baseline.pressure_known = false;
+        }
         p->state_changed_usec = g_key_file_get_uint64(kf, STATE_GROUP, "StateChangedUSec", NULL);
         p->applied_usec = g_key_file_get_uint64(kf, STATE_GROUP, "AppliedUSec", NULL);
         p->transition_started_usec = g_key_file_get_uint64(kf, STATE_GROUP, "TransitionStartedUSec", NULL);

@@ -44,5 +44,14 @@ SoakVerdict soak_evaluate(const SoakCriteria *c, const SignalSnapshot *baseline,
                                               grown(baseline->log_events, now->log_events), c->max_log_events);
                 return SOAK_FAILED;
         }
+        for (int i = 0; baseline->pressure_known && now->pressure_known && i < _PRESSURE_MAX; i++)
+                if (now->pressure[i] > baseline->pressure[i] + c->max_pressure_increase) {
+                        *ret_reason = g_strdup_printf("%s pressure rose from %u.%02u%% to %u.%02u%% (some, avg60; at most %u.%02u points allowed)",
+                                                      pressure_resource_to_string((PressureResource) i),
+                                                      baseline->pressure[i] / 100, baseline->pressure[i] % 100,
+                                                      now->pressure[i] / 100, now->pressure[i] % 100,
+                                                      c->max_pressure_increase / 100, c->max_pressure_increase % 100);
+                        return SOAK_FAILED;
+                }
         return soak_over ? SOAK_HEALTHY : SOAK_CONTINUE;
 }

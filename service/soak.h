@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pressure.h"
+
 /* Judging a soaking patch: what the host looked like when the soak began,
  * what it looks like now, and what the host's ring allows. */
 
@@ -13,6 +15,8 @@ typedef struct SignalSnapshot {
         uint64_t warn_count;            /* /sys/kernel/warn_count, likewise */
         uint64_t log_events;            /* kernel log records that count as trouble */
         uint64_t kmsg_seq;              /* the last kernel log record seen */
+        bool pressure_known;            /* the kernel has PSI */
+        unsigned pressure[_PRESSURE_MAX]; /* "some" avg60, hundredths of a percent */
 } SignalSnapshot;
 
 typedef struct SoakCriteria {
@@ -22,6 +26,7 @@ typedef struct SoakCriteria {
         unsigned max_new_oops;
         unsigned max_new_warnings;
         unsigned max_log_events;
+        unsigned max_pressure_increase; /* hundredths of a percent; 10000: never fails */
 } SoakCriteria;
 
 typedef enum SoakVerdict {

@@ -23,6 +23,8 @@ void manager_patch_changed(Manager *m, Patch *p) {
         if (r < 0)
                 log_error("Failed to record state of patch %s: %s", p->name, g_strerror(-r));
         patch_emit_changed(m, p);
+        /* A patch's state is one of the reasons for a reboot. */
+        manager_emit_reboot_changed(m);
 }
 
 static char *describe_tasks(GArray *tasks) {

@@ -52,6 +52,11 @@ def test_kernel_introspection_matches_xml():
     assert interface_shape(live("/org/lpmaint1"), "org.lpmaint1.Kernel") == want
 
 
+def test_signals_introspection_matches_xml():
+    want = interface_shape(ET.parse(os.path.join(REPO, "dbus/org.lpmaint1.Signals.xml")).getroot(), "org.lpmaint1.Signals")
+    assert interface_shape(live("/org/lpmaint1"), "org.lpmaint1.Signals") == want
+
+
 def test_patch_introspection_matches_xml(make_patch):
     a = make_patch()
     assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0

@@ -270,6 +270,61 @@ START_TEST(test_error_keeps_previous_values) {
 }
 END_TEST
 
+START_TEST(test_ring_with_health_checks) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Config c;
+
+        write_conf("lpmaint.conf",
+                   "[Daemon]\nRing=canary\n\n"
+                   "[Ring canary]\nSoakSec=600\nMaxPressureIncrease=25\nHealthChecks= web  db\n\n"
+                   "[HealthCheck web]\nExecStart=/usr/bin/curl -fsS 'http://localhost/health check'\nTimeoutSec=5\n\n"
+                   "[HealthCheck db]\nUnit=db-check.service\n");
+        config_init_defaults(&c);
+        th_assert_ok(config_load(conf, &c, &error), &error);
+        ck_assert_uint_eq(c.soak.soak_usec, 600 * USEC_PER_SEC);
+        ck_assert_uint_eq(c.soak.max_pressure_increase, 2500);
+        ck_assert_uint_eq(g_strv_length(c.ring_health_checks), 2);
+        ck_assert_str_eq(c.ring_health_checks[0], "web");
+        const HealthCheckSpec *web = config_health_check(&c, "web");
+        ck_assert_ptr_nonnull(web);
+        ck_assert_str_eq(web->argv[2], "http://localhost/health check");
+        ck_assert_uint_eq(web->timeout_usec, 5 * USEC_PER_SEC);
+        const HealthCheckSpec *db = config_health_check(&c, "db");
+        ck_assert_str_eq(db->unit, "db-check.service");
+        ck_assert_ptr_null(db->argv);
+        ck_assert_uint_eq(db->timeout_usec, 60 * USEC_PER_SEC);
+        config_clear(&c);
+}
+END_TEST
+
+START_TEST(test_ring_defaults) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Config c;
+
+        write_conf("lpmaint.conf", "[Daemon]\nRing=wave-1\n[Ring wave-1]\n");
+        config_init_defaults(&c);
+        th_assert_ok(config_load(conf, &c, &error), &error);
+        ck_assert_uint_eq(c.soak.max_pressure_increase, 10000);
+        ck_assert_ptr_null(c.ring_health_checks[0]);
+        config_clear(&c);
+}
+END_TEST
+
+START_TEST(test_error_health_checks) {
+        assert_load_fails("lpmaint.conf", "[Daemon]\nRing=canary\n[Ring canary]\nHealthChecks=missing\n", "4:");
+        assert_load_fails("lpmaint.conf", "[HealthCheck a]\nExecStart=relative/path\n", "2:");
+        assert_load_fails("lpmaint.conf", "[HealthCheck a]\nExecStart=/bin/true 'unclosed\n", "2:");
+        assert_load_fails("lpmaint.conf", "[HealthCheck a]\nTimeoutSec=5\n", "1:");
+        assert_load_fails("lpmaint.conf", "[HealthCheck a]\nExecStart=/bin/true\nUnit=a.service\n", "1:");
+        assert_load_fails("lpmaint.conf", "[HealthCheck a]\nUnit=a.mount\n", "2:");
+        assert_load_fails("lpmaint.conf", "[HealthCheck a]\nUnit=../a.service\n", "2:");
+        assert_load_fails("lpmaint.conf", "[HealthCheck a]\nExecStart=/bin/true\nTimeoutSec=0\n", "3:");
+        assert_load_fails("lpmaint.conf", "[HealthCheck a]\nExecStart=/bin/true\nRetries=3\n", "3:");
+        assert_load_fails("lpmaint.conf", "[HealthCheck a/b]\nExecStart=/bin/true\n", "1:");
+        assert_load_fails("lpmaint.conf", "[Ring canary]\nMaxPressureIncrease=101\n", "2:");
+}
+END_TEST
+
 static Suite *config_suite(void) {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("load");
@@ -294,6 +349,13 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_error_relative_directory);
         tcase_add_test(tc, test_error_in_dropin);
         tcase_add_test(tc, test_error_keeps_previous_values);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("rings");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_ring_with_health_checks);
+        tcase_add_test(tc, test_ring_defaults);
+        tcase_add_test(tc, test_error_health_checks);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <glib.h>
@@ -119,6 +120,61 @@ START_TEST(test_soak_counters) {
 }
 END_TEST
 
+START_TEST(test_pressure_parse) {
+        Pressure p;
+
+        ck_assert_int_eq(pressure_parse("some avg10=1.50 avg60=12.34 avg300=100.00 total=987654\n"
+                                        "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", &p), 0);
+        ck_assert_uint_eq(p.avg10, 150);
+        ck_assert_uint_eq(p.avg60, 1234);
+        ck_assert_uint_eq(p.avg300, 10000);
+        ck_assert_uint_eq(p.total_usec, 987654);
+        /* The cpu file of older kernels has the "some" line only. */
+        ck_assert_int_eq(pressure_parse("some avg10=0.00 avg60=0.01 avg300=0.00 total=5", &p), 0);
+        ck_assert_uint_eq(p.avg60, 1);
+
+        const char *bad[] = {
+                "", "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+                "some avg10=0.00 avg300=0.00 total=0\n",               /* avg60 missing */
+                "some avg10=0.0 avg60=0.00 avg300=0.00 total=0\n",     /* one decimal */
+                "some avg10=100.01 avg60=0.00 avg300=0.00 total=0\n",  /* over 100 % */
+                "some avg10=x avg60=0.00 avg300=0.00 total=0\n",
+                "some avg10=0.00 avg60=0.00 avg300=0.00 total=12z\n",
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+                ck_assert_msg(pressure_parse(bad[i], &p) == -EBADMSG, "accepted: %s", bad[i]);
+}
+END_TEST
+
+START_TEST(test_soak_pressure) {
+        SoakCriteria c = strict;
+        SignalSnapshot base = { .pressure_known = true, .pressure = { 120, 0, 50 } };
+        SignalSnapshot now = base;
+        g_autofree char *why = NULL;
+
+        c.max_pressure_increase = 2000; /* 20 points */
+        now.pressure[PRESSURE_CPU] = 2120;
+        ck_assert_int_eq(soak_evaluate(&c, &base, &now, true, &why), SOAK_HEALTHY);
+        now.pressure[PRESSURE_CPU] = 2121;
+        ck_assert_int_eq(soak_evaluate(&c, &base, &now, false, &why), SOAK_FAILED);
+        ck_assert_msg(strstr(why, "cpu pressure rose from 1.20% to 21.21%") && strstr(why, "20.00 points"), "%s", why);
+
+        /* Without PSI on either side there is nothing to compare. */
+        now.pressure_known = false;
+        g_clear_pointer(&why, g_free);
+        ck_assert_int_eq(soak_evaluate(&c, &base, &now, true, &why), SOAK_HEALTHY);
+        base.pressure_known = false;
+        now.pressure_known = true;
+        ck_assert_int_eq(soak_evaluate(&c, &base, &now, true, &why), SOAK_HEALTHY);
+
+        /* 100 points (the default) never fails. */
+        c.max_pressure_increase = 10000;
+        base.pressure_known = true;
+        now.pressure[PRESSURE_MEMORY] = 10000;
+        ck_assert_int_eq(soak_evaluate(&c, &base, &now, true, &why), SOAK_HEALTHY);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("soak");
         TCase *tc = tcase_create("soak");
@@ -128,6 +184,8 @@ int main(void) {
         tcase_add_test(tc, test_soak_quiet_host);
         tcase_add_test(tc, test_soak_new_taint);
         tcase_add_test(tc, test_soak_counters);
+        tcase_add_test(tc, test_pressure_parse);
+        tcase_add_test(tc, test_soak_pressure);
         suite_add_tcase(s, tc);
 
         SRunner *sr = srunner_create(s);

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lpmaint signals: the health signals lpmaintd judges soaking patches by. */
+#include <glib.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "format.h"
+#include "json.h"
+#include "log.h"
+#include "lpmaint.h"
+#include "macro.h"
+#include "table.h"
+
+#define SIGNALS_INTERFACE "org.lpmaint1.Signals"
+#define KERNEL_INTERFACE "org.lpmaint1.Kernel"
+#define USEC_PER_MINUTE (UINT64_C(60) * 1000000)
+
+typedef struct PressureRow {
+        char *resource;
+        uint32_t avg10, avg60, avg300;
+        uint64_t total_usec;
+} PressureRow;
+
+typedef struct EventCount {
+        char *event;
+        uint64_t count;
+} EventCount;
+
+typedef struct CheckRow {
+        char *name;
+        int passed;
+        int32_t exit_status;
+        char *detail;
+        uint64_t started_usec, duration_usec;
+} CheckRow;
+
+typedef struct BootRow {
+        char *boot_id, *kernel, *end, *reason;
+        uint64_t booted_usec, ended_usec;
+} BootRow;
+
+typedef struct Signals {
+        uint64_t tainted, oops_count, warn_count;
+        char *taint_letters;
+        GArray *pressure;       /* PressureRow */
+        uint64_t log_since_usec;
+        GArray *events;         /* EventCount */
+        GArray *checks;         /* CheckRow */
+        GArray *boots;          /* BootRow */
+} Signals;
+
+static void pressure_row_clear(PressureRow *r) { g_free(r->resource); }
+static void event_count_clear(EventCount *e) { g_free(e->event); }
+static void check_row_clear(CheckRow *c) { g_free(c->name); g_free(c->detail); }
+static void boot_row_clear(BootRow *b) { g_free(b->boot_id); g_free(b->kernel); g_free(b->end); g_free(b->reason); }
+
+static GArray *array_new(size_t size, GDestroyNotify clear) {
+        GArray *a = g_array_new(false, true, (guint) size);
+        g_array_set_clear_func(a, clear);
+        return a;
+}
+
+static void signals_clear(Signals *s) {
+        g_free(s->taint_letters);
+        g_clear_pointer(&s->pressure, g_array_unref);
+        g_clear_pointer(&s->events, g_array_unref);
+        g_clear_pointer(&s->checks, g_array_unref);
+        g_clear_pointer(&s->boots, g_array_unref);
+}
+
+static int get(sd_bus *bus, const char *interface, const char *property, const char *type,
+               sd_bus_message **ret, sd_bus_error *error) {
+        return sd_bus_get_property(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, interface, property, error, ret, type);
+}
+
+static int get_u64(sd_bus *bus, const char *property, uint64_t *ret, sd_bus_error *error) {
+        return sd_bus_get_property_trivial(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, KERNEL_INTERFACE, property,
+                                           error, 't', ret);
+}
+
+static int read_taint_letters(sd_bus *bus, char **ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        g_autoptr(GString) s = g_string_new(NULL);
+        const char *letter, *name;
+        uint32_t bit;
+        int r;
+
+        r = get(bus, KERNEL_INTERFACE, "TaintFlags", "a(uss)", &m, error);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(uss)");
+        while (r >= 0 && (r = sd_bus_message_read(m, "(uss)", &bit, &letter, &name)) > 0)
+                g_string_append(s, letter);
+        if (r < 0)
+                return r;
+        *ret = g_string_free(g_steal_pointer(&s), false);
+        return 0;
+}
+
+static int read_pressure(sd_bus *bus, GArray *out, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        PressureRow row;
+        const char *res;
+        int r;
+
+        r = get(bus, SIGNALS_INTERFACE, "Pressure", "a(suuut)", &m, error);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(suuut)");
+        while (r >= 0 && (r = sd_bus_message_read(m, "(suuut)", &res, &row.avg10, &row.avg60, &row.avg300, &row.total_usec)) > 0) {
+                row.resource = g_strdup(res);
+                g_array_append_val(out, row);
+        }
+        return r;
+}
+
+static int read_log_events(sd_bus *bus, Signals *s, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        const char *event;
+        uint64_t count;
+        int r;
+
+        r = get(bus, SIGNALS_INTERFACE, "KernelLogEvents", "(ta(st))", &m, error);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'r', "ta(st)");
+        if (r >= 0)
+                r = sd_bus_message_read(m, "t", &s->log_since_usec);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(st)");
+        while (r >= 0 && (r = sd_bus_message_read(m, "(st)", &event, &count)) > 0) {
+                EventCount e = { .event = g_strdup(event), .count = count };
+                g_array_append_val(s->events, e);
+        }
+        return r;
+}
+
+static int read_checks(sd_bus *bus, GArray *out, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        const char *name, *detail;
+        CheckRow c;
+        int r;
+
+        r = get(bus, SIGNALS_INTERFACE, "HealthChecks", "a(sbistt)", &m, error);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(sbistt)");
+        while (r >= 0 && (r = sd_bus_message_read(m, "(sbistt)", &name, &c.passed, &c.exit_status, &detail,
+                                                  &c.started_usec, &c.duration_usec)) > 0) {
+                c.name = g_strdup(name);
+                c.detail = g_strdup(detail);
+                g_array_append_val(out, c);
+        }
+        return r;
+}
+
+static int read_boots(sd_bus *bus, GArray *out, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        const char *id, *kernel, *end, *reason;
+        BootRow b;
+        int r;
+
+        r = get(bus, SIGNALS_INTERFACE, "Boots", "a(ssttss)", &m, error);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(ssttss)");
+        while (r >= 0 && (r = sd_bus_message_read(m, "(ssttss)", &id, &kernel, &b.booted_usec, &b.ended_usec, &end, &reason)) > 0) {
+                b.boot_id = g_strdup(id);
+                b.kernel = g_strdup(kernel);
+                b.end = g_strdup(end);
+                b.reason = g_strdup(reason);
+                g_array_append_val(out, b);
+        }
+        return r;
+}
+
+static int read_signals(sd_bus *bus, Signals *s, sd_bus_error *error) {
+        int r;
+
+        s->pressure = array_new(sizeof(PressureRow), (GDestroyNotify) pressure_row_clear);
+        s->events = array_new(sizeof(EventCount), (GDestroyNotify) event_count_clear);
+        s->checks = array_new(sizeof(CheckRow), (GDestroyNotify) check_row_clear);
+        s->boots = array_new(sizeof(BootRow), (GDestroyNotify) boot_row_clear);
+
+        if ((r = get_u64(bus, "Tainted", &s->tainted, error)) < 0 ||
+            (r = read_taint_letters(bus, &s->taint_letters, error)) < 0 ||
+            (r = get_u64(bus, "OopsCount", &s->oops_count, error)) < 0 ||
+            (r = get_u64(bus, "WarnCount", &s->warn_count, error)) < 0 ||
+            (r = read_pressure(bus, s->pressure, error)) < 0 ||
+            (r = read_log_events(bus, s, error)) < 0 ||
+            (r = read_checks(bus, s->checks, error)) < 0 ||
+            (r = read_boots(bus, s->boots, error)) < 0)
+                return r;
+        return 0;
+}
+
+static uint64_t now_usec(void) {
+        return (uint64_t) g_get_real_time();
+}
+
+/* Events per hour since the oldest record, in hundredths. */
+static uint64_t per_hour_hundredths(uint64_t count, uint64_t since_usec) {
+        uint64_t span = now_usec() > since_usec ? now_usec() - since_usec : 0;
+        if (span < USEC_PER_MINUTE)
+                span = USEC_PER_MINUTE; /* a young log says little about rates */
+        return (uint64_t) ((double) count * 100.0 * 3600.0 * 1e6 / (double) span + 0.5);
+}
+
+static int print_json(const Signals *s) {
+        JsonWriter w;
+
+        json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
+        json_begin_object(&w);
+        json_field_uint(&w, "tainted", s->tainted);
+        json_field_string(&w, "taint_flags", s->taint_letters);
+        json_field_uint(&w, "oops_count", s->oops_count);
+        json_field_uint(&w, "warn_count", s->warn_count);
+
+        json_key(&w, "pressure");
+        json_begin_object(&w);
+        for (guint i = 0; i < s->pressure->len; i++) {
+                const PressureRow *p = &g_array_index(s->pressure, PressureRow, i);
+                json_key(&w, p->resource);
+                json_begin_object(&w);
+                json_key(&w, "avg10");
+                json_hundredths(&w, p->avg10);
+                json_key(&w, "avg60");
+                json_hundredths(&w, p->avg60);
+                json_key(&w, "avg300");
+                json_hundredths(&w, p->avg300);
+                json_field_uint(&w, "total_usec", p->total_usec);
+                json_end_object(&w);
+        }
+        json_end_object(&w);
+
+        json_key(&w, "kernel_log");
+        json_begin_object(&w);
+        json_field_uint(&w, "since_usec", s->log_since_usec);
+        json_key(&w, "events");
+        json_begin_object(&w);
+        for (guint i = 0; i < s->events->len; i++) {
+                const EventCount *e = &g_array_index(s->events, EventCount, i);
+                json_field_uint(&w, e->event, e->count);
+        }
+        json_end_object(&w);
+        json_key(&w, "per_hour");
+        json_begin_object(&w);
+        for (guint i = 0; i < s->events->len; i++) {
+                const EventCount *e = &g_array_index(s->events, EventCount, i);
+                json_key(&w, e->event);
+                json_hundredths(&w, per_hour_hundredths(e->count, s->log_since_usec));
+        }
+        json_end_object(&w);
+        json_end_object(&w);
+
+        json_key(&w, "health_checks");
+        json_begin_array(&w);
+        for (guint i = 0; i < s->checks->len; i++) {
+                const CheckRow *c = &g_array_index(s->checks, CheckRow, i);
+                json_begin_object(&w);
+                json_field_string(&w, "name", c->name);
+                json_field_bool(&w, "passed", c->passed);
+                json_key(&w, "exit_status");
+                json_int(&w, c->exit_status);
+                json_field_string(&w, "detail", c->detail);
+                json_field_uint(&w, "started_usec", c->started_usec);
+                json_field_uint(&w, "duration_usec", c->duration_usec);
+                json_end_object(&w);
+        }
+        json_end_array(&w);
+
+        json_key(&w, "boots");
+        json_begin_array(&w);
+        for (guint i = 0; i < s->boots->len; i++) {
+                const BootRow *b = &g_array_index(s->boots, BootRow, i);
+                json_begin_object(&w);
+                json_field_string(&w, "boot_id", b->boot_id);
+                json_field_string(&w, "kernel_release", b->kernel);
+                json_field_uint(&w, "booted_usec", b->booted_usec);
+                json_field_uint(&w, "ended_usec", b->ended_usec);
+                json_field_string(&w, "end", b->end);
+                json_field_string(&w, "reason", b->reason);
+                json_end_object(&w);
+        }
+        json_end_array(&w);
+        json_end_object(&w);
+        return json_writer_finish(&w);
+}
+
+#define SHOWN_BOOTS 10
+
+static int print_human(const Signals *s) {
+        char t1[FORMAT_TIMESTAMP_MAX], t2[FORMAT_TIMESTAMP_MAX], span[FORMAT_TIMESPAN_MAX];
+        int r;
+
+        printf("Kernel taint: %" PRIu64 "%s%s%s\n", s->tainted, s->taint_letters[0] ? " (" : "", s->taint_letters,
+               s->taint_letters[0] ? ")" : "");
+        printf("Oops count: %" PRIu64 "\nWarning count: %" PRIu64 "\n", s->oops_count, s->warn_count);
+
+        if (s->pressure->len == 0)
+                puts("Pressure: not available (kernel without PSI)");
+        else {
+                puts("Pressure (share of time some tasks stalled, avg10 avg60 avg300):");
+                for (guint i = 0; i < s->pressure->len; i++) {
+                        const PressureRow *p = &g_array_index(s->pressure, PressureRow, i);
+                        printf("  %-7s %3u.%02u%% %3u.%02u%% %3u.%02u%%\n", p->resource, p->avg10 / 100, p->avg10 % 100,
+                               p->avg60 / 100, p->avg60 % 100, p->avg300 / 100, p->avg300 % 100);
+                }
+        }
+
+        printf("Kernel log since %s (%s):\n", strdash(format_timestamp(t1, sizeof t1, s->log_since_usec)),
+               strdash(format_timespan(span, sizeof span, now_usec() > s->log_since_usec ? now_usec() - s->log_since_usec : 0)));
+        for (guint i = 0; i < s->events->len; i++) {
+                const EventCount *e = &g_array_index(s->events, EventCount, i);
+                uint64_t rate = per_hour_hundredths(e->count, s->log_since_usec);
+                printf("  %-12s %6" PRIu64 "  (%" PRIu64 ".%02" PRIu64 "/h)\n", e->event, e->count, rate / 100, rate % 100);
+        }
+
+        if (s->checks->len == 0)
+                puts("Health checks: none ran since lpmaintd started");
+        else {
+                g_autoptr(Table) t = table_new(5);
+                puts("Health checks:");
+                table_add(t, "NAME");
+                table_add(t, "RESULT");
+                table_add(t, "DETAIL");
+                table_add(t, "STARTED");
+                table_add(t, "DURATION");
+                for (guint i = 0; i < s->checks->len; i++) {
+                        const CheckRow *c = &g_array_index(s->checks, CheckRow, i);
+                        table_add(t, c->name);
+                        table_add(t, c->passed ? "passed" : "FAILED");
+                        table_add(t, c->detail);
+                        table_add(t, format_timestamp(t1, sizeof t1, c->started_usec));
+                        table_add(t, format_timespan(span, sizeof span, c->duration_usec));
+                }
+                r = table_print(t, stdout);
+                if (r < 0)
+                        return r;
+        }
+
+        g_autoptr(Table) t = table_new(5);
+        guint first = s->boots->len > SHOWN_BOOTS ? s->boots->len - SHOWN_BOOTS : 0;
+        printf("Boots (%u recorded%s):\n", s->boots->len, first ? ", the last 10 shown" : "");
+        table_add(t, "BOOT ID");
+        table_add(t, "KERNEL");
+        table_add(t, "BOOTED");
+        table_add(t, "ENDED");
+        table_add(t, "END");
+        for (guint i = first; i < s->boots->len; i++) {
+                const BootRow *b = &g_array_index(s->boots, BootRow, i);
+                g_autofree char *end = b->reason[0] ? g_strdup_printf("%s: %s", b->end, b->reason) : g_strdup(b->end);
+                table_add(t, b->boot_id);
+                table_add(t, b->kernel);
+                table_add(t, format_timestamp(t1, sizeof t1, b->booted_usec));
+                table_add(t, b->ended_usec ? format_timestamp(t2, sizeof t2, b->ended_usec) : NULL);
+                table_add(t, end);
+        }
+        r = table_print(t, stdout);
+        if (r < 0)
+                return r;
+        return fflush(stdout) != 0 || ferror(stdout) ? -EIO : 0;
+}
+
+int verb_signals(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(signals_clear) Signals s = {};
+        int r;
+
+        r = acquire_bus(&bus);
+        if (r != 0)
+                return r;
+        r = read_signals(bus, &s, &error);
+        if (r < 0)
+                return log_bus_error(&error, r, "Failed to read the health signals");
+
+        r = arg_json ? print_json(&s) : print_human(&s);
+        if (r < 0)
+                return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write the output");
+        return LPMAINT_EXIT_SUCCESS;
+}
