@@ -5,6 +5,7 @@
  * is recorded before the kernel is touched, and the kernel gets exactly the
  * bytes that were verified. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include "errors.h"
@@ -187,6 +188,8 @@ int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
         Patch *p = patch_new(staging, g_steal_pointer(&manifest), signer);
         p->status = (PatchStatus) { .state = PATCH_LOADING, .operation = PATCH_OPERATION_APPLY };
         p->requested_uid = caller->uid;
+        g_free(p->boot_id);
+        p->boot_id = g_strdup(m->boot_id);
         p->break_glass = opts->break_glass;
         p->transition_started_usec = p->state_changed_usec = now_realtime_usec();
         g_free(p->module_signer);
@@ -266,5 +269,62 @@ int manager_disable(Manager *m, const Caller *caller, Patch *p, sd_bus_error *er
         manager_patch_changed(m, p);
         manager_follow_transition(m, p);
         log_info("Patch %s: disable requested; reverse transition started.", p->name);
+        return 0;
+}
+
+/* A patch that was applied before a reboot goes back into the kernel only as
+ * a new apply would: its stored bytes verified again against today's trust
+ * store, expiry and kernel, and only the verified bytes loaded. */
+int manager_reapply(Manager *m, Patch *p, sd_bus_error *error) {
+        g_autoptr(GBytes) manifest_bytes = NULL, signature = NULL, module = NULL;
+        g_autoptr(Manifest) manifest = NULL;
+        g_autofree char *signer = NULL;
+        _cleanup_(module_info_clear) ModuleInfo info = {};
+        _cleanup_close_ int dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r;
+
+        if (dfd < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot open the store of %s: %m", p->name);
+        if (read_file_at(dfd, PATCH_MANIFEST_FILE, MANIFEST_MAX_SIZE, &manifest_bytes) < 0 ||
+            read_file_at(dfd, PATCH_SIGNATURE_FILE, SIGNATURE_MAX_SIZE, &signature) < 0 ||
+            read_file_at(dfd, PATCH_MODULE_FILE, m->config.max_module_size, &module) < 0)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_BAD_FILE, "The stored files of %s cannot be read", p->name);
+
+        r = verify_artifacts(m, manifest_bytes, signature, module, &manifest, &signer, error);
+        if (r < 0)
+                return r;
+        if (!g_str_equal(manifest->module_sha256, p->manifest->module_sha256))
+                return sd_bus_error_setf(error, LPMAINT_ERROR_DIGEST_MISMATCH, "The stored manifest of %s changed", p->name);
+        r = inspect_module(m, p->dir, manifest, &info, error);
+        if (r < 0)
+                return r;
+        r = check_not_present(m, p->name, error);
+        if (r < 0)
+                return r;
+
+        p->status = (PatchStatus) { .state = PATCH_LOADING, .operation = PATCH_OPERATION_APPLY };
+        p->requested_uid = 0;
+        p->reapplying = true;
+        g_free(p->boot_id);
+        p->boot_id = g_strdup(m->boot_id);
+        p->transition_started_usec = p->state_changed_usec = now_realtime_usec();
+        patch_set_result(p, PATCH_RESULT_NONE, "");
+        r = patch_save(p);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot record the patch in the store: %m");
+
+        r = kernel_insert_module(m->kernel, p->name, module);
+        if (r < 0) {
+                g_autofree char *msg = g_strdup_printf("The kernel refused the module: %s", g_strerror(-r));
+                patch_set_state(p, PATCH_FAILED, now_realtime_usec());
+                patch_set_result(p, PATCH_RESULT_LOAD_FAILED, msg);
+                p->reapplying = false;
+                manager_patch_changed(m, p);
+                return sd_bus_error_set(error, LPMAINT_ERROR_LOAD_FAILED, msg);
+        }
+        patch_set_state(p, PATCH_PATCHING, now_realtime_usec());
+        manager_patch_changed(m, p);
+        manager_follow_transition(m, p);
+        log_info("Patch %s %s: applied again after the reboot; transition started.", p->name, p->manifest->version);
         return 0;
 }

@@ -87,6 +87,7 @@ int kernel_sim_setup(Kernel *k) {
             (r = put_default(k, "proc/sys/kernel/tainted", "0")) < 0 ||
             (r = put_default(k, "proc/sys/kernel/random/boot_id", boot_id)) < 0 ||
             (r = put_default(k, "proc/stat", btime)) < 0 ||
+            (r = put_default(k, "proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz-sim root=/dev/sim ro")) < 0 ||
             (r = put_default(k, "proc/pressure/cpu", PRESSURE_IDLE)) < 0 ||
             (r = put_default(k, "proc/pressure/io", PRESSURE_IDLE)) < 0 ||
             (r = put_default(k, "proc/pressure/memory", PRESSURE_IDLE)) < 0 ||

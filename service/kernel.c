@@ -239,6 +239,11 @@ int kernel_boot_id(Kernel *k, char **ret) {
         return read_one_line(path, ret);
 }
 
+int kernel_cmdline(Kernel *k, char **ret) {
+        g_autofree char *path = kernel_path(k, "proc/cmdline");
+        return read_one_line(path, ret);
+}
+
 int kernel_boot_time(Kernel *k, uint64_t *ret) {
         g_autofree char *path = kernel_path(k, "proc/stat");
         g_autoptr(GBytes) bytes = NULL;

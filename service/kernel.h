@@ -46,6 +46,8 @@ int kernel_list_patches(Kernel *k, char ***ret);
 int kernel_blocking_tasks(Kernel *k, bool target_patched, GArray **ret);
 int kernel_tainted(Kernel *k, uint64_t *ret);
 int kernel_boot_id(Kernel *k, char **ret);
+/* The kernel command line (/proc/cmdline). */
+int kernel_cmdline(Kernel *k, char **ret);
 /* When the kernel booted, realtime usec (btime in /proc/stat). */
 int kernel_boot_time(Kernel *k, uint64_t *ret);
 /* /sys/kernel/oops_count and warn_count; 0 where the kernel lacks them. */

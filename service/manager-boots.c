@@ -38,7 +38,8 @@ void manager_boots_start(Manager *m) {
         m->boots = g_steal_pointer(&log);
         (void) kernel_boot_time(m->kernel, &booted);
 
-        if (!m->boot_id[0] || !boot_log_note_boot(m->boots, m->boot_id, kernel_release(m->kernel), booted)) {
+        m->new_boot = m->boot_id[0] && boot_log_note_boot(m->boots, m->boot_id, kernel_release(m->kernel), booted);
+        if (!m->new_boot) {
                 save(m);
                 return;
         }

@@ -394,6 +394,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("RingCriteria", "a{st}", property_get_ring_criteria, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutomaticRollback", "b", bus_property_get_bool_field, offsetof(Manager, config.automatic_rollback), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("UnacknowledgedBreakGlass", "as", property_get_break_glass, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("BootReapply", "s", NULL, offsetof(Manager, reapply_state), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RingHealthChecks", "as", property_get_ring_health_checks, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 
         SD_BUS_METHOD_WITH_ARGS("Apply",

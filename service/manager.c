@@ -35,6 +35,11 @@ Manager *manager_free(Manager *m) {
         g_free(m->patches_dir);
         g_free(m->boot_id);
         boot_log_free(m->boots);
+        if (m->reapply_queue)
+                g_ptr_array_unref(m->reapply_queue);
+        if (m->quarantine)
+                g_ptr_array_unref(m->quarantine);
+        g_free(m->reapply_state);
         return g_free(m), NULL;
 }
 
@@ -116,8 +121,10 @@ int manager_start_bus(Manager *m) {
         if (r < 0)
                 return r;
         /* Reconcile before the name is taken: the first caller sees the truth. */
+        manager_reapply_plan(m);
         manager_soak_note_reboot(m);
         manager_reconcile(m);
+        manager_reapply_quarantine(m);
         manager_soak_resume(m);
 
         r = sd_bus_default_system(&m->bus);
@@ -147,6 +154,7 @@ int manager_start_bus(Manager *m) {
                 log_error("Cannot own the bus name %s: %s", LPMAINT_BUS_NAME, g_strerror(-r));
                 return r;
         }
+        manager_reapply_next(m);
         return 0;
 }
 

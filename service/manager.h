@@ -43,6 +43,11 @@ typedef struct Manager {
         char *patches_dir;
         char *boot_id;
         BootLog *boots;
+        bool new_boot;                  /* the first start in this boot */
+
+        GPtrArray *reapply_queue;       /* names of patches to apply again after the reboot */
+        GPtrArray *quarantine;          /* names of patches not to */
+        char *reapply_state;            /* BootReapply: "", "skipped", "pending", "running", "done" */
 
         GHashTable *patches;            /* name → Patch */
         Patch *transitioning;           /* the one transition lpmaintd follows */
@@ -95,6 +100,12 @@ void manager_boots_start(Manager *m);
 void manager_boots_stop(Manager *m);
 int property_get_boots(sd_bus *bus, const char *path, const char *interface, const char *property,
                        sd_bus_message *reply, void *userdata, sd_bus_error *error);
+
+/* manager-reapply.c: the patches come back after a reboot */
+void manager_reapply_plan(Manager *m);
+void manager_reapply_quarantine(Manager *m);
+void manager_reapply_next(Manager *m);
+int manager_reapply(Manager *m, Patch *p, sd_bus_error *error);
 
 /* manager-reboot.c: why the host needs a reboot */
 GArray *manager_reboot_reasons(Manager *m);

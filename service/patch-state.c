@@ -26,6 +26,8 @@ static const char *const result_names[_PATCH_RESULT_MAX] = {
         [PATCH_RESULT_LOAD_FAILED] = "load-failed",
         [PATCH_RESULT_INTERRUPTED] = "interrupted",
         [PATCH_RESULT_REMOVE_FAILED] = "remove-failed",
+        [PATCH_RESULT_QUARANTINED] = "quarantined",
+        [PATCH_RESULT_REAPPLY_FAILED] = "reapply-failed",
 };
 
 static int lookup(const char *const *table, int n, const char *s) {

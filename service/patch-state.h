@@ -32,6 +32,8 @@ typedef enum PatchResult {
         PATCH_RESULT_LOAD_FAILED,
         PATCH_RESULT_INTERRUPTED,
         PATCH_RESULT_REMOVE_FAILED,
+        PATCH_RESULT_QUARANTINED,  /* not applied again after a crash during its apply */
+        PATCH_RESULT_REAPPLY_FAILED, /* applied before a reboot, refused after it */
         _PATCH_RESULT_MAX,
         _PATCH_RESULT_INVALID = -1,
 } PatchResult;

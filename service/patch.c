@@ -124,6 +124,7 @@ int patch_save(const Patch *p) {
         g_key_file_set_uint64(kf, STATE_GROUP, "SoakStartedUSec", p->soak_started_usec);
         g_key_file_set_uint64(kf, STATE_GROUP, "SoakEndsUSec", p->soak_ends_usec);
         g_key_file_set_boolean(kf, STATE_GROUP, "RollbackPending", p->rollback_pending);
+        g_key_file_set_boolean(kf, STATE_GROUP, "Reapplying", p->reapplying);
         g_key_file_set_uint64(kf, STATE_GROUP, "BaselineTainted", p->soak_baseline.tainted);
         g_key_file_set_uint64(kf, STATE_GROUP, "BaselineOopsCount", p->soak_baseline.oops_count);
         g_key_file_set_uint64(kf, STATE_GROUP, "BaselineWarnCount", p->soak_baseline.warn_count);
@@ -198,6 +199,7 @@ int patch_load(const char *dir, Patch **ret) {
         p->soak_started_usec = g_key_file_get_uint64(kf, STATE_GROUP, "SoakStartedUSec", NULL);
         p->soak_ends_usec = g_key_file_get_uint64(kf, STATE_GROUP, "SoakEndsUSec", NULL);
         p->rollback_pending = g_key_file_get_boolean(kf, STATE_GROUP, "RollbackPending", NULL);
+        p->reapplying = g_key_file_get_boolean(kf, STATE_GROUP, "Reapplying", NULL);
         p->soak_baseline = (SignalSnapshot) {
                 .tainted = g_key_file_get_uint64(kf, STATE_GROUP, "BaselineTainted", NULL),
                 .oops_count = g_key_file_get_uint64(kf, STATE_GROUP, "BaselineOopsCount", NULL),

@@ -25,7 +25,7 @@ typedef struct Patch {
         char *result_message;
         GArray *blocking_tasks;         /* KernelTask */
         char *superseded_by;
-        char *boot_id;                  /* boot in which it was last applied */
+        char *boot_id;                  /* boot in which it was last applied, or is being applied */
         uint32_t requested_uid;         /* who asked for the running operation */
         bool break_glass;               /* applied through the break-glass action */
         bool break_glass_acknowledged;
@@ -40,6 +40,7 @@ typedef struct Patch {
         uint64_t soak_ends_usec;
         SignalSnapshot soak_baseline;   /* taken before the module was inserted */
         bool rollback_pending;          /* failed soak waiting for another transition to end */
+        bool reapplying;                /* applied again after a reboot: its soak verdict stands */
         uint64_t state_changed_usec;
         uint64_t applied_usec;
         uint64_t transition_started_usec;

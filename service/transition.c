@@ -77,7 +77,7 @@ static void supersede_others(Manager *m, Patch *replacer) {
 }
 
 static void finish_operation(Manager *m, Patch *p) {
-        const char *op = patch_operation_to_string(p->status.operation);
+        const char *op = p->reapplying ? "reapply" : patch_operation_to_string(p->status.operation);
         const char *result = patch_result_to_string(p->status.result);
         Caller c = { .uid = p->requested_uid, .unit = (char *) "" };
 
@@ -150,12 +150,17 @@ static bool advance(Manager *m, Patch *p) {
         if (next.state == PATCH_APPLIED && p->manifest->replace && changed)
                 supersede_others(m, p);
         if (next.state == PATCH_APPLIED && changed && was_transition && p->status.operation == PATCH_OPERATION_APPLY &&
-            p->status.result == PATCH_RESULT_SUCCESS)
+            p->status.result == PATCH_RESULT_SUCCESS && !p->reapplying)
                 manager_soak_begin(m, p);
         if (next.state != PATCH_APPLIED)
                 manager_soak_cancel(m, p);
-        if (was_transition && !patch_state_is_transition(next.state))
+        if (was_transition && !patch_state_is_transition(next.state)) {
                 finish_operation(m, p);
+                if (p->reapplying) {
+                        p->reapplying = false;
+                        manager_patch_changed(m, p);
+                }
+        }
 
         return patch_state_is_transition(next.state);
 }
@@ -181,6 +186,7 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
         emit_busy(m);
         manager_soak_after_transition(m);
+        manager_reapply_next(m);
         return 0;
 }
 

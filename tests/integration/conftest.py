@@ -220,6 +220,19 @@ def restart_daemon():
     run(os.path.join(SANDBOX, "lpmaintd-start"), check=True)
 
 
+def simulate_reboot(crash=False):
+    """Stops lpmaintd (SIGKILL: the boot crashed), empties the simulated kernel
+    of modules and live patches as a reboot would, and starts lpmaintd in a new boot."""
+    kill_daemon(signal.SIGKILL if crash else signal.SIGTERM)
+    for d in ("sys/kernel/livepatch", "sys/module", "sim/modules", "sim/transitions"):
+        shutil.rmtree(sim_path(d), ignore_errors=True)
+        os.makedirs(sim_path(d))
+    sim_write("proc/sys/kernel/tainted", "0")
+    sim_write("proc/stat", f"btime {int(time.time())}\n")
+    sim_write("proc/sys/kernel/random/boot_id", str(uuid.uuid4()))
+    restart_daemon()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def fast_transitions():
     sim_write("sim/transition-ms", "300")

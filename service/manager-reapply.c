@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Live patches live in memory: a reboot drops them. In the first start of a
+ * new boot lpmaintd applies again what was applied for the running kernel
+ * before, one transition at a time, oldest first. A patch that was still
+ * being applied when the previous boot crashed may be why it crashed: it is
+ * quarantined, not applied again, until an administrator applies it anew.
+ * "lpmaint.reapply=0" on the kernel command line skips all of it. */
+#include <errno.h>
+#include <string.h>
+
+#include "errors.h"
+#include "log.h"
+#include "manager.h"
+#include "util.h"
+
+#define CMDLINE_SWITCH "lpmaint.reapply="
+
+static bool reapply_disabled_on_cmdline(Manager *m) {
+        g_autofree char *line = NULL;
+
+        if (kernel_cmdline(m->kernel, &line) < 0)
+                return false;
+        g_auto(GStrv) words = g_strsplit(line, " ", -1);
+        bool off = false;
+        for (size_t i = 0; words[i]; i++)
+                if (g_str_has_prefix(words[i], CMDLINE_SWITCH)) {
+                        bool on = true;
+                        /* The last one wins, as for the kernel's own switches. */
+                        off = parse_bool_str(words[i] + strlen(CMDLINE_SWITCH), &on) >= 0 && !on;
+                }
+        return off;
+}
+
+static gint by_applied_time(gconstpointer a, gconstpointer b) {
+        const Patch *x = *(Patch * const *) a, *y = *(Patch * const *) b;
+        return x->applied_usec < y->applied_usec ? -1 : x->applied_usec > y->applied_usec;
+}
+
+static void set_state(Manager *m, const char *state) {
+        g_free(m->reapply_state);
+        m->reapply_state = g_strdup(state);
+        if (m->bus)
+                (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "BootReapply", NULL);
+}
+
+void manager_reapply_plan(Manager *m) {
+        const BootRecord *prev = boot_log_previous(m->boots);
+        const BootRecord *cur = boot_log_current(m->boots);
+        g_autoptr(GPtrArray) todo = g_ptr_array_new();
+        GHashTableIter i;
+        Patch *p;
+
+        m->reapply_queue = g_ptr_array_new_with_free_func(g_free);
+        m->quarantine = g_ptr_array_new_with_free_func(g_free);
+        if (!m->new_boot || !cur) {
+                set_state(m, "");
+                return;
+        }
+
+        /* Decided before reconciling, which turns what the kernel lost into "absent". */
+        g_hash_table_iter_init(&i, m->patches);
+        while (g_hash_table_iter_next(&i, NULL, (void **) &p)) {
+                if (!g_str_equal(p->manifest->kernel_release, kernel_release(m->kernel)))
+                        continue;
+                bool applying = (p->status.state == PATCH_LOADING || p->status.state == PATCH_PATCHING) &&
+                        p->status.operation == PATCH_OPERATION_APPLY && !g_str_equal(p->boot_id, m->boot_id);
+                if (applying && prev && prev->end == BOOT_END_CRASH)
+                        g_ptr_array_add(m->quarantine, g_strdup(p->name));
+                else if (p->status.state == PATCH_APPLIED && !g_str_equal(p->boot_id, m->boot_id) &&
+                         /* A failed soak stays out; a reboot during a soak fails it. */
+                         !g_str_equal(p->soak_state, "failed") && !g_str_equal(p->soak_state, "soaking") &&
+                         !p->rollback_pending)
+                        g_ptr_array_add(todo, p);
+        }
+        g_ptr_array_sort(todo, by_applied_time);
+        for (guint j = 0; j < todo->len; j++)
+                g_ptr_array_add(m->reapply_queue, g_strdup(((Patch *) todo->pdata[j])->name));
+
+        if (m->reapply_queue->len > 0 && reapply_disabled_on_cmdline(m)) {
+                log_notice("%s0 on the kernel command line: not applying %u patch(es) again.", CMDLINE_SWITCH,
+                           m->reapply_queue->len);
+                g_ptr_array_set_size(m->reapply_queue, 0);
+                set_state(m, "skipped");
+                return;
+        }
+        set_state(m, m->reapply_queue->len > 0 ? "pending" : "");
+}
+
+/* After reconciling: the quarantined patches are marked as such. */
+void manager_reapply_quarantine(Manager *m) {
+        Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
+
+        for (guint j = 0; m->quarantine && j < m->quarantine->len; j++) {
+                Patch *p = g_hash_table_lookup(m->patches, m->quarantine->pdata[j]);
+                if (!p || patch_state_is_transition(p->status.state) || p->status.state == PATCH_APPLIED)
+                        continue;
+                g_autofree char *why = g_strdup_printf("it was being applied when boot %s crashed; not applied again",
+                                                       boot_log_previous(m->boots)->boot_id);
+                patch_set_result(p, PATCH_RESULT_QUARANTINED, why);
+                manager_patch_changed(m, p);
+                manager_audit(m, &self, "quarantine", p->name, p->manifest->module_sha256, "quarantined", why);
+                log_warning("Patch %s: quarantined: %s.", p->name, why);
+        }
+}
+
+/* Starts the next re-apply unless a transition runs; called again when one ends. */
+void manager_reapply_next(Manager *m) {
+        Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
+
+        while (!m->transitioning && m->reapply_queue && m->reapply_queue->len > 0) {
+                _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+                g_autofree char *name = g_strdup(m->reapply_queue->pdata[0]);
+                g_ptr_array_remove_index(m->reapply_queue, 0);
+
+                Patch *p = g_hash_table_lookup(m->patches, name);
+                if (!p || p->status.state != PATCH_ABSENT)
+                        continue; /* replaced or changed since */
+                set_state(m, "running");
+                int r = manager_reapply(m, p, &error);
+                if (r >= 0)
+                        continue;
+                log_error("Patch %s: cannot apply it again: %s", p->name, error.message);
+                if (p->status.state == PATCH_ABSENT) {
+                        patch_set_result(p, PATCH_RESULT_REAPPLY_FAILED, error.message);
+                        manager_patch_changed(m, p);
+                }
+                manager_audit_error(m, &self, "reapply", p->name, p->manifest->module_sha256, &error);
+        }
+        if (!m->transitioning && g_strcmp0(m->reapply_state, "pending") == 0)
+                set_state(m, "done");
+        if (!m->transitioning && g_strcmp0(m->reapply_state, "running") == 0)
+                set_state(m, "done");
+}

@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""After a reboot the patches come back; one that was being applied when the boot crashed does not."""
+import os
+
+import pytest
+
+from conftest import (AUTO, history, kernel_view, lpmaint, lpmaint_json, patches, run, sim_path, sim_read,
+                      sim_write, simulate_reboot, wait_for, wait_state)
+
+CMDLINE = "BOOT_IMAGE=/boot/vmlinuz-sim root=/dev/sim ro"
+
+
+def boot_reapply():
+    out = run("busctl", "--system", "get-property", "org.lpmaint1", "/org/lpmaint1", "org.lpmaint1.Manager",
+              "BootReapply", check=True).stdout.split()
+    return out[1].strip('"')
+
+
+@pytest.fixture
+def cmdline():
+    yield lambda extra: sim_write("proc/cmdline", f"{CMDLINE} {extra}")
+    sim_write("proc/cmdline", CMDLINE)
+
+
+def test_applied_patches_come_back_after_a_reboot(make_patch):
+    a, b = make_patch(), make_patch()
+    for x in (a, b):
+        assert lpmaint("apply", x.manifest, user=AUTO).returncode == 0
+    before = patches()[a.name]
+    simulate_reboot()
+    wait_for(lambda: boot_reapply() == "done", timeout=20, what="re-apply done")
+    for x in (a, b):
+        info = wait_state(x.name, {"applied"})
+        assert info["result"] == "success"
+        assert kernel_view(x.name)["enabled"] is True
+    # The same object, the same verified bytes; the soak verdict (none here) stands.
+    assert patches()[a.name]["module_sha256"] == before["module_sha256"]
+    records = [r for r in history(patch=a.name) if r["action"] == "reapply"]
+    assert records and records[-1]["result"] == "success"
+    boots = lpmaint_json("signals")["boots"]
+    assert boots[-2]["end"] == "unknown"  # no systemd here to say it was a shutdown
+    for x in (a, b):
+        assert lpmaint("disable", x.name, user=AUTO).returncode == 0
+
+
+def test_disabled_patches_stay_disabled(make_patch):
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+    simulate_reboot()
+    assert patches()[a.name]["state"] == "disabled"
+    assert boot_reapply() == ""
+    assert kernel_view(a.name)["module_loaded"] is False
+
+
+def test_kernel_command_line_switch_skips_it(make_patch, cmdline):
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    cmdline("quiet lpmaint.reapply=0")
+    simulate_reboot()
+    assert boot_reapply() == "skipped"
+    assert patches()[a.name]["state"] == "absent"
+    assert kernel_view(a.name)["module_loaded"] is False
+
+
+def test_tampered_store_is_not_applied_again(make_patch):
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    state_dir = os.environ["LPMAINT_STATE_DIR"]
+    module = os.path.join(state_dir, "patches", a.name, "module.ko")
+    with open(module, "ab") as f:
+        f.write(b"\0evil")
+    simulate_reboot()
+    wait_for(lambda: boot_reapply() == "done", timeout=20, what="re-apply done")
+    info = patches()[a.name]
+    assert info["state"] == "absent" and info["result"] == "reapply-failed", info
+    assert "DigestMismatch" in info["result_message"] or "SHA-256" in info["result_message"], info
+    assert kernel_view(a.name)["module_loaded"] is False
+
+
+def test_patch_being_applied_when_the_boot_crashed_is_quarantined(make_patch, stuck_task):
+    a = make_patch()
+    assert lpmaint("--no-wait", "apply", a.manifest, user=AUTO).returncode == 0
+    assert patches()[a.name]["state"] == "patching"
+    simulate_reboot(crash=True)
+    info = patches()[a.name]
+    assert info["result"] == "quarantined", info
+    assert "crashed" in info["result_message"]
+    assert kernel_view(a.name)["module_loaded"] is False
+    assert [r for r in history(patch=a.name) if r["action"] == "quarantine"]
+    assert lpmaint_json("signals")["boots"][-2]["end"] == "crash"
+    # An administrator may apply it anew.
+    os.unlink(sim_path("sim/stuck-pids"))
+    sim_write("sim/stuck-pids", "")
