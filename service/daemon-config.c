@@ -47,6 +47,8 @@ void config_init_defaults(Config *c) {
                 .required_purpose = SIGNER_PURPOSE_CODE_SIGNING,
                 .ring = g_strdup(""),
                 .ring_health_checks = g_new0(char *, 1),
+                .kernel_support_usec = UINT64_C(365) * 24 * 3600 * USEC_PER_SEC,
+                .coverage_margin_usec = UINT64_C(30) * 24 * 3600 * USEC_PER_SEC,
                 .health_checks = g_ptr_array_new_with_free_func((GDestroyNotify) health_check_spec_free),
         };
 }
@@ -374,6 +376,11 @@ static int apply_file(const char *path, Config *c, GHashTable *rings, sd_bus_err
                                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: Ring= is not a valid ring name: \"%s\"", path, line, value);
                         g_free(c->ring);
                         c->ring = g_steal_pointer(&value);
+                } else if (g_str_equal(key, "KernelSupportDays") || g_str_equal(key, "CoverageMarginDays")) {
+                        unsigned days = 0;
+                        if (parse_count(value, &days) < 0 || days > 36500)
+                                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: %s= must be 0 to 36500 days, got \"%s\"", path, line, key, value);
+                        *(key[0] == 'K' ? &c->kernel_support_usec : &c->coverage_margin_usec) = (uint64_t) days * 24 * 3600 * USEC_PER_SEC;
                 } else if (g_str_equal(key, "RequiredPurpose")) {
                         SignerPurpose p = signer_purpose_from_string(value);
                         if (p < 0)

@@ -36,6 +36,11 @@ typedef struct Config {
         char **ring_health_checks;      /* names of checks that must pass at the soak's end */
 
         GPtrArray *health_checks;       /* HealthCheckSpec, every [HealthCheck NAME] */
+
+        /* When live patching of a kernel ends, if no manifest says: its build date plus this. */
+        uint64_t kernel_support_usec;
+        /* How long before that end a reboot into a newer kernel is due. */
+        uint64_t coverage_margin_usec;
 } Config;
 
 /* The [HealthCheck NAME] called @name, or NULL. */

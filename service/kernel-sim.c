@@ -77,7 +77,7 @@ int kernel_sim_setup(Kernel *k) {
         if (uname(&u) < 0)
                 return -errno;
 
-        const char *dirs[] = { "sys/kernel/livepatch", "sys/module", "sim/transitions", "sim/modules" };
+        const char *dirs[] = { "sys/kernel/livepatch", "sys/module", "sim/transitions", "sim/modules", "boot" };
         for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
                 g_autofree char *p = g_build_filename(k->root, dirs[i], NULL);
                 if ((r = mkdir_p(p, 0755)) < 0)
@@ -87,6 +87,7 @@ int kernel_sim_setup(Kernel *k) {
             (r = put_default(k, "proc/sys/kernel/tainted", "0")) < 0 ||
             (r = put_default(k, "proc/sys/kernel/random/boot_id", boot_id)) < 0 ||
             (r = put_default(k, "proc/stat", btime)) < 0 ||
+            (r = put_default(k, "proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.0-1 (2026-10-01)")) < 0 ||
             (r = put_default(k, "proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz-sim root=/dev/sim ro")) < 0 ||
             (r = put_default(k, "proc/pressure/cpu", PRESSURE_IDLE)) < 0 ||
             (r = put_default(k, "proc/pressure/io", PRESSURE_IDLE)) < 0 ||

@@ -239,6 +239,54 @@ int kernel_boot_id(Kernel *k, char **ret) {
         return read_one_line(path, ret);
 }
 
+char *kernel_boot_dir(const Kernel *k) {
+        return kernel_path(k, "boot");
+}
+
+int kernel_build_time(Kernel *k, uint64_t *ret) {
+        g_autofree char *path = kernel_path(k, "proc/sys/kernel/version");
+        g_autofree char *v = NULL;
+        int r = read_one_line(path, &v);
+        if (r < 0)
+                return r;
+        return kernel_version_build_time(v, ret);
+}
+
+/* Debian ends the version with the package's date, "... Debian 6.1.158-1 (2025-11-06)";
+ * a plain kernel build ends it with the build's date, "... Thu Nov  6 12:00:00 UTC 2025". */
+int kernel_version_build_time(const char *version, uint64_t *ret) {
+        static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+        int y, mo, d, h, mi, se;
+        char mon[4], tz[16];
+        const char *open = strrchr(version, '(');
+
+        if (open && sscanf(open, "(%4d-%2d-%2d)", &y, &mo, &d) == 3)
+                h = mi = se = 0;
+        else {
+                g_auto(GStrv) w = g_strsplit_set(version, " ", -1);
+                guint n = g_strv_length(w), k = n;
+                /* The last six non-empty words. */
+                const char *last[6] = {};
+                for (int filled = 6; k > 0 && filled > 0; k--)
+                        if (w[k - 1][0])
+                                last[--filled] = w[k - 1];
+                if (!last[0] || sscanf(last[1], "%3s", mon) != 1 || sscanf(last[2], "%d", &d) != 1 ||
+                    sscanf(last[3], "%d:%d:%d", &h, &mi, &se) != 3 || sscanf(last[4], "%15s", tz) != 1 ||
+                    sscanf(last[5], "%4d", &y) != 1)
+                        return -ENODATA;
+                mo = 0;
+                for (int i = 0; i < 12; i++)
+                        if (g_str_equal(mon, months[i]))
+                                mo = i + 1;
+        }
+        g_autoptr(GDateTime) dt = mo ? g_date_time_new_utc(y, mo, d, h, mi, se) : NULL;
+        if (!dt || g_date_time_to_unix(dt) < 0)
+                return -ENODATA;
+        *ret = (uint64_t) g_date_time_to_unix(dt) * USEC_PER_SEC;
+        return 0;
+}
+
 int kernel_cmdline(Kernel *k, char **ret) {
         g_autofree char *path = kernel_path(k, "proc/cmdline");
         return read_one_line(path, ret);

@@ -2,13 +2,64 @@
 
 /* Whether this host needs a reboot, and why, worked out from the state the
  * daemon already keeps each time someone asks. */
+#include <sys/stat.h>
+
+#include "kernel-image.h"
 #include "manager.h"
 #include "reboot-reasons.h"
+#include "util.h"
+
+/* When live patching of the running kernel ends: the earliest end a signed
+ * manifest for it states, else its build date plus the support period. */
+uint64_t manager_coverage_end(Manager *m, const char **ret_source) {
+        uint64_t end = 0, built = 0;
+        GHashTableIter i;
+        Patch *p;
+
+        g_hash_table_iter_init(&i, m->patches);
+        while (g_hash_table_iter_next(&i, NULL, (void **) &p))
+                if (p->manifest->coverage_ends_usec && g_str_equal(p->manifest->kernel_release, kernel_release(m->kernel)) &&
+                    (end == 0 || p->manifest->coverage_ends_usec < end)) {
+                        end = p->manifest->coverage_ends_usec;
+                        *ret_source = "a signed manifest";
+                }
+        if (end == 0 && kernel_build_time(m->kernel, &built) >= 0) {
+                end = built + m->config.kernel_support_usec;
+                *ret_source = "the kernel's build date and KernelSupportDays=";
+        }
+        return end;
+}
 
 GArray *manager_reboot_reasons(Manager *m) {
         GArray *reasons = reboot_reasons_new();
+        g_autoptr(GArray) installed = NULL;
+        const char *source = NULL;
         GHashTableIter i;
         Patch *p;
+
+        /* The images' own headers say which releases are installed. */
+        g_autofree char *boot_dir = kernel_boot_dir(m->kernel);
+        if (installed_kernels(boot_dir, &installed) >= 0) {
+                g_autofree char *newer = installed_kernel_newer_than(installed, kernel_release(m->kernel));
+                for (guint k = 0; newer && k < installed->len; k++) {
+                        const InstalledKernel *ik = &g_array_index(installed, InstalledKernel, k);
+                        struct stat st;
+                        if (!g_str_equal(ik->release, newer))
+                                continue;
+                        /* Since it was installed, as near as the file tells. */
+                        uint64_t since = stat(ik->image_path, &st) >= 0 ? (uint64_t) st.st_mtim.tv_sec * USEC_PER_SEC : 0;
+                        reboot_reasons_add(reasons, "kernel-installed", since, "kernel %s is installed, %s is running",
+                                           newer, kernel_release(m->kernel));
+                        break;
+                }
+        }
+
+        uint64_t end = manager_coverage_end(m, &source);
+        if (end && now_realtime_usec() + m->config.coverage_margin_usec >= end) {
+                g_autofree char *at = format_timestamp_utc(end);
+                reboot_reasons_add(reasons, "coverage-ending", end > m->config.coverage_margin_usec ? end - m->config.coverage_margin_usec : 0,
+                                   "live patch coverage of kernel %s ends %s (from %s)", kernel_release(m->kernel), at, source);
+        }
 
         /* A module the kernel would not let go of is only gone after a reboot. */
         g_hash_table_iter_init(&i, m->patches);
@@ -42,8 +93,15 @@ static int property_get_reboot_reasons(sd_bus *bus, const char *path, const char
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+static int property_get_coverage_end(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const char *source = NULL;
+        return sd_bus_message_append(reply, "t", manager_coverage_end(userdata, &source));
+}
+
 const sd_bus_vtable reboot_vtable[] = {
         SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("CoverageEndsUSec", "t", property_get_coverage_end, 0, 0),
         SD_BUS_PROPERTY("RebootRequired", "b", property_get_reboot_required, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RebootReasons", "a(sst)", property_get_reboot_reasons, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END

@@ -109,6 +109,7 @@ int manager_reapply(Manager *m, Patch *p, sd_bus_error *error);
 
 /* manager-reboot.c: why the host needs a reboot */
 GArray *manager_reboot_reasons(Manager *m);
+uint64_t manager_coverage_end(Manager *m, const char **ret_source);
 void manager_emit_reboot_changed(Manager *m);
 extern const sd_bus_vtable reboot_vtable[];
 

@@ -154,3 +154,63 @@ def test_module_that_cannot_be_removed_requires_a_reboot(make_patch):
         assert [r for r in status["reboot_reasons"] if r["code"] == "module-not-removed" and a.name in r["text"]]
     finally:
         os.unlink(sim_path("sim/pinned-modules"))
+
+
+def fake_bzimage(path, release):
+    """The parts of an x86 boot sector and setup header that name the kernel's release."""
+    image = bytearray(8192)
+    image[0x1F1] = 4                                  # setup_sects
+    image[0x1FE:0x200] = b"\x55\xaa"                  # boot flag
+    image[0x202:0x206] = b"HdrS"
+    image[0x206:0x208] = (0x020F).to_bytes(2, "little")
+    image[0x20E:0x210] = (0x200).to_bytes(2, "little")  # the string is at 0x200 + 0x200
+    text = f"{release} (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian".encode() + b"\0"
+    image[0x400:0x400 + len(text)] = text
+    with open(path, "wb") as f:
+        f.write(image)
+
+
+def reasons():
+    return {r["code"]: r for r in lpmaint_json("status")["reboot_reasons"]}
+
+
+def test_newer_installed_kernel_requires_a_reboot():
+    running = lpmaint_json("status")["kernel_release"]
+    older, newer = sim_path("boot", "vmlinuz-older"), sim_path("boot", "vmlinuz-6.1.0-99-amd64")
+    fake_bzimage(older, "5.10.0-1-amd64")
+    assert "kernel-installed" not in reasons()
+    # The file name is not believed: the header says 9999, which is newer than anything.
+    fake_bzimage(newer, "9999.0.0-1-amd64")
+    try:
+        r = reasons()["kernel-installed"]
+        assert r["text"] == f"kernel 9999.0.0-1-amd64 is installed, {running} is running"
+        assert r["since_usec"] > 0
+        assert lpmaint_json("status")["reboot_required"] is True
+        shown = {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in lpmaint("status").stdout.splitlines())}
+        assert shown["Reboot required"] == "yes" and "9999.0.0-1-amd64" in shown["Reboot reasons"]
+    finally:
+        os.unlink(older)
+        os.unlink(newer)
+    assert "kernel-installed" not in reasons()
+
+
+def test_coverage_end_from_the_build_date_and_from_a_manifest(make_patch):
+    version = sim_read("proc/sys/kernel/version")
+    try:
+        # Built long ago: 365 days of support are over.
+        sim_write("proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.0-1 (2020-01-01)")
+        r = reasons()["coverage-ending"]
+        assert "2020-12-31T00:00:00Z" in r["text"] and "build date" in r["text"], r
+        # Built yesterday: not due.
+        sim_write("proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.0-1 (%s)" %
+                  time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400)))
+        assert "coverage-ending" not in reasons()
+        # A signed manifest that says coverage ends in ten days wins, inside the 30-day margin.
+        ends = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 10 * 86400))
+        a = make_patch(extra=["--coverage-ends", ends])
+        assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+        r = reasons()["coverage-ending"]
+        assert ends in r["text"] and "signed manifest" in r["text"], r
+        assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+    finally:
+        sim_write("proc/sys/kernel/version", version.strip())

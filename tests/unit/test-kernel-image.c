@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kernel.h"
 #include "kernel-image.h"
 #include "test-helpers.h"
 
@@ -310,6 +311,20 @@ START_TEST(test_host_images) {
 }
 END_TEST
 
+START_TEST(test_kernel_build_time) {
+        uint64_t t = 0;
+
+        ck_assert_int_eq(kernel_version_build_time("#1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1 (2025-11-06)", &t), 0);
+        ck_assert_uint_eq(t, UINT64_C(1762387200) * 1000000);
+        ck_assert_int_eq(kernel_version_build_time("#1 SMP PREEMPT_DYNAMIC Thu Nov  6 12:00:00 UTC 2025", &t), 0);
+        ck_assert_uint_eq(t, (UINT64_C(1762387200) + 12 * 3600) * 1000000);
+        ck_assert_int_eq(kernel_version_build_time("#1 SMP", &t), -ENODATA);
+        ck_assert_int_eq(kernel_version_build_time("", &t), -ENODATA);
+        ck_assert_int_eq(kernel_version_build_time("#1 SMP Thu Foo  6 12:00:00 UTC 2025", &t), -ENODATA);
+        ck_assert_int_eq(kernel_version_build_time("#1 (2025-13-40)", &t), -ENODATA);
+}
+END_TEST
+
 static Suite *kernel_image_suite(void) {
         Suite *s = suite_create("kernel-image");
         TCase *tc = tcase_create("kernel-image");
@@ -322,6 +337,7 @@ static Suite *kernel_image_suite(void) {
         tcase_add_test(tc, test_installed_kernels_no_dir);
         tcase_add_test(tc, test_newer_than);
         tcase_add_test(tc, test_host_images);
+        tcase_add_test(tc, test_kernel_build_time);
         suite_add_tcase(s, tc);
         return s;
 }
