@@ -102,7 +102,7 @@ static int read_head(int fd, uint8_t *buf, size_t max, size_t *ret_size) {
 }
 
 static int release_at(int dir_fd, const char *path, char **ret) {
-        size_t size;
+        size_t size = 0;
         int r;
 
         /* Symlinks are followed, as a boot loader would. O_NONBLOCK: opening a
