@@ -49,6 +49,7 @@ static const Verb verbs[] = {
         { "acknowledge", 2,    2, 0,                                         verb_acknowledge },
         { "ring",    VERB_ANY, 1, VERB_JSON,                                 verb_ring    },
         { "signals", VERB_ANY, 1, VERB_JSON,                                 verb_signals },
+        { "reboot",  2,        2, VERB_JSON,                                 verb_reboot  },
         { "history", VERB_ANY, 1, VERB_JSON | VERB_HISTORY,                  verb_history },
         { "audit",   2,        3, VERB_JSON,                                 verb_audit   },
 };
@@ -88,6 +89,8 @@ static void help(void) {
                "  ring                   Show the host's ring, its soak criteria and each patch's soak\n"
                "  signals                Show the health signals: taint, counters, pressure, kernel\n"
                "                         log events, health checks and boots\n"
+               "  reboot status          Show whether and why the host needs a reboot\n"
+               "  reboot plan            Explain every gate a planned reboot waits for, now\n"
                "  history                Show the audit trail\n"
                "  audit verify [FILE]    Check the audit log's hash chain (default " LPMAINT_STATE_DIR "/audit.log)\n"
                "\n"
@@ -95,7 +98,7 @@ static void help(void) {
                "  -h --help              Show this help\n"
                "     --version           Show package version\n"
                "     --json              Machine-readable output (status, list, ring, signals,\n"
-               "                         history, audit verify)\n"
+               "                         reboot, history, audit verify)\n"
                "     --no-ask-password   Do not ask for a password for privileged operations\n"
                "  -H --host=[USER@]HOST  Operate on a remote host over SSH\n"
                "     --no-wait           apply, disable: return once the transition has started\n"

@@ -60,4 +60,5 @@ int verb_history(int argc, char *argv[]);
 int verb_acknowledge(int argc, char *argv[]);
 int verb_ring(int argc, char *argv[]);
 int verb_signals(int argc, char *argv[]);
+int verb_reboot(int argc, char *argv[]);
 int verb_audit(int argc, char *argv[]);

@@ -48,6 +48,9 @@ void config_init_defaults(Config *c) {
                 .ring = g_strdup(""),
                 .ring_health_checks = g_new0(char *, 1),
                 .kernel_support_usec = UINT64_C(365) * 24 * 3600 * USEC_PER_SEC,
+                .reboot_calendar = g_strdup(""),
+                .reboot_window_usec = 3600 * USEC_PER_SEC,
+                .reboot_with_users = true,
                 .coverage_margin_usec = UINT64_C(30) * 24 * 3600 * USEC_PER_SEC,
                 .health_checks = g_ptr_array_new_with_free_func((GDestroyNotify) health_check_spec_free),
         };
@@ -69,6 +72,7 @@ void config_clear(Config *c) {
         g_strfreev(c->allowed_signers);
         g_free(c->ring);
         g_strfreev(c->ring_health_checks);
+        g_free(c->reboot_calendar);
         if (c->health_checks)
                 g_ptr_array_unref(c->health_checks);
         *c = (Config) {};
@@ -136,12 +140,16 @@ static int parse_seconds(const char *s, uint64_t *ret) {
 typedef struct RingSettings {
         SoakCriteria soak;
         bool automatic_rollback;
+        char *reboot_calendar;
+        uint64_t reboot_window_usec;
+        bool reboot_with_users;
         char **health_checks;
         unsigned health_checks_line;
         char *health_checks_file;
 } RingSettings;
 
 static void ring_settings_free(RingSettings *r) {
+        g_free(r->reboot_calendar);
         g_strfreev(r->health_checks);
         g_free(r->health_checks_file);
         g_free(r);
@@ -157,6 +165,9 @@ static RingSettings *ring_settings_new(void) {
         };
         r->automatic_rollback = true;
         r->health_checks = g_new0(char *, 1);
+        r->reboot_calendar = g_strdup("");
+        r->reboot_window_usec = 3600 * USEC_PER_SEC;
+        r->reboot_with_users = true;
         return r;
 }
 
@@ -230,6 +241,20 @@ static int apply_ring_group(const char *path, const char *text, GKeyFile *kf, co
                         rs->soak.expected_taint = mask | (UINT64_C(1) << TAINT_LIVEPATCH_BIT);
                 } else if (g_str_equal(key, "AutomaticRollback"))
                         r = parse_bool_str(value, &rs->automatic_rollback);
+                else if (g_str_equal(key, "RebootCalendar")) {
+                        /* systemd judges the calendar itself (systemd-analyze calendar checks it). */
+                        if (!string_is_printable(value, 256))
+                                r = -EINVAL;
+                        g_free(rs->reboot_calendar);
+                        rs->reboot_calendar = g_strdup(g_strstrip(value));
+                } else if (g_str_equal(key, "RebootWindowSec")) {
+                        unsigned sec = 0;
+                        r = parse_count(value, &sec);
+                        if (r >= 0 && (sec < 60 || sec > 7 * 24 * 3600))
+                                r = -ERANGE;
+                        rs->reboot_window_usec = (uint64_t) sec * USEC_PER_SEC;
+                } else if (g_str_equal(key, "RebootWithUsers"))
+                        r = parse_bool_str(value, &rs->reboot_with_users);
                 else if (g_str_equal(key, "HealthChecks")) {
                         /* Checked against the [HealthCheck NAME] groups once all files are read. */
                         g_strfreev(rs->health_checks);
@@ -437,6 +462,10 @@ int config_load(const char *path, Config *c, sd_bus_error *error) {
                 else {
                         n.soak = rs->soak;
                         n.automatic_rollback = rs->automatic_rollback;
+                        g_free(n.reboot_calendar);
+                        n.reboot_calendar = g_strdup(rs->reboot_calendar);
+                        n.reboot_window_usec = rs->reboot_window_usec;
+                        n.reboot_with_users = rs->reboot_with_users;
                         g_strfreev(n.ring_health_checks);
                         n.ring_health_checks = g_strdupv(rs->health_checks);
                         for (size_t i = 0; r >= 0 && rs->health_checks[i]; i++)

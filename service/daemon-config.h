@@ -34,6 +34,9 @@ typedef struct Config {
         SoakCriteria soak;
         bool automatic_rollback;
         char **ring_health_checks;      /* names of checks that must pass at the soak's end */
+        char *reboot_calendar;          /* the ring's reboot wave calendar (systemd OnCalendar=); "" none */
+        uint64_t reboot_window_usec;    /* how long after the wave timer fires a reboot may start */
+        bool reboot_with_users;         /* whether logged-in users hold a planned reboot back */
 
         GPtrArray *health_checks;       /* HealthCheckSpec, every [HealthCheck NAME] */
 

@@ -2,6 +2,7 @@
 
 /* Whether this host needs a reboot, and why, worked out from the state the
  * daemon already keeps each time someone asks. */
+#include <stddef.h>
 #include <sys/stat.h>
 
 #include "kernel-image.h"
@@ -99,9 +100,35 @@ static int property_get_coverage_end(sd_bus *bus, const char *path, const char *
         return sd_bus_message_append(reply, "t", manager_coverage_end(userdata, &source));
 }
 
+static int method_plan_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autoptr(GArray) gates = reboot_gates_new();
+        g_autoptr(sd_bus_message) reply = NULL;
+        RebootVerdict v = manager_plan_reboot(userdata, gates);
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", reboot_verdict_to_string(v));
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sbs)");
+        for (guint i = 0; r >= 0 && i < gates->len; i++) {
+                const RebootGate *g = &g_array_index(gates, RebootGate, i);
+                r = sd_bus_message_append(reply, "(sbs)", g->name, (int) g->passed, g->detail);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 const sd_bus_vtable reboot_vtable[] = {
         SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("PlanReboot", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("s", verdict, "a(sbs)", gates), method_plan_reboot, 0),
         SD_BUS_PROPERTY("CoverageEndsUSec", "t", property_get_coverage_end, 0, 0),
+        SD_BUS_PROPERTY("RebootCalendar", "s", NULL, offsetof(Manager, config.reboot_calendar), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RebootWindowUSec", "t", NULL, offsetof(Manager, config.reboot_window_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RebootRequired", "b", property_get_reboot_required, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RebootReasons", "a(sst)", property_get_reboot_reasons, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END

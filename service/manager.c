@@ -177,5 +177,6 @@ void manager_reload(Manager *m) {
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                                       "TransitionTimeoutUSec", "AutomationGroup", "Ring", "RingCriteria", "RingHealthChecks",
+                                                      "RebootCalendar", "RebootWindowUSec",
                                                       "AutomaticRollback", NULL);
 }

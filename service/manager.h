@@ -12,6 +12,7 @@
 #include "kernel.h"
 #include "patch.h"
 #include "polkit.h"
+#include "reboot-plan.h"
 
 #define LPMAINT_BUS_NAME "org.lpmaint1"
 #define LPMAINT_OBJECT_PATH "/org/lpmaint1"
@@ -110,6 +111,8 @@ int manager_reapply(Manager *m, Patch *p, sd_bus_error *error);
 /* manager-reboot.c: why the host needs a reboot */
 GArray *manager_reboot_reasons(Manager *m);
 uint64_t manager_coverage_end(Manager *m, const char **ret_source);
+/* manager-reboot-plan.c: every gate of a planned reboot, explained */
+RebootVerdict manager_plan_reboot(Manager *m, GArray *gates);
 void manager_emit_reboot_changed(Manager *m);
 extern const sd_bus_vtable reboot_vtable[];
 
