@@ -317,11 +317,27 @@ void manager_soak_begin(Manager *m, Patch *p) {
         manager_soak_update(m);
 }
 
-void manager_soak_cancel(Manager *m, Patch *p) {
+static void cancel(Manager *m, Patch *p, const char *why) {
         if (!soaking(p))
                 return;
-        set_soak(p, "cancelled", "the patch left the kernel before its soak ended");
+        set_soak(p, "cancelled", why);
         manager_patch_changed(m, p);
+        manager_soak_update(m);
+}
+
+void manager_soak_cancel(Manager *m, Patch *p) {
+        cancel(m, p, "the patch left the kernel before its soak ended");
+}
+
+void manager_soak_config_changed(Manager *m) {
+        GHashTableIter i;
+        Patch *p;
+
+        /* Without a ring there are no criteria to judge by. A changed ring
+         * judges running soaks by its new criteria from now on. */
+        g_hash_table_iter_init(&i, m->patches);
+        while (!ring_configured(m) && g_hash_table_iter_next(&i, NULL, (void **) &p))
+                cancel(m, p, "the host left its ring before the soak ended");
         manager_soak_update(m);
 }
 

@@ -174,6 +174,7 @@ void manager_reload(Manager *m) {
                 m->config.state_directory = g_steal_pointer(&state_dir);
         }
         log_info("Configuration reloaded.");
+        manager_soak_config_changed(m);
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                                       "TransitionTimeoutUSec", "AutomationGroup", "Ring", "RingCriteria", "RingHealthChecks",

@@ -90,6 +90,7 @@ int manager_soak_setup(Manager *m);
 void manager_soak_take_baseline(Manager *m, Patch *p);
 void manager_soak_begin(Manager *m, Patch *p);
 void manager_soak_cancel(Manager *m, Patch *p);
+void manager_soak_config_changed(Manager *m);
 void manager_soak_update(Manager *m);
 void manager_soak_after_transition(Manager *m);
 void manager_soak_note_reboot(Manager *m);

@@ -186,3 +186,16 @@ def test_released_ring_applies_and_shows_the_schedule(make_patch, ring):
                          "org.lpmaint1.Patch", "CoverageEndsUSec", check=True).stdout)
     assert time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(out["data"] // 1_000_000)) == coverage
     assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+def test_leaving_the_ring_cancels_a_soak(make_patch, ring):
+    ring(600)
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    assert soak_state(a.name) == "soaking"
+    os.unlink(DROPIN)
+    reload_daemon()
+    wait_for(lambda: soak_state(a.name) == "cancelled", timeout=10, what="cancelled soak")
+    assert "left its ring" in patches()[a.name]["soak_result"]
+    assert patches()[a.name]["state"] == "applied"
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
