@@ -31,19 +31,39 @@ uint64_t manager_coverage_end(Manager *m, const char **ret_source) {
         return end;
 }
 
+/* The installed kernels, read again only when the boot directory changed:
+ * property reads must stay cheap, and installing or removing a kernel
+ * changes the directory. */
+static GArray *installed(Manager *m) {
+        g_autofree char *dir = kernel_boot_dir(m->kernel);
+        struct stat st;
+
+        if (stat(dir, &st) < 0) {
+                g_clear_pointer(&m->installed_kernels, g_array_unref);
+                return NULL;
+        }
+        if (m->installed_kernels && st.st_mtim.tv_sec == m->boot_dir_mtime.tv_sec &&
+            st.st_mtim.tv_nsec == m->boot_dir_mtime.tv_nsec)
+                return m->installed_kernels;
+        g_clear_pointer(&m->installed_kernels, g_array_unref);
+        if (installed_kernels(dir, &m->installed_kernels) < 0)
+                return NULL;
+        m->boot_dir_mtime = st.st_mtim;
+        return m->installed_kernels;
+}
+
 GArray *manager_reboot_reasons(Manager *m) {
         GArray *reasons = reboot_reasons_new();
-        g_autoptr(GArray) installed = NULL;
+        GArray *kernels = installed(m);
         const char *source = NULL;
         GHashTableIter i;
         Patch *p;
 
         /* The images' own headers say which releases are installed. */
-        g_autofree char *boot_dir = kernel_boot_dir(m->kernel);
-        if (installed_kernels(boot_dir, &installed) >= 0) {
-                g_autofree char *newer = installed_kernel_newer_than(installed, kernel_release(m->kernel));
-                for (guint k = 0; newer && k < installed->len; k++) {
-                        const InstalledKernel *ik = &g_array_index(installed, InstalledKernel, k);
+        if (kernels) {
+                g_autofree char *newer = installed_kernel_newer_than(kernels, kernel_release(m->kernel));
+                for (guint k = 0; newer && k < kernels->len; k++) {
+                        const InstalledKernel *ik = &g_array_index(kernels, InstalledKernel, k);
                         struct stat st;
                         if (!g_str_equal(ik->release, newer))
                                 continue;

@@ -40,6 +40,8 @@ Manager *manager_free(Manager *m) {
         if (m->quarantine)
                 g_ptr_array_unref(m->quarantine);
         g_free(m->reapply_state);
+        if (m->installed_kernels)
+                g_array_unref(m->installed_kernels);
         return g_free(m), NULL;
 }
 

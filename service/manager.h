@@ -50,6 +50,9 @@ typedef struct Manager {
         GPtrArray *quarantine;          /* names of patches not to */
         char *reapply_state;            /* BootReapply: "", "skipped", "pending", "running", "done" */
 
+        GArray *installed_kernels;      /* InstalledKernel, as of boot_dir_mtime */
+        struct timespec boot_dir_mtime;
+
         GHashTable *patches;            /* name → Patch */
         Patch *transitioning;           /* the one transition lpmaintd follows */
         sd_event_source *poll_source;
