@@ -10,25 +10,28 @@
 #include "reboot-reasons.h"
 #include "util.h"
 
-/* When live patching of the running kernel ends: the earliest end a signed
- * manifest for it states, else its build date plus the support period. */
+/* When live patching of the running kernel ends: what the newest signed
+ * manifest for it that says so states (a vendor may extend support), else
+ * its build date plus the support period. */
 uint64_t manager_coverage_end(Manager *m, const char **ret_source) {
-        uint64_t end = 0, built = 0;
+        const Manifest *newest = NULL;
+        uint64_t built = 0;
         GHashTableIter i;
         Patch *p;
 
         g_hash_table_iter_init(&i, m->patches);
         while (g_hash_table_iter_next(&i, NULL, (void **) &p))
                 if (p->manifest->coverage_ends_usec && g_str_equal(p->manifest->kernel_release, kernel_release(m->kernel)) &&
-                    (end == 0 || p->manifest->coverage_ends_usec < end)) {
-                        end = p->manifest->coverage_ends_usec;
-                        *ret_source = "a signed manifest";
-                }
-        if (end == 0 && kernel_build_time(m->kernel, &built) >= 0) {
-                end = built + m->config.kernel_support_usec;
-                *ret_source = "the kernel's build date and KernelSupportDays=";
+                    (!newest || p->manifest->issued_usec > newest->issued_usec))
+                        newest = p->manifest;
+        if (newest) {
+                *ret_source = "a signed manifest";
+                return newest->coverage_ends_usec;
         }
-        return end;
+        if (kernel_build_time(m->kernel, &built) < 0)
+                return 0;
+        *ret_source = "the kernel's build date and KernelSupportDays=";
+        return built + m->config.kernel_support_usec;
 }
 
 /* The installed kernels, read again only when the boot directory changed:

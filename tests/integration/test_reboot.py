@@ -37,7 +37,7 @@ def gates(plan):
 
 def test_nothing_to_do():
     status = lpmaint_json("reboot", "status")
-    assert status["reboot_required"] is False and status["reasons"] == []
+    assert status["reboot_required"] is False and status["reasons"] == [], status
     assert status["calendar"] == "" and status["coverage_ends_usec"] > 0
     plan = lpmaint_json("reboot", "plan")
     assert plan["verdict"] == "not-required"

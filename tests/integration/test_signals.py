@@ -7,7 +7,7 @@ import time
 import pytest
 
 from conftest import (AUTO, history, kernel_view, kill_daemon, lpmaint, lpmaint_json, patches, reload_daemon,
-                      restart_daemon, sim_path, sim_read, sim_write, wait_for, wait_state)
+                      restart_daemon, sim_path, sim_read, sim_write, simulate_reboot, wait_for, wait_state)
 from test_soak import kernel_says, soak_state
 
 DROPIN = os.path.join(os.environ.get("LPMAINT_CONFIG", "") + ".d", "80-ring.conf")
@@ -154,6 +154,9 @@ def test_module_that_cannot_be_removed_requires_a_reboot(make_patch):
         assert [r for r in status["reboot_reasons"] if r["code"] == "module-not-removed" and a.name in r["text"]]
     finally:
         os.unlink(sim_path("sim/pinned-modules"))
+    # Only a reboot takes the module out, and with it the reason.
+    simulate_reboot()
+    assert "module-not-removed" not in [r["code"] for r in lpmaint_json("status")["reboot_reasons"]]
 
 
 def fake_bzimage(path, release):
@@ -212,5 +215,12 @@ def test_coverage_end_from_the_build_date_and_from_a_manifest(make_patch):
         r = reasons()["coverage-ending"]
         assert ends in r["text"] and "signed manifest" in r["text"], r
         assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+        # A newer manifest extends coverage: the newest statement counts.
+        time.sleep(1)
+        later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 400 * 86400))
+        b = make_patch(extra=["--coverage-ends", later])
+        assert lpmaint("apply", b.manifest, user=AUTO).returncode == 0
+        assert "coverage-ending" not in reasons()
+        assert lpmaint("disable", b.name, user=AUTO).returncode == 0
     finally:
         sim_write("proc/sys/kernel/version", version.strip())
