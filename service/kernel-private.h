@@ -12,6 +12,9 @@ struct Kernel {
          * lpmaintd starts transitions, so this spares the simulation a
          * directory scan on every look when none is. */
         bool sim_transitions_pending;
+        /* The running kernel's build time, read once: it does not change while it runs. */
+        int build_time_error;   /* 0: not read yet; 1: read; <0: -errno of the read */
+        uint64_t build_time_usec;
 };
 
 /* Paths of the kernel's interfaces under the kernel's root. */

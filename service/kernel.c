@@ -244,12 +244,18 @@ char *kernel_boot_dir(const Kernel *k) {
 }
 
 int kernel_build_time(Kernel *k, uint64_t *ret) {
-        g_autofree char *path = kernel_path(k, "proc/sys/kernel/version");
-        g_autofree char *v = NULL;
-        int r = read_one_line(path, &v);
-        if (r < 0)
-                return r;
-        return kernel_version_build_time(v, ret);
+        if (k->build_time_error == 0) {
+                g_autofree char *path = kernel_path(k, "proc/sys/kernel/version");
+                g_autofree char *v = NULL;
+                int r = read_one_line(path, &v);
+                if (r >= 0)
+                        r = kernel_version_build_time(v, &k->build_time_usec);
+                k->build_time_error = r < 0 ? r : 1;
+        }
+        if (k->build_time_error < 0)
+                return k->build_time_error;
+        *ret = k->build_time_usec;
+        return 0;
 }
 
 /* Debian ends the version with the package's date, "... Debian 6.1.158-1 (2025-11-06)";

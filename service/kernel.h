@@ -47,7 +47,7 @@ int kernel_blocking_tasks(Kernel *k, bool target_patched, GArray **ret);
 int kernel_tainted(Kernel *k, uint64_t *ret);
 int kernel_boot_id(Kernel *k, char **ret);
 /* When the running kernel was built, from its version string (/proc/sys/kernel/version,
- * as uname -v prints it); -ENODATA if it names no date. */
+ * as uname -v prints it), read once; -ENODATA if it names no date. */
 int kernel_build_time(Kernel *k, uint64_t *ret);
 int kernel_version_build_time(const char *version, uint64_t *ret);
 /* Where the kernel images are: /boot, or SIM/boot. */

@@ -173,6 +173,11 @@ def fake_bzimage(path, release):
         f.write(image)
 
 
+def restart_daemon_now():
+    kill_daemon(signal.SIGTERM)
+    restart_daemon()
+
+
 def reasons():
     return {r["code"]: r for r in lpmaint_json("status")["reboot_reasons"]}
 
@@ -200,13 +205,16 @@ def test_newer_installed_kernel_requires_a_reboot():
 def test_coverage_end_from_the_build_date_and_from_a_manifest(make_patch):
     version = sim_read("proc/sys/kernel/version")
     try:
-        # Built long ago: 365 days of support are over.
+        # Built long ago: 365 days of support are over. lpmaintd reads the
+        # version once: a running kernel's does not change.
         sim_write("proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.0-1 (2020-01-01)")
+        restart_daemon_now()
         r = reasons()["coverage-ending"]
         assert "2020-12-31T00:00:00Z" in r["text"] and "build date" in r["text"], r
         # Built yesterday: not due.
         sim_write("proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.0-1 (%s)" %
                   time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400)))
+        restart_daemon_now()
         assert "coverage-ending" not in reasons()
         # A signed manifest that says coverage ends in ten days wins, inside the 30-day margin.
         ends = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 10 * 86400))
@@ -224,3 +232,4 @@ def test_coverage_end_from_the_build_date_and_from_a_manifest(make_patch):
         assert lpmaint("disable", b.name, user=AUTO).returncode == 0
     finally:
         sim_write("proc/sys/kernel/version", version.strip())
+        restart_daemon_now()
