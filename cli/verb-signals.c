@@ -291,8 +291,11 @@ static int print_human(const Signals *s) {
         char t1[FORMAT_TIMESTAMP_MAX], t2[FORMAT_TIMESTAMP_MAX], span[FORMAT_TIMESPAN_MAX];
         int r;
 
-        printf("Kernel taint: %" PRIu64 "%s%s%s\n", s->tainted, s->taint_letters[0] ? " (" : "", s->taint_letters,
-               s->taint_letters[0] ? ")" : "");
+        /* Letters apart: "OK" would read as a verdict. */
+        g_autoptr(GString) flags = g_string_new(NULL);
+        for (const char *c = s->taint_letters; *c; c++)
+                g_string_append_printf(flags, "%s%c", c == s->taint_letters ? " (flags " : " ", *c);
+        printf("Kernel taint: %" PRIu64 "%s%s\n", s->tainted, flags->str, flags->len ? ")" : "");
         printf("Oops count: %" PRIu64 "\nWarning count: %" PRIu64 "\n", s->oops_count, s->warn_count);
 
         if (s->pressure->len == 0)
