@@ -157,8 +157,15 @@ static int spawn_command(Check *c) {
         posix_spawnattr_destroy(&attr);
         if (r != 0)
                 return -r;
+        r = sd_event_add_child(c->run->event, &c->child, pid, WEXITED, on_child, c);
+        if (r < 0) {
+                /* Nobody could reap it: it does not run on unwatched. */
+                (void) kill(-pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                return r;
+        }
         c->pid = pid;
-        return sd_event_add_child(c->run->event, &c->child, pid, WEXITED, on_child, c);
+        return 0;
 }
 
 static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
