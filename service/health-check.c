@@ -8,13 +8,10 @@
 
 #include "health-check.h"
 #include "log.h"
+#include "system-bus-names.h"
 #include "util.h"
 
 extern char **environ;
-
-#define SYSTEMD_DEST "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 
 typedef struct Check {
         HealthRun *run;

@@ -7,11 +7,9 @@
 
 #include "log.h"
 #include "manager.h"
+#include "system-bus-names.h"
 #include "util.h"
 
-#define SYSTEMD_DEST "org.freedesktop.systemd1"
-#define SYSTEMD_PATH "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 /* Asked while the system goes down: never hold the shutdown up for long. */
 #define SHUTDOWN_QUERY_TIMEOUT_USEC (2 * USEC_PER_SEC)
 

@@ -46,14 +46,13 @@ static void set_state(Manager *m, const char *state) {
 
 void manager_reapply_plan(Manager *m) {
         const BootRecord *prev = boot_log_previous(m->boots);
-        const BootRecord *cur = boot_log_current(m->boots);
         g_autoptr(GPtrArray) todo = g_ptr_array_new();
         GHashTableIter i;
         Patch *p;
 
         m->reapply_queue = g_ptr_array_new_with_free_func(g_free);
         m->quarantine = g_ptr_array_new_with_free_func(g_free);
-        if (!m->new_boot || !cur) {
+        if (!m->new_boot) {
                 set_state(m, "");
                 return;
         }
@@ -127,8 +126,6 @@ void manager_reapply_next(Manager *m) {
                 }
                 manager_audit_error(m, &self, "reapply", p->name, p->manifest->module_sha256, &error);
         }
-        if (!m->transitioning && g_strcmp0(m->reapply_state, "pending") == 0)
-                set_state(m, "done");
-        if (!m->transitioning && g_strcmp0(m->reapply_state, "running") == 0)
+        if (!m->transitioning && (g_str_equal(m->reapply_state, "pending") || g_str_equal(m->reapply_state, "running")))
                 set_state(m, "done");
 }

@@ -6,13 +6,10 @@
 #include <errno.h>
 
 #include "manager.h"
+#include "system-bus-names.h"
 #include "reboot-plan.h"
 #include "util.h"
 
-#define SYSTEMD_DEST "org.freedesktop.systemd1"
-#define LOGIND_DEST "org.freedesktop.login1"
-#define LOGIND_PATH "/org/freedesktop/login1"
-#define LOGIND_MANAGER "org.freedesktop.login1.Manager"
 #define WAVE_TIMER_PATH "/org/freedesktop/systemd1/unit/lpmaint_2dreboot_2dwave_2etimer"
 
 static char *bus_error_text(const sd_bus_error *e, int r) {
