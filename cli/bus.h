@@ -8,6 +8,8 @@
 #define LPMAINT_MANAGER_PATH      "/org/lpmaint1"
 #define LPMAINT_MANAGER_INTERFACE "org.lpmaint1.Manager"
 #define LPMAINT_PATCH_INTERFACE   "org.lpmaint1.Patch"
+#define LPMAINT_KERNEL_INTERFACE  "org.lpmaint1.Kernel"
+#define LPMAINT_SIGNALS_INTERFACE "org.lpmaint1.Signals"
 #define LPMAINT_PATCH_PATH_PREFIX "/org/lpmaint1/patch"
 
 /* Privileged calls may wait for a password typed into pkttyagent and for the

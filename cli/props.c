@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bus.h"
+#include "macro.h"
 #include "props.h"
 
 int prop_parse_string(sd_bus_message *m, void *dest) {
@@ -119,4 +121,15 @@ int bus_map_properties(sd_bus_message *m, const PropertyMap *map, void *userdata
                 return r;
 
         return sd_bus_message_exit_container(m);
+}
+
+int bus_get_all_properties(sd_bus *bus, const char *interface, const PropertyMap *map, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+                               error, &reply, "s", interface);
+        if (r < 0)
+                return r;
+        return bus_map_properties(reply, map, userdata);
 }

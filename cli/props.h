@@ -25,3 +25,6 @@ int prop_parse_strv(sd_bus_message *m, void *dest);    /* char ***, g_strfreev()
  * properties and properties of an unexpected type are skipped, so a newer
  * daemon does not break an older client. */
 int bus_map_properties(sd_bus_message *m, const PropertyMap *map, void *userdata);
+
+/* GetAll of @interface on lpmaintd's /org/lpmaint1, mapped into @userdata. */
+int bus_get_all_properties(sd_bus *bus, const char *interface, const PropertyMap *map, void *userdata, sd_bus_error *error);

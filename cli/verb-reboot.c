@@ -13,44 +13,24 @@
 #include "log.h"
 #include "lpmaint.h"
 #include "macro.h"
+#include "manager-props.h"
 #include "table.h"
 
-typedef struct Reason {
-        char *code, *text;
-        uint64_t since_usec;
-} Reason;
-
-static void reason_clear(Reason *r) {
-        g_free(r->code);
-        g_free(r->text);
-}
-
-static int read_reasons(sd_bus *bus, GArray *out, sd_bus_error *error) {
+static int read_reasons(sd_bus *bus, RebootReasonList *out, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        const char *code, *text;
-        uint64_t since;
-        int r;
-
-        r = sd_bus_get_property(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
-                                "RebootReasons", error, &m, "a(sst)");
-        if (r >= 0)
-                r = sd_bus_message_enter_container(m, 'a', "(sst)");
-        while (r >= 0 && (r = sd_bus_message_read(m, "(sst)", &code, &text, &since)) > 0) {
-                Reason x = { .code = g_strdup(code), .text = g_strdup(text), .since_usec = since };
-                g_array_append_val(out, x);
-        }
-        return r;
+        int r = sd_bus_get_property(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+                                    "RebootReasons", error, &m, "a(sst)");
+        return r < 0 ? r : prop_parse_reboot_reasons(m, out);
 }
 
 static int reboot_status(sd_bus *bus, sd_bus_error *error) {
-        g_autoptr(GArray) reasons = g_array_new(false, true, sizeof(Reason));
+        _cleanup_(reboot_reason_list_clear) RebootReasonList reasons = {};
         g_autofree char *calendar = NULL;
         uint64_t coverage = 0, window = 0;
         char ts[FORMAT_TIMESTAMP_MAX], span[FORMAT_TIMESPAN_MAX];
         int r;
 
-        g_array_set_clear_func(reasons, (GDestroyNotify) reason_clear);
-        if ((r = read_reasons(bus, reasons, error)) < 0 ||
+        if ((r = read_reasons(bus, &reasons, error)) < 0 ||
             (r = sd_bus_get_property_trivial(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
                                              "CoverageEndsUSec", error, 't', &coverage)) < 0 ||
             (r = sd_bus_get_property_trivial(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
@@ -63,11 +43,11 @@ static int reboot_status(sd_bus *bus, sd_bus_error *error) {
                 JsonWriter w;
                 json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
                 json_begin_object(&w);
-                json_field_bool(&w, "reboot_required", reasons->len > 0);
+                json_field_bool(&w, "reboot_required", reasons.n > 0);
                 json_key(&w, "reasons");
                 json_begin_array(&w);
-                for (guint i = 0; i < reasons->len; i++) {
-                        const Reason *x = &g_array_index(reasons, Reason, i);
+                for (size_t i = 0; i < reasons.n; i++) {
+                        const RebootReasonInfo *x = &reasons.reasons[i];
                         json_begin_object(&w);
                         json_field_string(&w, "code", x->code);
                         json_field_string(&w, "text", x->text);
@@ -82,9 +62,9 @@ static int reboot_status(sd_bus *bus, sd_bus_error *error) {
                 return json_writer_finish(&w);
         }
 
-        printf("Reboot required: %s\n", yes_no(reasons->len > 0));
-        for (guint i = 0; i < reasons->len; i++) {
-                const Reason *x = &g_array_index(reasons, Reason, i);
+        printf("Reboot required: %s\n", yes_no(reasons.n > 0));
+        for (size_t i = 0; i < reasons.n; i++) {
+                const RebootReasonInfo *x = &reasons.reasons[i];
                 printf("  %s: %s%s%s\n", x->code, x->text, x->since_usec ? ", since " : "",
                        x->since_usec ? strdash(format_timestamp(ts, sizeof ts, x->since_usec)) : "");
         }

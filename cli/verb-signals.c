@@ -2,6 +2,7 @@
 /* lpmaint signals: the health signals lpmaintd judges soaking patches by. */
 #include <glib.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,10 +13,10 @@
 #include "log.h"
 #include "lpmaint.h"
 #include "macro.h"
+#include "manager-props.h"
+#include "props.h"
 #include "table.h"
 
-#define SIGNALS_INTERFACE "org.lpmaint1.Signals"
-#define KERNEL_INTERFACE "org.lpmaint1.Kernel"
 #define USEC_PER_MINUTE (UINT64_C(60) * 1000000)
 
 typedef struct PressureRow {
@@ -44,7 +45,7 @@ typedef struct BootRow {
 
 typedef struct Signals {
         uint64_t tainted, oops_count, warn_count;
-        char *taint_letters;
+        TaintFlagList taint_flags;
         GArray *pressure;       /* PressureRow */
         uint64_t log_since_usec;
         GArray *events;         /* EventCount */
@@ -64,66 +65,35 @@ static GArray *array_new(size_t size, GDestroyNotify clear) {
 }
 
 static void signals_clear(Signals *s) {
-        g_free(s->taint_letters);
+        taint_flag_list_clear(&s->taint_flags);
         g_clear_pointer(&s->pressure, g_array_unref);
         g_clear_pointer(&s->events, g_array_unref);
         g_clear_pointer(&s->checks, g_array_unref);
         g_clear_pointer(&s->boots, g_array_unref);
 }
 
-static int get(sd_bus *bus, const char *interface, const char *property, const char *type,
-               sd_bus_message **ret, sd_bus_error *error) {
-        return sd_bus_get_property(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, interface, property, error, ret, type);
-}
-
-static int get_u64(sd_bus *bus, const char *property, uint64_t *ret, sd_bus_error *error) {
-        return sd_bus_get_property_trivial(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, KERNEL_INTERFACE, property,
-                                           error, 't', ret);
-}
-
-static int read_taint_letters(sd_bus *bus, char **ret, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        g_autoptr(GString) s = g_string_new(NULL);
-        const char *letter, *name;
-        uint32_t bit;
-        int r;
-
-        r = get(bus, KERNEL_INTERFACE, "TaintFlags", "a(uss)", &m, error);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(m, 'a', "(uss)");
-        while (r >= 0 && (r = sd_bus_message_read(m, "(uss)", &bit, &letter, &name)) > 0)
-                g_string_append(s, letter);
-        if (r < 0)
-                return r;
-        *ret = g_string_free(g_steal_pointer(&s), false);
-        return 0;
-}
-
-static int read_pressure(sd_bus *bus, GArray *out, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+static int parse_pressure(sd_bus_message *m, void *field) {
+        GArray *out = *(GArray **) field;
         PressureRow row;
         const char *res;
         int r;
 
-        r = get(bus, SIGNALS_INTERFACE, "Pressure", "a(suuut)", &m, error);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(m, 'a', "(suuut)");
+        r = sd_bus_message_enter_container(m, 'a', "(suuut)");
         while (r >= 0 && (r = sd_bus_message_read(m, "(suuut)", &res, &row.avg10, &row.avg60, &row.avg300, &row.total_usec)) > 0) {
                 row.resource = g_strdup(res);
                 g_array_append_val(out, row);
         }
-        return r;
+        return r < 0 ? r : sd_bus_message_exit_container(m);
 }
 
-static int read_log_events(sd_bus *bus, Signals *s, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+/* Fills two fields, the oldest record's time and the counts: mapped at offset 0. */
+static int parse_log_events(sd_bus_message *m, void *field) {
+        Signals *s = field;
         const char *event;
         uint64_t count;
         int r;
 
-        r = get(bus, SIGNALS_INTERFACE, "KernelLogEvents", "(ta(st))", &m, error);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(m, 'r', "ta(st)");
+        r = sd_bus_message_enter_container(m, 'r', "ta(st)");
         if (r >= 0)
                 r = sd_bus_message_read(m, "t", &s->log_since_usec);
         if (r >= 0)
@@ -132,36 +102,34 @@ static int read_log_events(sd_bus *bus, Signals *s, sd_bus_error *error) {
                 EventCount e = { .event = g_strdup(event), .count = count };
                 g_array_append_val(s->events, e);
         }
-        return r;
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : sd_bus_message_exit_container(m);
 }
 
-static int read_checks(sd_bus *bus, GArray *out, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+static int parse_checks(sd_bus_message *m, void *field) {
+        GArray *out = *(GArray **) field;
         const char *name, *detail;
         CheckRow c;
         int r;
 
-        r = get(bus, SIGNALS_INTERFACE, "HealthChecks", "a(sbistt)", &m, error);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(m, 'a', "(sbistt)");
+        r = sd_bus_message_enter_container(m, 'a', "(sbistt)");
         while (r >= 0 && (r = sd_bus_message_read(m, "(sbistt)", &name, &c.passed, &c.exit_status, &detail,
                                                   &c.started_usec, &c.duration_usec)) > 0) {
                 c.name = g_strdup(name);
                 c.detail = g_strdup(detail);
                 g_array_append_val(out, c);
         }
-        return r;
+        return r < 0 ? r : sd_bus_message_exit_container(m);
 }
 
-static int read_boots(sd_bus *bus, GArray *out, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+static int parse_boots(sd_bus_message *m, void *field) {
+        GArray *out = *(GArray **) field;
         const char *id, *kernel, *end, *reason;
         BootRow b;
         int r;
 
-        r = get(bus, SIGNALS_INTERFACE, "Boots", "a(ssttss)", &m, error);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(m, 'a', "(ssttss)");
+        r = sd_bus_message_enter_container(m, 'a', "(ssttss)");
         while (r >= 0 && (r = sd_bus_message_read(m, "(ssttss)", &id, &kernel, &b.booted_usec, &b.ended_usec, &end, &reason)) > 0) {
                 b.boot_id = g_strdup(id);
                 b.kernel = g_strdup(kernel);
@@ -169,27 +137,41 @@ static int read_boots(sd_bus *bus, GArray *out, sd_bus_error *error) {
                 b.reason = g_strdup(reason);
                 g_array_append_val(out, b);
         }
-        return r;
+        return r < 0 ? r : sd_bus_message_exit_container(m);
 }
 
-static int read_signals(sd_bus *bus, Signals *s, sd_bus_error *error) {
-        int r;
+static const PropertyMap kernel_properties[] = {
+        { "Tainted",    "t",      prop_parse_uint64,      offsetof(Signals, tainted)     },
+        { "TaintFlags", "a(uss)", prop_parse_taint_flags, offsetof(Signals, taint_flags) },
+        { "OopsCount",  "t",      prop_parse_uint64,      offsetof(Signals, oops_count)  },
+        { "WarnCount",  "t",      prop_parse_uint64,      offsetof(Signals, warn_count)  },
+        {}
+};
 
+static const PropertyMap signals_properties[] = {
+        { "Pressure",        "a(suuut)",  parse_pressure,   offsetof(Signals, pressure) },
+        { "KernelLogEvents", "(ta(st))",  parse_log_events, 0                           },
+        { "HealthChecks",    "a(sbistt)", parse_checks,     offsetof(Signals, checks)   },
+        { "Boots",           "a(ssttss)", parse_boots,      offsetof(Signals, boots)    },
+        {}
+};
+
+static int read_signals(sd_bus *bus, Signals *s, sd_bus_error *error) {
         s->pressure = array_new(sizeof(PressureRow), (GDestroyNotify) pressure_row_clear);
         s->events = array_new(sizeof(EventCount), (GDestroyNotify) event_count_clear);
         s->checks = array_new(sizeof(CheckRow), (GDestroyNotify) check_row_clear);
         s->boots = array_new(sizeof(BootRow), (GDestroyNotify) boot_row_clear);
 
-        if ((r = get_u64(bus, "Tainted", &s->tainted, error)) < 0 ||
-            (r = read_taint_letters(bus, &s->taint_letters, error)) < 0 ||
-            (r = get_u64(bus, "OopsCount", &s->oops_count, error)) < 0 ||
-            (r = get_u64(bus, "WarnCount", &s->warn_count, error)) < 0 ||
-            (r = read_pressure(bus, s->pressure, error)) < 0 ||
-            (r = read_log_events(bus, s, error)) < 0 ||
-            (r = read_checks(bus, s->checks, error)) < 0 ||
-            (r = read_boots(bus, s->boots, error)) < 0)
-                return r;
-        return 0;
+        int r = bus_get_all_properties(bus, LPMAINT_KERNEL_INTERFACE, kernel_properties, s, error);
+        return r < 0 ? r : bus_get_all_properties(bus, LPMAINT_SIGNALS_INTERFACE, signals_properties, s, error);
+}
+
+/* The taint letters in a row, "OK" for O and K. */
+static char *taint_letters(const Signals *s) {
+        GString *l = g_string_new(NULL);
+        for (size_t i = 0; i < s->taint_flags.n; i++)
+                g_string_append(l, s->taint_flags.flags[i].letter);
+        return g_string_free(l, false);
 }
 
 static uint64_t now_usec(void) {
@@ -210,7 +192,8 @@ static int print_json(const Signals *s) {
         json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
         json_begin_object(&w);
         json_field_uint(&w, "tainted", s->tainted);
-        json_field_string(&w, "taint_flags", s->taint_letters);
+        g_autofree char *letters = taint_letters(s);
+        json_field_string(&w, "taint_flags", letters);
         json_field_uint(&w, "oops_count", s->oops_count);
         json_field_uint(&w, "warn_count", s->warn_count);
 
@@ -293,8 +276,8 @@ static int print_human(const Signals *s) {
 
         /* Letters apart: "OK" would read as a verdict. */
         g_autoptr(GString) flags = g_string_new(NULL);
-        for (const char *c = s->taint_letters; *c; c++)
-                g_string_append_printf(flags, "%s%c", c == s->taint_letters ? " (flags " : " ", *c);
+        for (size_t i = 0; i < s->taint_flags.n; i++)
+                g_string_append_printf(flags, "%s%s", i == 0 ? " (flags " : " ", s->taint_flags.flags[i].letter);
         printf("Kernel taint: %" PRIu64 "%s%s\n", s->tainted, flags->str, flags->len ? ")" : "");
         printf("Oops count: %" PRIu64 "\nWarning count: %" PRIu64 "\n", s->oops_count, s->warn_count);
 

@@ -12,86 +12,9 @@
 #include "log.h"
 #include "lpmaint.h"
 #include "macro.h"
+#include "manager-props.h"
 #include "patch.h"
 #include "props.h"
-
-typedef struct TaintFlagInfo {
-        uint32_t bit;
-        char *letter;
-        char *name;
-} TaintFlagInfo;
-
-typedef struct TaintFlagList {
-        TaintFlagInfo *flags;
-        size_t n;
-} TaintFlagList;
-
-static void taint_flag_list_clear(TaintFlagList *l) {
-        for (size_t i = 0; i < l->n; i++) {
-                g_free(l->flags[i].letter);
-                g_free(l->flags[i].name);
-        }
-        g_free(l->flags);
-        *l = (TaintFlagList) {};
-}
-
-static int parse_taint_flags(sd_bus_message *m, void *field) {
-        TaintFlagList *l = field;
-        uint32_t bit;
-        const char *letter, *name;
-        int r;
-
-        taint_flag_list_clear(l);
-        r = sd_bus_message_enter_container(m, 'a', "(uss)");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(m, "(uss)", &bit, &letter, &name)) > 0) {
-                l->flags = g_renew(TaintFlagInfo, l->flags, l->n + 1);
-                l->flags[l->n++] = (TaintFlagInfo) { .bit = bit, .letter = g_strdup(letter), .name = g_strdup(name) };
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
-}
-
-typedef struct RebootReasonInfo {
-        char *code;
-        char *text;
-        uint64_t since_usec;
-} RebootReasonInfo;
-
-typedef struct RebootReasonList {
-        RebootReasonInfo *reasons;
-        size_t n;
-} RebootReasonList;
-
-static void reboot_reason_list_clear(RebootReasonList *l) {
-        for (size_t i = 0; i < l->n; i++) {
-                g_free(l->reasons[i].code);
-                g_free(l->reasons[i].text);
-        }
-        g_free(l->reasons);
-        *l = (RebootReasonList) {};
-}
-
-static int parse_reboot_reasons(sd_bus_message *m, void *field) {
-        RebootReasonList *l = field;
-        const char *code, *text;
-        uint64_t since;
-        int r;
-
-        reboot_reason_list_clear(l);
-        r = sd_bus_message_enter_container(m, 'a', "(sst)");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(m, "(sst)", &code, &text, &since)) > 0) {
-                l->reasons = g_renew(RebootReasonInfo, l->reasons, l->n + 1);
-                l->reasons[l->n++] = (RebootReasonInfo) { .code = g_strdup(code), .text = g_strdup(text), .since_usec = since };
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
-}
 
 typedef struct ManagerInfo {
         char *version;
@@ -132,12 +55,12 @@ static const PropertyMap manager_properties[] = {
         { "UnmanagedPatches",      "as", prop_parse_strv,   offsetof(ManagerInfo, unmanaged_patches)       },
         { "TransitionTimeoutUSec", "t",  prop_parse_uint64, offsetof(ManagerInfo, transition_timeout_usec) },
         { "AutomationGroup",       "s",  prop_parse_string, offsetof(ManagerInfo, automation_group)        },
-        { "TaintFlags",            "a(uss)", parse_taint_flags, offsetof(ManagerInfo, taint_flags)    },
+        { "TaintFlags",            "a(uss)", prop_parse_taint_flags, offsetof(ManagerInfo, taint_flags)    },
         { "KernelLockdown",        "s",  prop_parse_string, offsetof(ManagerInfo, kernel_lockdown)         },
         { "ModuleSignatureEnforced", "b", prop_parse_bool,  offsetof(ManagerInfo, module_signature_enforced) },
         { "UnacknowledgedBreakGlass", "as", prop_parse_strv, offsetof(ManagerInfo, unacknowledged_break_glass) },
         { "RebootRequired",        "b",  prop_parse_bool,   offsetof(ManagerInfo, reboot_required)         },
-        { "RebootReasons",         "a(sst)", parse_reboot_reasons, offsetof(ManagerInfo, reboot_reasons)  },
+        { "RebootReasons",         "a(sst)", prop_parse_reboot_reasons, offsetof(ManagerInfo, reboot_reasons)  },
         {}
 };
 
@@ -180,22 +103,8 @@ static GArray *count_states(GPtrArray *patches) {
 
 static int get_manager_info(sd_bus *bus, ManagerInfo *ret, sd_bus_error *error) {
         /* The service's state, then what the kernel shows now (read on request). */
-        static const char *const interfaces[] = { LPMAINT_MANAGER_INTERFACE, "org.lpmaint1.Kernel" };
-        int r;
-
-        for (size_t i = 0; i < G_N_ELEMENTS(interfaces); i++) {
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-
-                r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH,
-                                       "org.freedesktop.DBus.Properties", "GetAll",
-                                       error, &reply, "s", interfaces[i]);
-                if (r < 0)
-                        return r;
-                r = bus_map_properties(reply, manager_properties, ret);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        int r = bus_get_all_properties(bus, LPMAINT_MANAGER_INTERFACE, manager_properties, ret, error);
+        return r < 0 ? r : bus_get_all_properties(bus, LPMAINT_KERNEL_INTERFACE, manager_properties, ret, error);
 }
 
 static int print_json(const ManagerInfo *m, GArray *counts) {
