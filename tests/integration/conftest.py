@@ -220,6 +220,26 @@ def restart_daemon():
     run(os.path.join(SANDBOX, "lpmaintd-start"), check=True)
 
 
+RING_DROPIN = os.path.join(ENV.get("LPMAINT_CONFIG", "") + ".d", "80-ring.conf")
+
+
+def write_dropin(text):
+    """Writes the tests' configuration drop-in and has lpmaintd reload."""
+    with open(RING_DROPIN, "w") as f:
+        f.write(text)
+    reload_daemon()
+
+
+@pytest.fixture
+def dropin():
+    """write_dropin(); afterwards the drop-in is gone and the host has no ring again."""
+    yield write_dropin
+    if os.path.exists(RING_DROPIN):
+        os.unlink(RING_DROPIN)
+    reload_daemon()
+    wait_for(lambda: lpmaint_json("ring")["ring"] == "", what="ring removed")
+
+
 def simulate_reboot(crash=False):
     """Stops lpmaintd (SIGKILL: the boot crashed), empties the simulated kernel
     of modules and live patches as a reboot would, and starts lpmaintd in a new boot."""

@@ -4,10 +4,9 @@ import os
 
 import pytest
 
-from conftest import AUTO, lpmaint, lpmaint_json, patches, reload_daemon, sim_path, wait_for
+from conftest import AUTO, lpmaint, lpmaint_json, patches, sim_path, wait_for
 from test_signals import fake_bzimage
 
-DROPIN = os.path.join(os.environ.get("LPMAINT_CONFIG", "") + ".d", "80-ring.conf")
 
 
 @pytest.fixture
@@ -16,19 +15,6 @@ def newer_kernel():
     fake_bzimage(path, "9999.0.0-1-amd64")
     yield
     os.unlink(path)
-
-
-@pytest.fixture
-def ring_config():
-    def configure(text):
-        with open(DROPIN, "w") as f:
-            f.write(text)
-        reload_daemon()
-    yield configure
-    if os.path.exists(DROPIN):
-        os.unlink(DROPIN)
-    reload_daemon()
-    wait_for(lambda: lpmaint_json("reboot", "status")["calendar"] == "", what="calendar removed")
 
 
 def gates(plan):
@@ -55,9 +41,9 @@ def test_required_but_waves_are_off(newer_kernel):
     assert "Verdict: outside-window" in text and "kernel" in lpmaint("reboot", "status").stdout
 
 
-def test_gates_close_when_systemd_and_logind_cannot_be_asked(newer_kernel, ring_config):
+def test_gates_close_when_systemd_and_logind_cannot_be_asked(newer_kernel, dropin):
     # The sandbox has neither systemd nor logind on its bus: both gates stay closed.
-    ring_config("[Daemon]\nRing=canary\n[Ring canary]\nSoakSec=60\nRebootCalendar=Sun 02:00 Europe/Berlin\n"
+    dropin("[Daemon]\nRing=canary\n[Ring canary]\nSoakSec=60\nRebootCalendar=Sun 02:00 Europe/Berlin\n"
                 "RebootWindowSec=7200\nRebootWithUsers=no\n")
     wait_for(lambda: lpmaint_json("reboot", "status")["calendar"] == "Sun 02:00 Europe/Berlin", what="calendar")
     assert lpmaint_json("reboot", "status")["window_usec"] == 7200 * 1_000_000
@@ -67,8 +53,8 @@ def test_gates_close_when_systemd_and_logind_cannot_be_asked(newer_kernel, ring_
     assert g["users"]["passed"] is False
 
 
-def test_a_soaking_patch_holds_a_reboot(make_patch, ring_config):
-    ring_config("[Daemon]\nRing=canary\n[Ring canary]\nSoakSec=600\n")
+def test_a_soaking_patch_holds_a_reboot(make_patch, dropin):
+    dropin("[Daemon]\nRing=canary\n[Ring canary]\nSoakSec=600\n")
     wait_for(lambda: lpmaint_json("ring")["ring"] == "canary", what="ring")
     a = make_patch()
     assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
@@ -84,12 +70,12 @@ def reload_failures():
         return f.read().count("Reloading the configuration failed")
 
 
-def test_bad_ring_reboot_settings_are_refused(ring_config):
-    ring_config("[Daemon]\nRing=canary\n[Ring canary]\nRebootWindowSec=7200\n")
+def test_bad_ring_reboot_settings_are_refused(dropin):
+    dropin("[Daemon]\nRing=canary\n[Ring canary]\nRebootWindowSec=7200\n")
     wait_for(lambda: lpmaint_json("reboot", "status")["window_usec"] == 7200 * 1_000_000, what="window")
     for bad in ("RebootWindowSec=5", "RebootWithUsers=perhaps", "RebootCalendar=Sun\x01"):
         before = reload_failures()
-        ring_config(f"[Daemon]\nRing=canary\n[Ring canary]\n{bad}\n")
+        dropin(f"[Daemon]\nRing=canary\n[Ring canary]\n{bad}\n")
         # The last good configuration stays; the daemon logs why.
         wait_for(lambda: reload_failures() == before + 1, what=f"{bad} refused")
         assert lpmaint_json("reboot", "status")["window_usec"] == 7200 * 1_000_000

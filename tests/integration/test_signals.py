@@ -1,16 +1,16 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Health signals: boots, pressure, kernel log events, health checks, reboot reasons."""
+import json
 import os
 import signal
 import time
 
 import pytest
 
-from conftest import (AUTO, history, kernel_view, kill_daemon, lpmaint, lpmaint_json, patches, reload_daemon,
-                      restart_daemon, sim_path, sim_read, sim_write, simulate_reboot, wait_for, wait_state)
+from conftest import (AUTO, history, kernel_view, kill_daemon, lpmaint, lpmaint_json, patches, restart_daemon,
+                      run, sim_path, sim_read, sim_write, simulate_reboot, wait_for, wait_state)
 from test_soak import kernel_says, soak_state
 
-DROPIN = os.path.join(os.environ.get("LPMAINT_CONFIG", "") + ".d", "80-ring.conf")
 IDLE = "some avg10=0.00 avg60={:.2f} avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
 
 
@@ -20,21 +20,6 @@ def set_pressure(resource, avg60):
     with open(tmp, "w") as f:
         f.write(IDLE.format(avg60))
     os.rename(tmp, sim_path("proc/pressure", resource))
-
-
-def configure(text):
-    with open(DROPIN, "w") as f:
-        f.write(text)
-    reload_daemon()
-
-
-@pytest.fixture
-def config():
-    yield configure
-    if os.path.exists(DROPIN):
-        os.unlink(DROPIN)
-    reload_daemon()
-    wait_for(lambda: lpmaint_json("ring")["ring"] == "", what="ring removed")
 
 
 def ring_with(soak_sec, extra="", checks=""):
@@ -86,9 +71,9 @@ def test_a_daemon_stopped_outside_a_shutdown_is_not_a_crash():
     assert prev["end"] == "unknown" and prev["ended_usec"] > 0
 
 
-def test_pressure_rise_fails_the_soak(make_patch, config):
+def test_pressure_rise_fails_the_soak(make_patch, dropin):
     set_pressure("io", 2.0)
-    config(ring_with(60, "MaxPressureIncrease=20"))
+    dropin(ring_with(60, "MaxPressureIncrease=20"))
     wait_for(lambda: lpmaint_json("ring")["criteria"].get("MaxPressureIncrease") == 2000, what="ring configured")
     a = make_patch()
     try:
@@ -105,9 +90,9 @@ def test_pressure_rise_fails_the_soak(make_patch, config):
         set_pressure("io", 0.0)
 
 
-def test_health_checks_pass_and_are_recorded(make_patch, config, workdir):
+def test_health_checks_pass_and_are_recorded(make_patch, dropin, workdir):
     marker = os.path.join(workdir, "checked")
-    config(ring_with(1, checks=f"HealthChecks=ok\n\n[HealthCheck ok]\nExecStart=/usr/bin/touch {marker}\n"))
+    dropin(ring_with(1, checks=f"HealthChecks=ok\n\n[HealthCheck ok]\nExecStart=/usr/bin/touch {marker}\n"))
     wait_for(lambda: lpmaint_json("ring")["ring"] == "canary", what="ring configured")
     a = make_patch()
     assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
@@ -124,8 +109,8 @@ def test_health_checks_pass_and_are_recorded(make_patch, config, workdir):
     ("/bin/sleep 30", "timed out after 1 s"),
     ("/nonexistent/check", "cannot start"),
 ])
-def test_failing_health_check_rolls_back(make_patch, config, command, detail):
-    config(ring_with(1, checks=f"HealthChecks=web\n\n[HealthCheck web]\nExecStart={command}\nTimeoutSec=1\n"))
+def test_failing_health_check_rolls_back(make_patch, dropin, command, detail):
+    dropin(ring_with(1, checks=f"HealthChecks=web\n\n[HealthCheck web]\nExecStart={command}\nTimeoutSec=1\n"))
     wait_for(lambda: lpmaint_json("ring")["ring"] == "canary", what="ring configured")
     a = make_patch()
     assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
@@ -222,6 +207,11 @@ def test_coverage_end_from_the_build_date_and_from_a_manifest(make_patch):
         assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
         r = reasons()["coverage-ending"]
         assert ends in r["text"] and "signed manifest" in r["text"], r
+        prop = json.loads(run("busctl", "--system", "--json=short", "get-property", "org.lpmaint1",
+                              f"/org/lpmaint1/patch/{a.name}", "org.lpmaint1.Patch", "CoverageEndsUSec",
+                              check=True).stdout)["data"]
+        assert time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(prop // 1_000_000)) == ends
+        assert lpmaint_json("reboot", "status")["coverage_ends_usec"] == prop
         assert lpmaint("disable", a.name, user=AUTO).returncode == 0
         # A newer manifest extends coverage: the newest statement counts.
         time.sleep(1)
