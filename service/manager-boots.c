@@ -25,7 +25,8 @@ void manager_boots_start(Manager *m) {
         int r;
 
         r = boot_log_load(m->config.state_directory, &log);
-        if (r < 0) {
+        bool damaged = r < 0;
+        if (damaged) {
                 /* Kept aside for a person, never silently dropped. */
                 g_autofree char *path = g_build_filename(m->config.state_directory, "boots", NULL);
                 g_autofree char *aside = g_strconcat(path, ".damaged", NULL);
@@ -36,9 +37,13 @@ void manager_boots_start(Manager *m) {
         m->boots = g_steal_pointer(&log);
         (void) kernel_boot_time(m->kernel, &booted);
 
+        const BootRecord *cur = boot_log_current(m->boots);
+        bool was_running = cur && g_str_equal(cur->boot_id, m->boot_id) && cur->end == BOOT_END_RUNNING;
         m->new_boot = m->boot_id[0] && boot_log_note_boot(m->boots, m->boot_id, kernel_release(m->kernel), booted);
         if (!m->new_boot) {
-                save(m);
+                /* A restart after a crash of lpmaintd changes nothing: no write at start-up. */
+                if (damaged || (m->boot_id[0] && !was_running))
+                        save(m);
                 return;
         }
         const BootRecord *prev = boot_log_previous(m->boots);
