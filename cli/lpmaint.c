@@ -21,6 +21,8 @@ const char *arg_signature = NULL;
 bool arg_break_glass = false;
 bool arg_allow_downgrade = false;
 HistoryFilter arg_history = {};
+bool arg_dry_run = false;
+const char *arg_reason = NULL;
 
 #define VERB_ANY ((unsigned) -1)
 
@@ -32,6 +34,7 @@ typedef enum VerbFlags {
         VERB_HISTORY     = 1 << 4,  /* takes the history filters */
         VERB_LOCAL_FILES = 1 << 5,  /* passes file descriptors, so no --host */
         VERB_APPLY_OPTS  = 1 << 6,  /* takes --break-glass and --allow-downgrade */
+        VERB_REBOOT_OPTS = 1 << 7,  /* takes --dry-run and --reason= (checked per reboot command) */
 } VerbFlags;
 
 typedef struct Verb {
@@ -49,7 +52,7 @@ static const Verb verbs[] = {
         { "acknowledge", 2,    2, 0,                                         verb_acknowledge },
         { "ring",    VERB_ANY, 1, VERB_JSON,                                 verb_ring    },
         { "signals", VERB_ANY, 1, VERB_JSON,                                 verb_signals },
-        { "reboot",  2,        2, VERB_JSON,                                 verb_reboot  },
+        { "reboot",  2,        3, VERB_JSON | VERB_REBOOT_OPTS,              verb_reboot  },
         { "history", VERB_ANY, 1, VERB_JSON | VERB_HISTORY,                  verb_history },
         { "audit",   2,        3, VERB_JSON,                                 verb_audit   },
 };
@@ -91,6 +94,13 @@ static void help(void) {
                "                         log events, health checks and boots\n"
                "  reboot status          Show whether and why the host needs a reboot\n"
                "  reboot plan            Explain every gate a planned reboot waits for, now\n"
+               "  reboot wave            Run this host's part of a reboot wave: every gate, the\n"
+               "                         fleet lock, pre-reboot hooks, then a reboot through logind\n"
+               "  reboot schedule TIME   Reboot at TIME (now, +MINUTES, HH:MM, \"YYYY-MM-DD HH:MM\")\n"
+               "  reboot request         Have the next reboot wave reboot this host\n"
+               "  reboot cancel          Cancel a scheduled or requested reboot and the open wave\n"
+               "  reboot finish          After a planned reboot: release the fleet lock once the\n"
+               "                         health checks passed\n"
                "  history                Show the audit trail\n"
                "  audit verify [FILE]    Check the audit log's hash chain (default " LPMAINT_STATE_DIR "/audit.log)\n"
                "\n"
@@ -107,6 +117,8 @@ static void help(void) {
                "                         automation group (asks for authentication, audited,\n"
                "                         flagged until acknowledged)\n"
                "     --allow-downgrade   apply: accept a version older than one already accepted\n"
+               "     --dry-run           reboot wave: evaluate and explain, change nothing\n"
+               "     --reason=TEXT       reboot schedule, reboot request: why, for the audit trail\n"
                "     --since=USEC        history: records at or after this time (realtime usec)\n"
                "     --limit=N           history: only the newest N records\n"
                "     --patch=NAME        history: only records of this patch\n"
@@ -131,6 +143,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_RESULT,
                 ARG_BREAK_GLASS,
                 ARG_ALLOW_DOWNGRADE,
+                ARG_DRY_RUN,
+                ARG_REASON,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h'                 },
@@ -147,6 +161,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "result",          required_argument, NULL, ARG_RESULT          },
                 { "break-glass",     no_argument,       NULL, ARG_BREAK_GLASS     },
                 { "allow-downgrade", no_argument,       NULL, ARG_ALLOW_DOWNGRADE },
+                { "dry-run",         no_argument,       NULL, ARG_DRY_RUN         },
+                { "reason",          required_argument, NULL, ARG_REASON          },
                 {}
         };
         int c, r;
@@ -211,6 +227,12 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_ALLOW_DOWNGRADE:
                         arg_allow_downgrade = true;
                         break;
+                case ARG_DRY_RUN:
+                        arg_dry_run = true;
+                        break;
+                case ARG_REASON:
+                        arg_reason = optarg;
+                        break;
                 case ':':
                         return log_usage("Option '%s' needs an argument.", argv[optind - 1]);
                 case '?':
@@ -241,6 +263,8 @@ static int check_options(const Verb *v) {
                 return log_usage("--since=, --limit=, --patch=, --uid= and --result= only apply to 'history'.");
         if ((arg_break_glass || arg_allow_downgrade) && !(v->flags & VERB_APPLY_OPTS))
                 return log_usage("--break-glass and --allow-downgrade only apply to 'apply'.");
+        if ((arg_dry_run || arg_reason) && !(v->flags & VERB_REBOOT_OPTS))
+                return log_usage("--dry-run and --reason= only apply to 'reboot'.");
         if (arg_host && (v->flags & VERB_LOCAL_FILES))
                 return log_usage("'%s' passes open files to lpmaintd, which cannot be done with --host=.", v->name);
         return -1;

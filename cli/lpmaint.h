@@ -43,6 +43,8 @@ extern const char *arg_signature;
 extern bool arg_break_glass;
 extern bool arg_allow_downgrade;
 extern HistoryFilter arg_history;
+extern bool arg_dry_run;
+extern const char *arg_reason;
 
 /* Connects as the options say. Returns 0, or prints why not and returns an exit status. */
 int acquire_bus(sd_bus **ret);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <glib.h>
 
 #include "parse.h"
 
@@ -34,5 +37,63 @@ int parse_uint32(const char *s, uint32_t *ret) {
                 return -ERANGE;
 
         *ret = (uint32_t) v;
+        return 0;
+}
+
+#define USEC_PER_SEC UINT64_C(1000000)
+
+static int parse_relative(const char *s, uint64_t now_usec, uint64_t *ret) {
+        static const struct { const char *suffix; uint64_t sec; } units[] = {
+                { "", 60 }, { "s", 1 }, { "sec", 1 }, { "m", 60 }, { "min", 60 }, { "h", 3600 },
+        };
+        size_t digits = strspn(s, "0123456789");
+        g_autofree char *number = g_strndup(s, digits);
+        uint64_t n;
+
+        if (digits == 0 || parse_uint64(number, &n) < 0)
+                return -EINVAL;
+        for (size_t i = 0; i < G_N_ELEMENTS(units); i++)
+                if (strcmp(s + digits, units[i].suffix) == 0) {
+                        if (n > UINT64_C(366) * 24 * 3600 / units[i].sec)
+                                return -ERANGE;
+                        *ret = now_usec + n * units[i].sec * USEC_PER_SEC;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+int parse_reboot_time(const char *s, uint64_t now_usec, uint64_t *ret) {
+        int y, mo, d, h, mi, sec = 0, n = 0;
+        g_autoptr(GDateTime) t = NULL;
+
+        if (!s)
+                return -EINVAL;
+        if (strcmp(s, "now") == 0) {
+                *ret = now_usec;
+                return 0;
+        }
+        if (s[0] == '+')
+                return parse_relative(s + 1, now_usec, ret);
+
+        g_autoptr(GTimeZone) tz = g_time_zone_new_local();
+        if (sscanf(s, "%2d:%2d%n", &h, &mi, &n) == 2 && s[n] == '\0') {
+                g_autoptr(GDateTime) now = g_date_time_new_from_unix_local((gint64) (now_usec / USEC_PER_SEC));
+                if (!now || h > 23 || mi > 59)
+                        return -EINVAL;
+                t = g_date_time_new(tz, g_date_time_get_year(now), g_date_time_get_month(now),
+                                    g_date_time_get_day_of_month(now), h, mi, 0);
+                if (t && (uint64_t) g_date_time_to_unix(t) * USEC_PER_SEC <= now_usec) {
+                        GDateTime *tomorrow = g_date_time_add_days(t, 1);
+                        g_date_time_unref(t);
+                        t = tomorrow;
+                }
+        } else if ((sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) == 6 ||
+                    sscanf(s, "%4d-%2d-%2d %2d:%2d%n", &y, &mo, &d, &h, &mi, &n) == 5) && s[n] == '\0')
+                t = g_date_time_new(tz, y, mo, d, h, mi, sec);
+        else
+                return -EINVAL;
+        if (!t || g_date_time_to_unix(t) < 0)
+                return -EINVAL;
+        *ret = (uint64_t) g_date_time_to_unix(t) * USEC_PER_SEC;
         return 0;
 }

@@ -14,6 +14,10 @@
 #define CONFIG_GROUP "Daemon"
 #define RING_GROUP_PREFIX "Ring "
 #define HEALTH_CHECK_GROUP_PREFIX "HealthCheck "
+#define HOOK_GROUP_PREFIX "PreRebootHook "
+#define FLEET_LOCK_DEFAULT_GROUP "default"
+#define REBOOT_DELAY_DEFAULT_USEC (60 * USEC_PER_SEC)
+#define REBOOT_DELAY_MAX_SEC (24 * 3600)
 #define HEALTH_CHECK_DEFAULT_TIMEOUT_USEC (60 * USEC_PER_SEC)
 #define HEALTH_CHECK_MAX_TIMEOUT_SEC 3600
 
@@ -51,9 +55,29 @@ void config_init_defaults(Config *c) {
                 .reboot_calendar = g_strdup(""),
                 .reboot_window_usec = 3600 * USEC_PER_SEC,
                 .reboot_with_users = true,
+                .reboot_delay_usec = REBOOT_DELAY_DEFAULT_USEC,
+                .ring_pre_reboot_hooks = g_new0(char *, 1),
+                .fleet_lock_url = g_strdup(""),
+                .fleet_lock_group = g_strdup(FLEET_LOCK_DEFAULT_GROUP),
                 .coverage_margin_usec = UINT64_C(30) * 24 * 3600 * USEC_PER_SEC,
                 .health_checks = g_ptr_array_new_with_free_func((GDestroyNotify) health_check_spec_free),
+                .pre_reboot_hooks = g_ptr_array_new_with_free_func((GDestroyNotify) pre_reboot_hook_free),
         };
+}
+
+void pre_reboot_hook_free(PreRebootHook *h) {
+        if (h)
+                health_check_spec_free(h->check);
+        g_free(h);
+}
+
+const PreRebootHook *config_pre_reboot_hook(const Config *c, const char *name) {
+        for (guint i = 0; i < c->pre_reboot_hooks->len; i++) {
+                const PreRebootHook *h = c->pre_reboot_hooks->pdata[i];
+                if (g_str_equal(h->check->name, name))
+                        return h;
+        }
+        return NULL;
 }
 
 const HealthCheckSpec *config_health_check(const Config *c, const char *name) {
@@ -73,8 +97,13 @@ void config_clear(Config *c) {
         g_free(c->ring);
         g_strfreev(c->ring_health_checks);
         g_free(c->reboot_calendar);
+        g_strfreev(c->ring_pre_reboot_hooks);
+        g_free(c->fleet_lock_url);
+        g_free(c->fleet_lock_group);
         if (c->health_checks)
                 g_ptr_array_unref(c->health_checks);
+        if (c->pre_reboot_hooks)
+                g_ptr_array_unref(c->pre_reboot_hooks);
         *c = (Config) {};
 }
 
@@ -143,15 +172,25 @@ typedef struct RingSettings {
         char *reboot_calendar;
         uint64_t reboot_window_usec;
         bool reboot_with_users;
+        uint64_t reboot_delay_usec;
+        char *fleet_lock_url;
+        char *fleet_lock_group;
         char **health_checks;
         unsigned health_checks_line;
         char *health_checks_file;
+        char **hooks;
+        unsigned hooks_line;
+        char *hooks_file;
 } RingSettings;
 
 static void ring_settings_free(RingSettings *r) {
         g_free(r->reboot_calendar);
+        g_free(r->fleet_lock_url);
+        g_free(r->fleet_lock_group);
         g_strfreev(r->health_checks);
         g_free(r->health_checks_file);
+        g_strfreev(r->hooks);
+        g_free(r->hooks_file);
         g_free(r);
 }
 
@@ -168,6 +207,10 @@ static RingSettings *ring_settings_new(void) {
         r->reboot_calendar = g_strdup("");
         r->reboot_window_usec = 3600 * USEC_PER_SEC;
         r->reboot_with_users = true;
+        r->reboot_delay_usec = REBOOT_DELAY_DEFAULT_USEC;
+        r->fleet_lock_url = g_strdup("");
+        r->fleet_lock_group = g_strdup(FLEET_LOCK_DEFAULT_GROUP);
+        r->hooks = g_new0(char *, 1);
         return r;
 }
 
@@ -191,6 +234,13 @@ static char **split_words(const char *s) {
                 if (parts[i][0])
                         g_strv_builder_add(b, parts[i]);
         return g_strv_builder_end(b);
+}
+
+/* The lock server is asked by lpmaint-fleetlock over HTTP(S); anything else
+ * (file:, a space, a fragment) is a mistake worth refusing at load. */
+static bool fleet_lock_url_is_valid(const char *url) {
+        const char *rest = g_str_has_prefix(url, "https://") ? url + 8 : g_str_has_prefix(url, "http://") ? url + 7 : NULL;
+        return rest && rest[0] && rest[0] != '/' && string_is_printable(url, 1024) && !strpbrk(url, " \t#?");
 }
 
 static int apply_ring_group(const char *path, const char *text, GKeyFile *kf, const char *group,
@@ -255,7 +305,31 @@ static int apply_ring_group(const char *path, const char *text, GKeyFile *kf, co
                         rs->reboot_window_usec = (uint64_t) sec * USEC_PER_SEC;
                 } else if (g_str_equal(key, "RebootWithUsers"))
                         r = parse_bool_str(value, &rs->reboot_with_users);
-                else if (g_str_equal(key, "HealthChecks")) {
+                else if (g_str_equal(key, "RebootDelaySec")) {
+                        unsigned sec = 0;
+                        r = parse_count(value, &sec);
+                        if (r >= 0 && sec > REBOOT_DELAY_MAX_SEC)
+                                r = -ERANGE;
+                        rs->reboot_delay_usec = (uint64_t) sec * USEC_PER_SEC;
+                } else if (g_str_equal(key, "FleetLockURL")) {
+                        g_strstrip(value);
+                        if (value[0] && !fleet_lock_url_is_valid(value))
+                                r = -EINVAL;
+                        g_free(rs->fleet_lock_url);
+                        rs->fleet_lock_url = g_strdup(value);
+                } else if (g_str_equal(key, "FleetLockGroup")) {
+                        g_strstrip(value);
+                        if (!ring_name_is_valid(value))
+                                r = -EINVAL;
+                        g_free(rs->fleet_lock_group);
+                        rs->fleet_lock_group = g_strdup(value);
+                } else if (g_str_equal(key, "PreRebootHooks")) {
+                        g_strfreev(rs->hooks);
+                        rs->hooks = split_words(value);
+                        g_free(rs->hooks_file);
+                        rs->hooks_file = g_strdup(path);
+                        rs->hooks_line = line;
+                } else if (g_str_equal(key, "HealthChecks")) {
                         /* Checked against the [HealthCheck NAME] groups once all files are read. */
                         g_strfreev(rs->health_checks);
                         rs->health_checks = split_words(value);
@@ -280,22 +354,10 @@ static bool unit_name_is_valid(const char *u) {
         return suffix && strlen(u) <= 255 && strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.@\\") == strlen(u);
 }
 
-static int apply_health_check_group(const char *path, const char *text, GKeyFile *kf, const char *group,
-                                    Config *c, sd_bus_error *error) {
-        const char *name = group + strlen(HEALTH_CHECK_GROUP_PREFIX);
-        if (!ring_name_is_valid(name))
-                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: invalid health check name in [%s]",
-                                         path, find_line(text, group, NULL), group);
-
-        /* A later file's group replaces the whole check. */
-        for (guint i = 0; i < c->health_checks->len; i++)
-                if (g_str_equal(((HealthCheckSpec *) c->health_checks->pdata[i])->name, name))
-                        g_ptr_array_remove_index(c->health_checks, i--);
-        HealthCheckSpec *spec = g_new0(HealthCheckSpec, 1);
-        spec->name = g_strdup(name);
-        spec->timeout_usec = HEALTH_CHECK_DEFAULT_TIMEOUT_USEC;
-        g_ptr_array_add(c->health_checks, spec);
-
+/* The keys of a [HealthCheck NAME] or, with @blocking set, a [PreRebootHook
+ * NAME] group, which must be a unit and may say Blocking=. */
+static int parse_check_keys(const char *path, const char *text, GKeyFile *kf, const char *group,
+                            HealthCheckSpec *spec, bool *blocking, sd_bus_error *error) {
         g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
         for (size_t i = 0; keys[i]; i++) {
                 const char *key = keys[i];
@@ -305,7 +367,7 @@ static int apply_health_check_group(const char *path, const char *text, GKeyFile
 
                 if (!value || !string_is_printable(value, 4096))
                         return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: %s= has an invalid value", path, line, key);
-                if (g_str_equal(key, "ExecStart")) {
+                if (g_str_equal(key, "ExecStart") && !blocking) {
                         g_strfreev(spec->argv);
                         spec->argv = NULL;
                         if (!g_shell_parse_argv(value, NULL, &spec->argv, &gerror))
@@ -322,13 +384,59 @@ static int apply_health_check_group(const char *path, const char *text, GKeyFile
                         if (parse_count(value, &sec) < 0 || sec == 0 || sec > HEALTH_CHECK_MAX_TIMEOUT_SEC)
                                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: TimeoutSec= must be 1 to %d seconds, got \"%s\"", path, line, HEALTH_CHECK_MAX_TIMEOUT_SEC, value);
                         spec->timeout_usec = (uint64_t) sec * USEC_PER_SEC;
+                } else if (g_str_equal(key, "Blocking") && blocking) {
+                        if (parse_bool_str(value, blocking) < 0)
+                                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: Blocking= must be a boolean, got \"%s\"", path, line, value);
                 } else
                         return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: unknown key %s= in [%s]", path, line, key, group);
         }
+        if (blocking && !spec->unit)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: [%s] needs Unit=",
+                                         path, find_line(text, group, NULL), group);
         if (!spec->argv == !spec->unit)
                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: [%s] needs exactly one of ExecStart= and Unit=",
                                          path, find_line(text, group, NULL), group);
         return 0;
+}
+
+static HealthCheckSpec *check_spec_new(const char *name) {
+        HealthCheckSpec *spec = g_new0(HealthCheckSpec, 1);
+        spec->name = g_strdup(name);
+        spec->timeout_usec = HEALTH_CHECK_DEFAULT_TIMEOUT_USEC;
+        return spec;
+}
+
+static int apply_health_check_group(const char *path, const char *text, GKeyFile *kf, const char *group,
+                                    Config *c, sd_bus_error *error) {
+        const char *name = group + strlen(HEALTH_CHECK_GROUP_PREFIX);
+        if (!ring_name_is_valid(name))
+                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: invalid health check name in [%s]",
+                                         path, find_line(text, group, NULL), group);
+
+        /* A later file's group replaces the whole check. */
+        for (guint i = 0; i < c->health_checks->len; i++)
+                if (g_str_equal(((HealthCheckSpec *) c->health_checks->pdata[i])->name, name))
+                        g_ptr_array_remove_index(c->health_checks, i--);
+        HealthCheckSpec *spec = check_spec_new(name);
+        g_ptr_array_add(c->health_checks, spec);
+        return parse_check_keys(path, text, kf, group, spec, NULL, error);
+}
+
+static int apply_hook_group(const char *path, const char *text, GKeyFile *kf, const char *group,
+                            Config *c, sd_bus_error *error) {
+        const char *name = group + strlen(HOOK_GROUP_PREFIX);
+        if (!ring_name_is_valid(name))
+                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: invalid pre-reboot hook name in [%s]",
+                                         path, find_line(text, group, NULL), group);
+
+        for (guint i = 0; i < c->pre_reboot_hooks->len; i++)
+                if (g_str_equal(((PreRebootHook *) c->pre_reboot_hooks->pdata[i])->check->name, name))
+                        g_ptr_array_remove_index(c->pre_reboot_hooks, i--);
+        PreRebootHook *hook = g_new0(PreRebootHook, 1);
+        hook->check = check_spec_new(name);
+        hook->blocking = true;
+        g_ptr_array_add(c->pre_reboot_hooks, hook);
+        return parse_check_keys(path, text, kf, group, hook->check, &hook->blocking, error);
 }
 
 static int apply_file(const char *path, Config *c, GHashTable *rings, sd_bus_error *error) {
@@ -361,6 +469,10 @@ static int apply_file(const char *path, Config *c, GHashTable *rings, sd_bus_err
                                 return r;
                 } else if (g_str_has_prefix(groups[i], HEALTH_CHECK_GROUP_PREFIX)) {
                         r = apply_health_check_group(path, text, kf, groups[i], c, error);
+                        if (r < 0)
+                                return r;
+                } else if (g_str_has_prefix(groups[i], HOOK_GROUP_PREFIX)) {
+                        r = apply_hook_group(path, text, kf, groups[i], c, error);
                         if (r < 0)
                                 return r;
                 } else if (!g_str_equal(groups[i], CONFIG_GROUP))
@@ -466,6 +578,17 @@ int config_load(const char *path, Config *c, sd_bus_error *error) {
                         n.reboot_calendar = g_strdup(rs->reboot_calendar);
                         n.reboot_window_usec = rs->reboot_window_usec;
                         n.reboot_with_users = rs->reboot_with_users;
+                        n.reboot_delay_usec = rs->reboot_delay_usec;
+                        g_free(n.fleet_lock_url);
+                        n.fleet_lock_url = g_strdup(rs->fleet_lock_url);
+                        g_free(n.fleet_lock_group);
+                        n.fleet_lock_group = g_strdup(rs->fleet_lock_group);
+                        g_strfreev(n.ring_pre_reboot_hooks);
+                        n.ring_pre_reboot_hooks = g_strdupv(rs->hooks);
+                        for (size_t i = 0; r >= 0 && rs->hooks[i]; i++)
+                                if (!config_pre_reboot_hook(&n, rs->hooks[i]))
+                                        r = sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s:%u: PreRebootHooks= names %s, which has no [PreRebootHook %s] group",
+                                                              rs->hooks_file, rs->hooks_line, rs->hooks[i], rs->hooks[i]);
                         g_strfreev(n.ring_health_checks);
                         n.ring_health_checks = g_strdupv(rs->health_checks);
                         for (size_t i = 0; r >= 0 && rs->health_checks[i]; i++)

@@ -37,14 +37,30 @@ typedef struct Config {
         char *reboot_calendar;          /* the ring's reboot wave calendar (systemd OnCalendar=); "" none */
         uint64_t reboot_window_usec;    /* how long after the wave timer fires a reboot may start */
         bool reboot_with_users;         /* whether logged-in users hold a planned reboot back */
+        uint64_t reboot_delay_usec;     /* from a wave's decision to the reboot: wall messages, shutdown -c */
+        char **ring_pre_reboot_hooks;   /* names of [PreRebootHook NAME]s a wave runs before scheduling */
+        char *fleet_lock_url;           /* FleetLock server; "" none */
+        char *fleet_lock_group;
 
         GPtrArray *health_checks;       /* HealthCheckSpec, every [HealthCheck NAME] */
+        GPtrArray *pre_reboot_hooks;    /* PreRebootHook, every [PreRebootHook NAME] */
 
         /* When live patching of a kernel ends, if no manifest says: its build date plus this. */
         uint64_t kernel_support_usec;
         /* How long before that end a reboot into a newer kernel is due. */
         uint64_t coverage_margin_usec;
 } Config;
+
+/* A systemd unit a reboot wave starts before it schedules the reboot: a
+ * blocking hook that fails holds the reboot back, an advisory one is only
+ * recorded. */
+typedef struct PreRebootHook {
+        HealthCheckSpec *check;         /* the unit and its timeout; check->name is the hook's */
+        bool blocking;
+} PreRebootHook;
+
+void pre_reboot_hook_free(PreRebootHook *h);
+const PreRebootHook *config_pre_reboot_hook(const Config *c, const char *name);
 
 /* The [HealthCheck NAME] called @name, or NULL. */
 const HealthCheckSpec *config_health_check(const Config *c, const char *name);

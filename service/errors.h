@@ -27,5 +27,8 @@
 #define LPMAINT_ERROR_WRONG_PURPOSE          "org.lpmaint1.Error.WrongPurpose"
 #define LPMAINT_ERROR_ROLLBACK               "org.lpmaint1.Error.Rollback"
 #define LPMAINT_ERROR_RING_NOT_RELEASED      "org.lpmaint1.Error.RingNotReleased"
+#define LPMAINT_ERROR_REBOOT_FAILED          "org.lpmaint1.Error.RebootFailed"
+#define LPMAINT_ERROR_NO_REBOOT_SCHEDULED    "org.lpmaint1.Error.NoRebootScheduled"
+#define LPMAINT_ERROR_NO_FLEET_LOCK          "org.lpmaint1.Error.NoFleetLock"
 
 void lpmaint_errors_register(void);

@@ -41,6 +41,15 @@ struct HealthRun {
         void *userdata;
 };
 
+HealthCheckSpec *health_check_spec_dup(const HealthCheckSpec *s) {
+        HealthCheckSpec *d = g_new0(HealthCheckSpec, 1);
+        d->name = g_strdup(s->name);
+        d->argv = g_strdupv(s->argv);
+        d->unit = g_strdup(s->unit);
+        d->timeout_usec = s->timeout_usec;
+        return d;
+}
+
 void health_check_spec_free(HealthCheckSpec *s) {
         if (!s)
                 return;

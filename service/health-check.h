@@ -18,6 +18,8 @@ typedef struct HealthCheckSpec {
 } HealthCheckSpec;
 
 void health_check_spec_free(HealthCheckSpec *s);
+/* A copy that outlives a configuration reload during a run. */
+HealthCheckSpec *health_check_spec_dup(const HealthCheckSpec *s);
 
 typedef struct HealthCheckResult {
         char *name;

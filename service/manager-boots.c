@@ -100,8 +100,9 @@ static BootEnd shutdown_kind(Manager *m) {
 void manager_boots_stop(Manager *m) {
         if (!m->boots || !m->boot_id[0])
                 return;
-        BootEnd end = shutdown_kind(m);
-        boot_log_note_end(m->boots, m->boot_id, end, now_realtime_usec(), NULL);
+        g_autofree char *reason = NULL;
+        BootEnd end = manager_wave_boot_end(m, shutdown_kind(m), &reason);
+        boot_log_note_end(m->boots, m->boot_id, end, now_realtime_usec(), reason);
         save(m);
         log_info("Boot %s: lpmaintd stopping (%s).", m->boot_id, boot_end_to_string(end));
 }

@@ -38,8 +38,8 @@ static int read_empty_options(sd_bus_message *msg, sd_bus_error *error) {
 
 /* A caller the bus cannot vouch for (typically one that hung up before its
  * call was handled) is denied, and that is audited like any denial. */
-static int identify_caller(Manager *m, sd_bus_message *msg, const char *action, const char *patch,
-                           Caller *caller, sd_bus_error *error) {
+int manager_identify_caller(Manager *m, sd_bus_message *msg, const char *action, const char *patch,
+                            Caller *caller, sd_bus_error *error) {
         int r = caller_identify(msg, caller);
         if (r >= 0)
                 return 0;
@@ -112,7 +112,7 @@ static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = read_apply_options(msg, &opts, error);
         if (r < 0)
                 return r;
-        r = identify_caller(m, msg, "apply", NULL, &caller, error);
+        r = manager_identify_caller(m, msg, "apply", NULL, &caller, error);
         if (r < 0)
                 return r;
 
@@ -157,7 +157,7 @@ static int identify_for_patch(Manager *m, sd_bus_message *msg, const char *actio
                               Caller *caller, sd_bus_error *error) {
         if (!patch_name_is_valid(name))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid patch name");
-        return identify_caller(m, msg, action, name, caller, error);
+        return manager_identify_caller(m, msg, action, name, caller, error);
 }
 
 static int lookup_patch(Manager *m, const char *name, Patch **ret, sd_bus_error *error) {

@@ -128,4 +128,7 @@ void manager_reapply_next(Manager *m) {
         }
         if (!m->transitioning && (g_str_equal(m->reapply_state, "pending") || g_str_equal(m->reapply_state, "running")))
                 set_state(m, "done");
+        /* Back from a planned reboot: health is judged with the patches back in place. */
+        if (!m->transitioning)
+                manager_wave_after_reapply(m);
 }

@@ -85,6 +85,10 @@ GArray *manager_reboot_reasons(Manager *m) {
                                    "live patch coverage of kernel %s ends %s (from %s)", kernel_release(m->kernel), at, source);
         }
 
+        if (m->wave && reboot_wave_requested(m->wave, m->boot_id))
+                reboot_reasons_add(reasons, "admin-request", m->wave->request_usec, "an administrator asked for a reboot%s%s",
+                                   m->wave->request_text[0] ? ": " : "", m->wave->request_text);
+
         /* A module the kernel would not let go of is only gone after a reboot. */
         g_hash_table_iter_init(&i, m->patches);
         while (g_hash_table_iter_next(&i, NULL, (void **) &p)) {
@@ -123,6 +127,16 @@ static int property_get_coverage_end(sd_bus *bus, const char *path, const char *
         return sd_bus_message_append(reply, "t", manager_coverage_end(userdata, &source));
 }
 
+int bus_append_gates(sd_bus_message *reply, const GArray *gates) {
+        int r = sd_bus_message_open_container(reply, 'a', "(sbs)");
+
+        for (guint i = 0; r >= 0 && i < gates->len; i++) {
+                const RebootGate *g = &g_array_index(gates, RebootGate, i);
+                r = sd_bus_message_append(reply, "(sbs)", g->name, (int) g->passed, g->detail);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 static int method_plan_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         g_autoptr(GArray) gates = reboot_gates_new();
         g_autoptr(sd_bus_message) reply = NULL;
@@ -133,13 +147,7 @@ static int method_plan_reboot(sd_bus_message *msg, void *userdata, sd_bus_error 
         if (r >= 0)
                 r = sd_bus_message_append(reply, "s", reboot_verdict_to_string(v));
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(sbs)");
-        for (guint i = 0; r >= 0 && i < gates->len; i++) {
-                const RebootGate *g = &g_array_index(gates, RebootGate, i);
-                r = sd_bus_message_append(reply, "(sbs)", g->name, (int) g->passed, g->detail);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
+                r = bus_append_gates(reply, gates);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);

@@ -23,6 +23,7 @@ Manager *manager_free(Manager *m) {
                 g_array_unref(m->health_results);
         if (m->kmsg_trouble)
                 g_array_unref(m->kmsg_trouble);
+        manager_wave_free(m);
         polkit_registry_free(m->polkit_registry);
         if (m->patches)
                 g_hash_table_destroy(m->patches);
@@ -108,6 +109,7 @@ int manager_new(const char *config_path, const char *sim_root, Manager **ret) {
                 return r;
         }
         manager_boots_start(m);
+        manager_wave_start(m);
 
         *ret = g_steal_pointer(&m);
         return 0;
@@ -136,6 +138,7 @@ int manager_start_bus(Manager *m) {
         }
         if ((r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, manager_vtable, m)) < 0 ||
             (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, reboot_vtable, m)) < 0 ||
+            (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, wave_vtable, m)) < 0 ||
             (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_KERNEL_INTERFACE, kernel_vtable, m)) < 0 ||
             (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_SIGNALS_INTERFACE, signals_vtable, m)) < 0 ||
             (r = sd_bus_add_fallback_vtable(m->bus, NULL, PATCH_OBJECT_PREFIX, LPMAINT_PATCH_INTERFACE, patch_vtable, patch_object_find, m)) < 0 ||
@@ -180,6 +183,7 @@ void manager_reload(Manager *m) {
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                                       "TransitionTimeoutUSec", "AutomationGroup", "Ring", "RingCriteria", "RingHealthChecks",
-                                                      "RebootCalendar", "RebootWindowUSec",
-                                                      "AutomaticRollback", NULL);
+                                                      "RebootCalendar", "RebootWindowUSec", "RebootDelayUSec", "PreRebootHooks",
+                                                      "FleetLockURL", "FleetLockGroup", "AutomaticRollback", NULL);
+        m->next_window_asked_usec = 0;
 }

@@ -13,6 +13,7 @@
 #include "patch.h"
 #include "polkit.h"
 #include "reboot-plan.h"
+#include "reboot-wave.h"
 
 #define LPMAINT_BUS_NAME "org.lpmaint1"
 #define LPMAINT_OBJECT_PATH "/org/lpmaint1"
@@ -26,6 +27,7 @@
 #define POLKIT_ACTION_DOWNGRADE "org.lpmaint1.downgrade-patch"
 #define POLKIT_ACTION_ROLLBACK "org.lpmaint1.rollback-patch"
 #define POLKIT_ACTION_ACKNOWLEDGE "org.lpmaint1.acknowledge-break-glass"
+#define POLKIT_ACTION_REBOOT "org.lpmaint1.reboot"
 
 /* Apply's options (its a{sv}). */
 typedef struct ApplyOptions {
@@ -58,6 +60,16 @@ typedef struct Manager {
         sd_event_source *poll_source;
 
         PolkitRegistry *polkit_registry;
+
+        RebootWave *wave;               /* the host's part of a reboot wave, as saved */
+        HealthRun *hook_run;            /* pre-reboot hooks, while they run */
+        sd_bus_message *wave_call;      /* the RunRebootWave call waiting for them */
+        GArray *wave_gates;             /* its gates so far */
+        Caller wave_caller;
+        bool wave_fleet_lock;           /* the caller holds the fleet lock */
+        HealthRun *verify_run;          /* the ring's health checks after a planned reboot */
+        uint64_t next_window_usec;      /* the wave timer's next elapse, as last asked */
+        uint64_t next_window_asked_usec;
 
         struct KmsgReader *kmsg;        /* followed while a patch soaks */
         GArray *kmsg_trouble;           /* sequence numbers of troubling kernel log records */
@@ -120,6 +132,15 @@ RebootVerdict manager_plan_reboot(Manager *m, GArray *gates);
 void manager_emit_reboot_changed(Manager *m);
 extern const sd_bus_vtable reboot_vtable[];
 
+/* manager-wave.c: reboot waves, scheduled reboots and the fleet lock */
+void manager_wave_start(Manager *m);
+void manager_wave_after_reapply(Manager *m);
+/* The end to record for this boot: a planned reboot when lpmaint scheduled it. */
+BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason);
+void manager_wave_free(Manager *m);
+extern const sd_bus_vtable wave_vtable[];
+int bus_append_gates(sd_bus_message *reply, const GArray *gates);
+
 /* manager-health.c */
 void manager_health_checks_record(Manager *m, GArray *results);
 int property_get_health_checks(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -132,6 +153,9 @@ void manager_audit_error(Manager *m, const Caller *caller, const char *action, c
                          const char *sha256, const sd_bus_error *error);
 
 /* manager-bus.c and patch-bus.c */
+/* Who is calling; one the bus cannot vouch for is denied and audited. */
+int manager_identify_caller(Manager *m, sd_bus_message *msg, const char *action, const char *patch,
+                            Caller *caller, sd_bus_error *error);
 extern const sd_bus_vtable manager_vtable[];
 extern const sd_bus_vtable kernel_vtable[];
 extern const sd_bus_vtable signals_vtable[];

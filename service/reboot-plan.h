@@ -46,6 +46,8 @@ typedef struct RebootGate {
 
 void reboot_gate_clear(RebootGate *g);
 GArray *reboot_gates_new(void);
+/* Appends a gate; returns @passed. */
+bool reboot_gates_add(GArray *gates, const char *name, bool passed, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 
 /* Appends one RebootGate per gate to @gates, in order, and returns the verdict:
  * the first of not-required, outside-window and blocked that applies. */

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lpmaint reboot wave | schedule | request | cancel | finish: the calls that
+ * change a planned reboot, and the fleet lock around a wave, which lpmaintd
+ * (with no network of its own) leaves to lpmaint-fleetlock. */
+#include <errno.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "bus.h"
+#include "config.h"
+#include "format.h"
+#include "json.h"
+#include "log.h"
+#include "lpmaint.h"
+#include "macro.h"
+#include "parse.h"
+#include "reboot-actions.h"
+#include "table.h"
+
+/* How long "reboot finish" waits for the checks after a planned reboot. */
+#define FINISH_TIMEOUT_SEC 3600
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static int call_privileged(sd_bus *bus, const char *method, sd_bus_message **reply, sd_bus_error *error,
+                           const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(polkit_agent_closep) pid_t agent = 0;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE, method);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        r = types ? sd_bus_message_appendv(m, types, ap) : 0;
+        va_end(ap);
+        if (r < 0)
+                return r;
+        acquire_polkit_agent(&agent);
+        return sd_bus_call(bus, m, LPMAINT_PRIVILEGED_CALL_TIMEOUT_USEC, error, reply);
+}
+
+/* Runs lpmaint-fleetlock OPERATION for the ring's server and group. Its exit
+ * status: 0 done, 1 the server refused, 2 usage, 3 unreachable. */
+static int fleetlock(const char *url, const char *group, const char *operation) {
+        const char *helper = getenv("LPMAINT_FLEETLOCK_HELPER") ?: LPMAINT_FLEETLOCK_HELPER;
+        g_autofree char *url_arg = g_strconcat("--url=", url, NULL);
+        g_autofree char *group_arg = g_strconcat("--group=", group, NULL);
+        char *argv[] = { (char *) helper, url_arg, group_arg, (char *) operation, NULL };
+        g_autoptr(GError) e = NULL;
+        int status = 0;
+
+        fflush(stdout);
+        if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL, &status, &e)) {
+                log_error(LPMAINT_EXIT_FAILED, "Cannot run %s: %s", helper, e->message);
+                return 3;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+}
+
+static int read_fleet_lock_config(sd_bus *bus, char **url, char **group, sd_bus_error *error) {
+        int r = sd_bus_get_property_string(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+                                           "FleetLockURL", error, url);
+        if (r >= 0)
+                r = sd_bus_get_property_string(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+                                               "FleetLockGroup", error, group);
+        return r;
+}
+
+static int call_wave(sd_bus *bus, bool dry_run, bool fleet_lock, sd_bus_message **reply, const char **verdict,
+                     sd_bus_error *error) {
+        int r;
+
+        if (dry_run)
+                r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+                                       "RunRebootWave", error, reply, "a{sv}", 1, "dry-run", "b", 1);
+        else
+                r = call_privileged(bus, "RunRebootWave", reply, error, "a{sv}", 1, "fleet-lock", "b", (int) fleet_lock);
+        if (r >= 0)
+                r = sd_bus_message_read(*reply, "s", verdict);
+        return r;
+}
+
+static int print_wave(sd_bus_message *reply, const char *verdict, bool dry_run) {
+        g_autoptr(Table) t = table_new(3);
+        const char *name, *detail;
+        uint64_t scheduled = 0;
+        char ts[FORMAT_TIMESTAMP_MAX];
+        JsonWriter w;
+        int passed, r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(sbs)");
+        if (r < 0)
+                return r;
+        if (arg_json) {
+                json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
+                json_begin_object(&w);
+                json_field_string(&w, "verdict", verdict);
+                json_field_bool(&w, "dry_run", dry_run);
+                json_key(&w, "gates");
+                json_begin_array(&w);
+        } else {
+                table_add(t, "GATE");
+                table_add(t, "PASSED");
+                table_add(t, "WHY");
+        }
+        while ((r = sd_bus_message_read(reply, "(sbs)", &name, &passed, &detail)) > 0) {
+                if (arg_json) {
+                        json_begin_object(&w);
+                        json_field_string(&w, "gate", name);
+                        json_field_bool(&w, "passed", passed);
+                        json_field_string(&w, "detail", detail);
+                        json_end_object(&w);
+                } else {
+                        table_add(t, name);
+                        table_add(t, yes_no(passed));
+                        table_add(t, detail);
+                }
+        }
+        if (r < 0 || (r = sd_bus_message_exit_container(reply)) < 0 || (r = sd_bus_message_read(reply, "t", &scheduled)) < 0)
+                return r;
+        if (arg_json) {
+                json_end_array(&w);
+                json_field_uint(&w, "scheduled_usec", scheduled);
+                json_end_object(&w);
+                return json_writer_finish(&w);
+        }
+        if ((r = table_print(t, stdout)) < 0)
+                return r;
+        printf("\nVerdict: %s%s\n", verdict, dry_run && g_str_equal(verdict, "go") ? " (dry run: nothing scheduled)" : "");
+        if (scheduled)
+                printf("Reboot scheduled for %s.\n", strdash(format_timestamp(ts, sizeof ts, scheduled)));
+        return fflush(stdout) != 0 || ferror(stdout) ? -EIO : 0;
+}
+
+/* A held wave (blocked) is "busy": lpmaint-reboot-wave.service tries again
+ * while its window lasts. Outside the window, or with nothing to do, the
+ * wave is done for now. */
+static int wave_exit_status(const char *verdict) {
+        return g_str_equal(verdict, "blocked") ? LPMAINT_EXIT_BUSY : LPMAINT_EXIT_SUCCESS;
+}
+
+static int reboot_wave(sd_bus *bus, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        g_autofree char *url = NULL, *group = NULL;
+        const char *verdict;
+        int r;
+
+        if (arg_dry_run) {
+                if ((r = call_wave(bus, true, false, &reply, &verdict, error)) < 0)
+                        return log_bus_error(error, r, "Failed to plan the reboot wave");
+                r = print_wave(reply, verdict, true);
+                return r < 0 ? log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write the output") : LPMAINT_EXIT_SUCCESS;
+        }
+        if ((r = read_fleet_lock_config(bus, &url, &group, error)) < 0)
+                return log_bus_error(error, r, "Failed to read the fleet lock settings");
+
+        bool locked = false;
+        if (url[0]) {
+                /* The lock is taken only when this host would go: a host held
+                 * back by its own gates must not hold up the fleet. */
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *plan = NULL;
+                if ((r = call_wave(bus, true, false, &plan, &verdict, error)) < 0)
+                        return log_bus_error(error, r, "Failed to plan the reboot wave");
+                if (g_str_equal(verdict, "go")) {
+                        r = fleetlock(url, group, "pre-reboot");
+                        if (r == 1)
+                                return log_error(LPMAINT_EXIT_BUSY, "The fleet lock of group %s is not free: not rebooting now.", group);
+                        if (r != 0)
+                                return log_error(LPMAINT_EXIT_FAILED, "Cannot take the fleet lock of group %s from %s.", group, url);
+                        locked = true;
+                }
+        }
+
+        r = call_wave(bus, false, locked, &reply, &verdict, error);
+        if (locked && (r < 0 || !g_str_equal(verdict, "go"))) {
+                /* Not rebooting after all: the lock goes back at once. */
+                if (fleetlock(url, group, "steady-state") != 0)
+                        log_error(LPMAINT_EXIT_FAILED, "Cannot give the fleet lock of group %s back; the server keeps it for this host.", group);
+        }
+        if (r < 0)
+                return log_bus_error(error, r, "Failed to run the reboot wave");
+        r = print_wave(reply, verdict, false);
+        if (r < 0)
+                return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write the output");
+        return wave_exit_status(verdict);
+}
+
+static int reboot_schedule(sd_bus *bus, const char *when_s, sd_bus_error *error) {
+        uint64_t when;
+        char ts[FORMAT_TIMESTAMP_MAX];
+        int r;
+
+        r = parse_reboot_time(when_s, now_usec(), &when);
+        if (r < 0)
+                return log_usage("Invalid time '%s': use now, +MINUTES, +N(s|min|h), HH:MM or \"YYYY-MM-DD HH:MM\".", when_s);
+        r = call_privileged(bus, "ScheduleReboot", NULL, error, "ts", when, arg_reason ?: "");
+        if (r < 0)
+                return log_bus_error(error, r, "Failed to schedule the reboot");
+        printf("Reboot scheduled for %s.\n", strdash(format_timestamp(ts, sizeof ts, when)));
+        return LPMAINT_EXIT_SUCCESS;
+}
+
+static int reboot_request(sd_bus *bus, sd_bus_error *error) {
+        int r = call_privileged(bus, "RequestReboot", NULL, error, "s", arg_reason ?: "");
+        if (r < 0)
+                return log_bus_error(error, r, "Failed to request a reboot");
+        puts("Reboot requested: the next reboot wave of this host's ring reboots it.");
+        return LPMAINT_EXIT_SUCCESS;
+}
+
+static int reboot_cancel(sd_bus *bus, sd_bus_error *error) {
+        int r = call_privileged(bus, "CancelReboot", NULL, error, NULL);
+        if (r < 0)
+                return log_bus_error(error, r, "Failed to cancel the reboot");
+        puts("Reboot cancelled.");
+        return LPMAINT_EXIT_SUCCESS;
+}
+
+static int read_wave_state(sd_bus *bus, char **state, int *held, sd_bus_error *error) {
+        int r = sd_bus_get_property_string(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+                                           "WaveState", error, state);
+        if (r >= 0)
+                r = sd_bus_get_property_trivial(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+                                                "FleetLockHeld", error, 'b', held);
+        return r;
+}
+
+/* After a planned reboot: once lpmaintd's checks passed, the fleet lock is
+ * given back, so that the next host of the group may reboot. */
+static int reboot_finish(sd_bus *bus, sd_bus_error *error) {
+        g_autofree char *state = NULL, *url = NULL, *group = NULL;
+        int held = 0, r;
+
+        for (unsigned waited = 0;; waited++) {
+                g_clear_pointer(&state, g_free);
+                if ((r = read_wave_state(bus, &state, &held, error)) < 0)
+                        return log_bus_error(error, r, "Failed to read the reboot wave");
+                if (!g_str_equal(state, "verifying") || waited >= FINISH_TIMEOUT_SEC)
+                        break;
+                sleep(1);
+        }
+        if (!held) {
+                puts("No fleet lock held: nothing to release.");
+                return LPMAINT_EXIT_SUCCESS;
+        }
+        if (g_str_equal(state, "verifying"))
+                return log_error(LPMAINT_EXIT_FAILED, "The checks after the planned reboot did not end within %d s; the fleet lock stays held.",
+                                 FINISH_TIMEOUT_SEC);
+        if (g_str_equal(state, "failed"))
+                return log_error(LPMAINT_EXIT_FAILED, "The health checks after the planned reboot failed; the fleet lock stays held "
+                                 "(see lpmaint signals; lpmaint reboot cancel closes the wave).");
+        if ((r = read_fleet_lock_config(bus, &url, &group, error)) < 0)
+                return log_bus_error(error, r, "Failed to read the fleet lock settings");
+        if (url[0]) {
+                r = fleetlock(url, group, "steady-state");
+                if (r != 0)
+                        return log_error(r == 1 ? LPMAINT_EXIT_BUSY : LPMAINT_EXIT_FAILED,
+                                         "Cannot release the fleet lock of group %s at %s; it stays held.", group, url);
+        }
+        r = call_privileged(bus, "ReleaseFleetLock", NULL, error, NULL);
+        if (r < 0)
+                return log_bus_error(error, r, "Failed to record the fleet lock's release");
+        printf("Fleet lock of group %s released.\n", group);
+        return LPMAINT_EXIT_SUCCESS;
+}
+
+int reboot_action(sd_bus *bus, int argc, char *argv[]) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *what = argv[1];
+
+        if (g_str_equal(what, "wave"))
+                return reboot_wave(bus, &error);
+        if (g_str_equal(what, "schedule"))
+                return reboot_schedule(bus, argv[2], &error);
+        if (g_str_equal(what, "request"))
+                return reboot_request(bus, &error);
+        if (g_str_equal(what, "cancel"))
+                return reboot_cancel(bus, &error);
+        return reboot_finish(bus, &error);
+}

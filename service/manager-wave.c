@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* Reboot waves: lpmaint-reboot-wave.service asks RunRebootWave when the
+ * ring's timer fires; when every gate passes, the pre-reboot hooks run and
+ * logind is asked to reboot (ScheduleShutdown, so that shutdown -c, wall
+ * messages and nologin keep working). The wave, an administrator's request
+ * and the fleet lock are saved before anyone is told, and the first start
+ * after the planned reboot runs the ring's health checks to close it. */
+#include <errno.h>
+#include <stdarg.h>
+
+#include "errors.h"
+#include "log.h"
+#include "manager.h"
+#include "reboot-reasons.h"
+#include "system-bus-names.h"
+#include "util.h"
+
+#define WAVE_TIMER_PATH "/org/freedesktop/systemd1/unit/lpmaint_2dreboot_2dwave_2etimer"
+#define REASON_MAX 512
+#define SCHEDULE_MAX_AHEAD_USEC (UINT64_C(366) * 24 * 3600 * USEC_PER_SEC)
+/* A schedule a moment in the past is "now": clocks and round trips differ. */
+#define SCHEDULE_SLACK_USEC (5 * USEC_PER_SEC)
+#define NEXT_WINDOW_CACHE_USEC (60 * USEC_PER_SEC)
+#define LOGIND_TIMEOUT_USEC (10 * USEC_PER_SEC)
+
+static const Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
+
+static void emit(Manager *m) {
+        if (m->bus)
+                (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
+                                                      "WaveState", "ScheduledRebootUSec", "ScheduledRebootBy",
+                                                      "FleetLockHeld", "RebootRequired", "RebootReasons", NULL);
+}
+
+/* Saves the wave; the caller has not told anyone yet, so a failure is the
+ * caller's error and nothing is acknowledged. */
+static int save(Manager *m, sd_bus_error *error) {
+        int r = reboot_wave_save(m->wave, m->config.state_directory);
+        if (r < 0) {
+                log_error("Cannot save the reboot wave: %s", g_strerror(-r));
+                return sd_bus_error_set_errnof(error, r, "Cannot save the reboot wave: %s", g_strerror(-r));
+        }
+        emit(m);
+        return 0;
+}
+
+static void save_or_log(Manager *m) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        (void) save(m, &error);
+}
+
+void manager_wave_start(Manager *m) {
+        int r = reboot_wave_load(m->config.state_directory, &m->wave);
+        if (r < 0) {
+                /* Kept aside for a person, never silently dropped. */
+                g_autofree char *path = g_build_filename(m->config.state_directory, "reboot-wave", NULL);
+                g_autofree char *aside = g_strconcat(path, ".damaged", NULL);
+                log_error("The reboot wave %s cannot be read (%s); moved to %s.", path, g_strerror(-r), aside);
+                (void) rename(path, aside);
+                m->wave = reboot_wave_new();
+        }
+        bool changed = false;
+        if (m->new_boot && m->boot_id[0]) {
+                WaveState before = m->wave->state;
+                if (reboot_wave_note_boot(m->wave, m->boot_id))
+                        log_info("Back from a planned reboot: the ring's health checks run once the patches are back.");
+                changed = before != m->wave->state || m->wave->request_boot_id[0] == '\0';
+        } else if (m->wave->state == WAVE_HOOKS) {
+                /* The hooks died with the daemon; the next run starts them again. */
+                m->wave->state = WAVE_WAITING;
+                changed = true;
+        }
+        if (changed)
+                save_or_log(m);
+}
+
+void manager_wave_free(Manager *m) {
+        health_run_free(m->hook_run);
+        health_run_free(m->verify_run);
+        if (m->wave_call)
+                sd_bus_message_unref(m->wave_call);
+        if (m->wave_gates)
+                g_array_unref(m->wave_gates);
+        caller_clear(&m->wave_caller);
+        reboot_wave_free(m->wave);
+}
+
+BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason) {
+        if (end != BOOT_END_REBOOT || !m->wave || m->wave->state != WAVE_SCHEDULED ||
+            !g_str_equal(m->wave->scheduled_boot_id, m->boot_id))
+                return end;
+        *ret_reason = g_strdup_printf("%s: %s", m->wave->scheduled_by, m->wave->reasons);
+        return BOOT_END_PLANNED_REBOOT;
+}
+
+/* ---- after a planned reboot: the ring's health checks close the wave */
+
+static void verified(Manager *m, const char *failed) {
+        if (failed[0]) {
+                m->wave->state = WAVE_FAILED;
+                log_error("After the planned reboot the ring's health checks failed (%s)%s.", failed,
+                          m->wave->fleet_lock_held ? "; the fleet lock stays held" : "");
+                manager_audit(m, &self, "reboot-completed", NULL, NULL, "failed", failed);
+        } else {
+                reboot_wave_close(m->wave);
+                log_info("The planned reboot is complete: the ring's health checks passed.");
+                manager_audit(m, &self, "reboot-completed", NULL, NULL, "success", "");
+        }
+        save_or_log(m);
+}
+
+static void on_verified(HealthRun *run, GArray *results, void *userdata) {
+        Manager *m = userdata;
+        g_autoptr(GString) failed = g_string_new(NULL);
+
+        manager_health_checks_record(m, results);
+        for (guint i = 0; i < results->len; i++) {
+                const HealthCheckResult *h = &g_array_index(results, HealthCheckResult, i);
+                if (!h->passed)
+                        g_string_append_printf(failed, "%s%s: %s", failed->len ? "; " : "", h->name, h->detail);
+        }
+        m->verify_run = NULL;
+        health_run_free(run);
+        verified(m, failed->str);
+}
+
+/* Copies: a reload during the run must not free what it runs. */
+static GPtrArray *specs_of(Manager *m, char **names, bool hooks) {
+        GPtrArray *specs = g_ptr_array_new_with_free_func((GDestroyNotify) health_check_spec_free);
+        for (size_t i = 0; names[i]; i++)
+                g_ptr_array_add(specs, health_check_spec_dup(hooks ? config_pre_reboot_hook(&m->config, names[i])->check :
+                                                             config_health_check(&m->config, names[i])));
+        return specs;
+}
+
+void manager_wave_after_reapply(Manager *m) {
+        if (!m->wave || m->wave->state != WAVE_VERIFYING || m->verify_run)
+                return;
+        g_autoptr(GPtrArray) specs = specs_of(m, m->config.ring_health_checks, false);
+        if (specs->len == 0) {
+                verified(m, "");
+                return;
+        }
+        int r = health_run_start(m->event, m->bus, specs, on_verified, m, &m->verify_run);
+        if (r < 0) {
+                /* Deny on error: a host whose health nobody checked keeps the lock. */
+                g_autofree char *why = g_strdup_printf("cannot run the ring's health checks: %s", g_strerror(-r));
+                verified(m, why);
+        }
+}
+
+/* ---- scheduling through logind */
+
+static char *reasons_text(Manager *m) {
+        g_autoptr(GArray) reasons = manager_reboot_reasons(m);
+        g_autoptr(GString) s = g_string_new(NULL);
+
+        for (guint i = 0; i < reasons->len; i++) {
+                const RebootReason *r = &g_array_index(reasons, RebootReason, i);
+                g_string_append_printf(s, "%s%s (%s)", s->len ? "; " : "", r->code, r->text);
+        }
+        return g_string_free(g_steal_pointer(&s), false);
+}
+
+static int logind_call(Manager *m, const char *method, sd_bus_error *error, const char *types, ...) {
+        g_autoptr(sd_bus_message) call = NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(m->bus, &call, LOGIND_DEST, LOGIND_PATH, LOGIND_MANAGER, method);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        r = types ? sd_bus_message_appendv(call, types, ap) : 0;
+        va_end(ap);
+        if (r < 0)
+                return r;
+        return sd_bus_call(m->bus, call, LOGIND_TIMEOUT_USEC, error, &reply);
+}
+
+/* Asks logind to reboot at @when and records it; on any failure nothing is
+ * scheduled and nothing recorded. */
+static int schedule(Manager *m, const char *by, uint64_t when, bool fleet_lock, sd_bus_error *error) {
+        _cleanup_bus_error_ sd_bus_error lerror = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = logind_call(m, "ScheduleShutdown", &lerror, "st", "reboot", when);
+        if (r < 0)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_REBOOT_FAILED, "logind did not schedule the reboot: %s",
+                                         lerror.message ?: g_strerror(-r));
+
+        g_autofree char *reasons = reasons_text(m);
+        RebootWave saved = *m->wave;
+        m->wave->state = WAVE_SCHEDULED;
+        m->wave->scheduled_usec = when;
+        m->wave->scheduled_by = g_strdup(by);
+        m->wave->scheduled_boot_id = g_strdup(m->boot_id);
+        m->wave->reasons = g_strdup(reasons);
+        m->wave->fleet_lock_held = saved.fleet_lock_held || fleet_lock;
+        r = reboot_wave_save(m->wave, m->config.state_directory);
+        if (r < 0) {
+                /* Unrecorded, it must not happen: a reboot nobody knows why is a crash to the next boot. */
+                _cleanup_bus_error_ sd_bus_error cerror = SD_BUS_ERROR_NULL;
+                (void) logind_call(m, "CancelScheduledShutdown", &cerror, NULL);
+                g_free(m->wave->scheduled_by);
+                g_free(m->wave->scheduled_boot_id);
+                g_free(m->wave->reasons);
+                *m->wave = saved;
+                return sd_bus_error_set_errnof(error, r, "Cannot record the planned reboot, not scheduled: %s", g_strerror(-r));
+        }
+        g_free(saved.scheduled_by);
+        g_free(saved.scheduled_boot_id);
+        g_free(saved.reasons);
+        emit(m);
+
+        g_autofree char *at = format_timestamp_utc(when);
+        log_notice("Reboot scheduled through logind for %s (%s): %s.", at, by, reasons);
+        return 0;
+}
+
+/* A reboot we scheduled that logind no longer has was cancelled behind our
+ * back (shutdown -c): the wave is open again. */
+static void reconcile_with_logind(Manager *m) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_autoptr(sd_bus_message) reply = NULL;
+        const char *type = NULL;
+        uint64_t usec = 0;
+
+        if (m->wave->state != WAVE_SCHEDULED)
+                return;
+        if (sd_bus_get_property(m->bus, LOGIND_DEST, LOGIND_PATH, LOGIND_MANAGER, "ScheduledShutdown", &error, &reply, "(st)") < 0 ||
+            sd_bus_message_read(reply, "(st)", &type, &usec) < 0)
+                return; /* cannot tell: keep what we know */
+        if (type && type[0] && usec != 0)
+                return;
+        log_notice("The reboot scheduled for this wave was cancelled outside lpmaint (shutdown -c?); the wave is open again.");
+        manager_audit(m, &self, "reboot-cancelled", NULL, NULL, "success", "cancelled outside lpmaint");
+        reboot_wave_unschedule(m->wave);
+        m->wave->state = WAVE_WAITING;
+        save_or_log(m);
+}
+
+/* ---- the bus */
+
+static int authorize(Manager *m, sd_bus_message *msg, const char *action, Caller *caller, sd_bus_error *error) {
+        int r = manager_identify_caller(m, msg, action, NULL, caller, error);
+        if (r < 0)
+                return r;
+        r = polkit_check(msg, POLKIT_ACTION_REBOOT, m->polkit_registry, error);
+        if (r < 0)
+                manager_audit_error(m, caller, action, NULL, NULL, error);
+        return r;
+}
+
+static int refuse(Manager *m, const Caller *caller, const char *action, sd_bus_error *error, int r) {
+        manager_audit_error(m, caller, action, NULL, NULL, error);
+        log_notice("%s by uid %u refused: %s", action, caller->uid, error->message);
+        return r;
+}
+
+static int read_wave_options(sd_bus_message *msg, bool *dry_run, bool *fleet_lock, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+                int value;
+
+                if ((r = sd_bus_message_read(msg, "s", &key)) < 0)
+                        return r;
+                bool *field = g_str_equal(key, "dry-run") ? dry_run : g_str_equal(key, "fleet-lock") ? fleet_lock : NULL;
+                if (!field)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%s\"", key);
+                if (sd_bus_message_read(msg, "v", "b", &value) < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option \"%s\" takes a boolean", key);
+                *field = value;
+                if ((r = sd_bus_message_exit_container(msg)) < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int reply_wave(sd_bus_message *msg, RebootVerdict v, const GArray *gates, uint64_t scheduled) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", reboot_verdict_to_string(v));
+        if (r >= 0)
+                r = bus_append_gates(reply, gates);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "t", scheduled);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static char *failed_gates(const GArray *gates) {
+        g_autoptr(GString) s = g_string_new(NULL);
+        for (guint i = 0; i < gates->len; i++) {
+                const RebootGate *g = &g_array_index(gates, RebootGate, i);
+                if (!g->passed)
+                        g_string_append_printf(s, "%s%s: %s", s->len ? "; " : "", g->name, g->detail);
+        }
+        return g_string_free(g_steal_pointer(&s), false);
+}
+
+/* A wave that cannot go on now stays open and continues at its next run. */
+static void hold(Manager *m, const Caller *caller, RebootVerdict v, const GArray *gates) {
+        g_autofree char *why = failed_gates(gates);
+
+        if (v != REBOOT_VERDICT_NOT_REQUIRED) {
+                if (m->wave->state == WAVE_NONE || m->wave->state == WAVE_HOOKS)
+                        m->wave->state = WAVE_WAITING;
+                if (!m->wave->opened_usec)
+                        m->wave->opened_usec = now_realtime_usec();
+        } else if (m->wave->state == WAVE_WAITING || m->wave->state == WAVE_HOOKS)
+                reboot_wave_close(m->wave);
+        m->wave->attempts++;
+        g_free(m->wave->last_verdict);
+        m->wave->last_verdict = g_strdup(reboot_verdict_to_string(v));
+        save_or_log(m);
+        manager_audit(m, caller, "reboot-wave", NULL, NULL, reboot_verdict_to_string(v), why);
+        log_info("Reboot wave: %s%s%s.", reboot_verdict_to_string(v), why[0] ? ": " : "", why);
+}
+
+/* Every gate passed (and the hooks, if any): logind is asked. */
+static int go(Manager *m, sd_bus_message *msg, const Caller *caller, GArray *gates, bool fleet_lock) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        uint64_t when = now_realtime_usec() + m->config.reboot_delay_usec;
+
+        int r = schedule(m, "wave", when, fleet_lock, &error);
+        if (r < 0) {
+                reboot_gates_add(gates, "schedule", false, "%s", error.message);
+                hold(m, caller, REBOOT_VERDICT_BLOCKED, gates);
+                return sd_bus_reply_method_error(msg, &error);
+        }
+        manager_audit(m, caller, "reboot-wave", NULL, NULL, "scheduled", m->wave->reasons);
+        return reply_wave(msg, REBOOT_VERDICT_GO, gates, when);
+}
+
+/* The "hooks" gate: what would run (@results NULL), or how each ran. A hook
+ * gone from the configuration since it started counts as blocking. */
+static void hooks_gate(Manager *m, GArray *gates, GArray *results) {
+        g_autoptr(GString) s = g_string_new(NULL);
+        bool passed = true;
+
+        if (!results) {
+                for (size_t i = 0; m->config.ring_pre_reboot_hooks[i]; i++) {
+                        const PreRebootHook *h = config_pre_reboot_hook(&m->config, m->config.ring_pre_reboot_hooks[i]);
+                        g_string_append_printf(s, "%s%s (%s, %s)", s->len ? ", " : "", h->check->name, h->check->unit,
+                                               h->blocking ? "blocking" : "advisory");
+                }
+                if (s->len)
+                        reboot_gates_add(gates, "hooks", true, "would run %s", s->str);
+                else
+                        reboot_gates_add(gates, "hooks", true, "no pre-reboot hooks");
+                return;
+        }
+        for (guint i = 0; i < results->len; i++) {
+                const HealthCheckResult *res = &g_array_index(results, HealthCheckResult, i);
+                const PreRebootHook *h = config_pre_reboot_hook(&m->config, res->name);
+                bool blocking = !h || h->blocking;
+                g_string_append_printf(s, "%s%s (%s): %s", s->len ? ", " : "", res->name, blocking ? "blocking" : "advisory",
+                                       res->passed ? "passed" : res->detail);
+                passed &= res->passed || !blocking;
+        }
+        reboot_gates_add(gates, "hooks", passed, "%s", s->str);
+}
+
+static void on_hooks_done(HealthRun *run, GArray *results, void *userdata) {
+        Manager *m = userdata;
+        g_autoptr(sd_bus_message) msg = g_steal_pointer(&m->wave_call);
+        g_autoptr(GArray) gates = g_steal_pointer(&m->wave_gates);
+        _cleanup_(caller_clear) Caller caller = m->wave_caller;
+
+        m->wave_caller = (Caller) {};
+        m->hook_run = NULL;
+        hooks_gate(m, gates, results);
+        health_run_free(run);
+
+        const RebootGate *last = &g_array_index(gates, RebootGate, gates->len - 1);
+        if (!last->passed) {
+                hold(m, &caller, REBOOT_VERDICT_BLOCKED, gates);
+                (void) reply_wave(msg, REBOOT_VERDICT_BLOCKED, gates, 0);
+                return;
+        }
+        (void) go(m, msg, &caller, gates, m->wave_fleet_lock);
+}
+
+static int method_run_reboot_wave(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(caller_clear) Caller caller = {};
+        bool dry_run = false, fleet_lock = false;
+        int r;
+
+        r = read_wave_options(msg, &dry_run, &fleet_lock, error);
+        if (r < 0)
+                return r;
+        if (!dry_run) {
+                r = authorize(m, msg, "reboot-wave", &caller, error);
+                if (r <= 0)
+                        return r == 0 ? 1 : r;
+                if (m->wave_call) {
+                        r = sd_bus_error_set(error, LPMAINT_ERROR_BUSY, "This host's pre-reboot hooks are running");
+                        return refuse(m, &caller, "reboot-wave", error, r);
+                }
+                reconcile_with_logind(m);
+        }
+
+        g_autoptr(GArray) gates = reboot_gates_new();
+        RebootVerdict v = manager_plan_reboot(m, gates);
+        if (dry_run) {
+                hooks_gate(m, gates, NULL);
+                return reply_wave(msg, v, gates, m->wave->scheduled_usec);
+        }
+        if (m->wave->state == WAVE_SCHEDULED) /* the wave did its part already */
+                return reply_wave(msg, REBOOT_VERDICT_GO, gates, m->wave->scheduled_usec);
+        if (v != REBOOT_VERDICT_GO) {
+                hold(m, &caller, v, gates);
+                return reply_wave(msg, v, gates, 0);
+        }
+        if (!m->config.ring_pre_reboot_hooks[0]) {
+                hooks_gate(m, gates, NULL);
+                return go(m, msg, &caller, gates, fleet_lock);
+        }
+
+        g_autoptr(GPtrArray) specs = specs_of(m, m->config.ring_pre_reboot_hooks, true);
+        r = health_run_start(m->event, m->bus, specs, on_hooks_done, m, &m->hook_run);
+        if (r < 0) {
+                reboot_gates_add(gates, "hooks", false, "cannot run the pre-reboot hooks: %s", g_strerror(-r));
+                hold(m, &caller, REBOOT_VERDICT_BLOCKED, gates);
+                return reply_wave(msg, REBOOT_VERDICT_BLOCKED, gates, 0);
+        }
+        m->wave->state = WAVE_HOOKS;
+        save_or_log(m);
+        log_info("Reboot wave: every gate passed, running %u pre-reboot hook(s).", specs->len);
+        m->wave_call = sd_bus_message_ref(msg);
+        m->wave_gates = g_steal_pointer(&gates);
+        m->wave_caller = caller;
+        m->wave_caller.unit = g_strdup(caller.unit);
+        m->wave_fleet_lock = fleet_lock;
+        return 1;
+}
+
+static int read_reason(sd_bus_message *msg, const char **ret, sd_bus_error *error) {
+        int r = sd_bus_message_read(msg, "s", ret);
+        if (r < 0)
+                return r;
+        if (!string_is_printable(*ret, REASON_MAX))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "The reason must be printable text of at most %d bytes", REASON_MAX);
+        return 0;
+}
+
+static void set_request(Manager *m, const char *reason) {
+        g_free(m->wave->request_boot_id);
+        m->wave->request_boot_id = g_strdup(m->boot_id);
+        g_free(m->wave->request_text);
+        m->wave->request_text = g_strdup(reason);
+        m->wave->request_usec = now_realtime_usec();
+}
+
+static int method_request_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(caller_clear) Caller caller = {};
+        const char *reason;
+        int r;
+
+        if ((r = read_reason(msg, &reason, error)) < 0)
+                return r;
+        r = authorize(m, msg, "reboot-request", &caller, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        set_request(m, reason);
+        if ((r = save(m, error)) < 0)
+                return refuse(m, &caller, "reboot-request", error, r);
+        manager_audit(m, &caller, "reboot-request", NULL, NULL, "success", reason);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_schedule_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(caller_clear) Caller caller = {};
+        uint64_t when, now = now_realtime_usec();
+        const char *reason;
+        int r;
+
+        if ((r = sd_bus_message_read(msg, "t", &when)) < 0 || (r = read_reason(msg, &reason, error)) < 0)
+                return r;
+        if (when == 0)
+                when = now;
+        if (when + SCHEDULE_SLACK_USEC < now || when > now + SCHEDULE_MAX_AHEAD_USEC)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "The time must be now or within a year from now");
+        r = authorize(m, msg, "reboot-schedule", &caller, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        if (m->wave_call) {
+                r = sd_bus_error_set(error, LPMAINT_ERROR_BUSY, "This host's pre-reboot hooks are running");
+                return refuse(m, &caller, "reboot-schedule", error, r);
+        }
+        /* The request is part of the reasons the schedule records. */
+        g_autofree char *old_boot = g_strdup(m->wave->request_boot_id);
+        g_autofree char *old_text = g_strdup(m->wave->request_text);
+        uint64_t old_usec = m->wave->request_usec;
+        set_request(m, reason);
+        r = schedule(m, "admin", MAX(when, now), false, error);
+        if (r < 0) {
+                g_free(m->wave->request_boot_id);
+                m->wave->request_boot_id = g_steal_pointer(&old_boot);
+                g_free(m->wave->request_text);
+                m->wave->request_text = g_steal_pointer(&old_text);
+                m->wave->request_usec = old_usec;
+                return refuse(m, &caller, "reboot-schedule", error, r);
+        }
+        manager_audit(m, &caller, "reboot-schedule", NULL, NULL, "success", m->wave->reasons);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_cancel_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(caller_clear) Caller caller = {};
+        _cleanup_bus_error_ sd_bus_error lerror = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = authorize(m, msg, "reboot-cancel", &caller, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        if (m->wave_call) {
+                r = sd_bus_error_set(error, LPMAINT_ERROR_BUSY, "This host's pre-reboot hooks are running; cancel when they are done");
+                return refuse(m, &caller, "reboot-cancel", error, r);
+        }
+        bool requested = reboot_wave_requested(m->wave, m->boot_id);
+        if (m->wave->state == WAVE_NONE && !requested) {
+                r = sd_bus_error_set(error, LPMAINT_ERROR_NO_REBOOT_SCHEDULED, "No reboot is scheduled or requested and no wave is open");
+                return refuse(m, &caller, "reboot-cancel", error, r);
+        }
+        if (m->wave->state == WAVE_SCHEDULED) {
+                r = logind_call(m, "CancelScheduledShutdown", &lerror, NULL);
+                if (r < 0) {
+                        r = sd_bus_error_setf(error, LPMAINT_ERROR_REBOOT_FAILED, "logind did not cancel the reboot: %s",
+                                              lerror.message ?: g_strerror(-r));
+                        return refuse(m, &caller, "reboot-cancel", error, r);
+                }
+        }
+        reboot_wave_close(m->wave);
+        g_free(m->wave->request_boot_id);
+        m->wave->request_boot_id = g_strdup("");
+        g_free(m->wave->request_text);
+        m->wave->request_text = g_strdup("");
+        if ((r = save(m, error)) < 0)
+                return refuse(m, &caller, "reboot-cancel", error, r);
+        manager_audit(m, &caller, "reboot-cancel", NULL, NULL, "success", "");
+        log_notice("Reboot cancelled by uid %u.", caller.uid);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_release_fleet_lock(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(caller_clear) Caller caller = {};
+        int r;
+
+        r = authorize(m, msg, "fleet-lock-release", &caller, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        if (!m->wave->fleet_lock_held)
+                r = sd_bus_error_set(error, LPMAINT_ERROR_NO_FLEET_LOCK, "This host holds no fleet lock");
+        else if (m->wave->state == WAVE_VERIFYING || m->wave->state == WAVE_FAILED)
+                r = sd_bus_error_setf(error, LPMAINT_ERROR_BUSY, "The checks after the planned reboot %s",
+                                      m->wave->state == WAVE_FAILED ? "failed: the lock stays held (lpmaint reboot cancel closes the wave)" :
+                                      "are still running");
+        else if (m->wave->state == WAVE_SCHEDULED || m->wave->state == WAVE_HOOKS)
+                r = sd_bus_error_set(error, LPMAINT_ERROR_BUSY, "The host has not rebooted yet");
+        if (r < 0)
+                return refuse(m, &caller, "fleet-lock-release", error, r);
+        m->wave->fleet_lock_held = false;
+        if ((r = save(m, error)) < 0) {
+                m->wave->fleet_lock_held = true;
+                return refuse(m, &caller, "fleet-lock-release", error, r);
+        }
+        manager_audit(m, &caller, "fleet-lock-release", NULL, NULL, "success", "");
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int property_get_wave(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        if (g_str_equal(property, "WaveState"))
+                return sd_bus_message_append(reply, "s", wave_state_to_string(m->wave->state));
+        if (g_str_equal(property, "ScheduledRebootUSec"))
+                return sd_bus_message_append(reply, "t", m->wave->scheduled_usec);
+        if (g_str_equal(property, "ScheduledRebootBy"))
+                return sd_bus_message_append(reply, "s", m->wave->scheduled_by);
+        return sd_bus_message_append(reply, "b", (int) m->wave->fleet_lock_held);
+}
+
+/* systemd keeps the timer's next elapse; asked at most once a minute (and
+ * again once it has passed), so that reading properties stays cheap. */
+static int property_get_next_window(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        uint64_t now = now_monotonic_usec(), real = now_realtime_usec();
+
+        if (!m->config.reboot_calendar[0])
+                m->next_window_usec = 0;
+        else if (m->next_window_asked_usec == 0 || now >= m->next_window_asked_usec + NEXT_WINDOW_CACHE_USEC ||
+                 (m->next_window_usec && real >= m->next_window_usec)) {
+                _cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
+                uint64_t usec = 0, old_timeout = 0;
+                (void) sd_bus_get_method_call_timeout(m->bus, &old_timeout);
+                (void) sd_bus_set_method_call_timeout(m->bus, USEC_PER_SEC);
+                if (sd_bus_get_property_trivial(m->bus, SYSTEMD_DEST, WAVE_TIMER_PATH, "org.freedesktop.systemd1.Timer",
+                                                "NextElapseUSecRealtime", &e, 't', &usec) < 0)
+                        usec = 0;
+                (void) sd_bus_set_method_call_timeout(m->bus, old_timeout);
+                m->next_window_usec = usec;
+                m->next_window_asked_usec = now;
+        }
+        return sd_bus_message_append(reply, "t", m->next_window_usec);
+}
+
+static int property_get_hooks(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append_strv(reply, m->config.ring_pre_reboot_hooks);
+}
+
+const sd_bus_vtable wave_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("RunRebootWave", SD_BUS_ARGS("a{sv}", options),
+                                SD_BUS_RESULT("s", verdict, "a(sbs)", gates, "t", scheduled_usec),
+                                method_run_reboot_wave, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ScheduleReboot", SD_BUS_ARGS("t", when_usec, "s", reason), SD_BUS_NO_RESULT,
+                                method_schedule_reboot, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RequestReboot", SD_BUS_ARGS("s", reason), SD_BUS_NO_RESULT,
+                                method_request_reboot, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("CancelReboot", NULL, NULL, method_cancel_reboot, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ReleaseFleetLock", NULL, NULL, method_release_fleet_lock, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY("RebootDelayUSec", "t", NULL, offsetof(Manager, config.reboot_delay_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PreRebootHooks", "as", property_get_hooks, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("WaveState", "s", property_get_wave, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ScheduledRebootUSec", "t", property_get_wave, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ScheduledRebootBy", "s", property_get_wave, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("NextRebootWindowUSec", "t", property_get_next_window, 0, 0),
+        SD_BUS_PROPERTY("FleetLockURL", "s", NULL, offsetof(Manager, config.fleet_lock_url), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("FleetLockGroup", "s", NULL, offsetof(Manager, config.fleet_lock_group), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("FleetLockHeld", "b", property_get_wave, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END
+};
