@@ -172,6 +172,7 @@ typedef struct RingSettings {
         char *reboot_calendar;
         uint64_t reboot_window_usec;
         bool reboot_with_users;
+        uint64_t reboot_randomized_delay_usec;
         uint64_t reboot_delay_usec;
         char *fleet_lock_url;
         char *fleet_lock_group;
@@ -579,6 +580,7 @@ int config_load(const char *path, Config *c, sd_bus_error *error) {
                         n.reboot_window_usec = rs->reboot_window_usec;
                         n.reboot_with_users = rs->reboot_with_users;
                         n.reboot_delay_usec = rs->reboot_delay_usec;
+                        n.reboot_randomized_delay_usec = rs->reboot_randomized_delay_usec;
                         g_free(n.fleet_lock_url);
                         n.fleet_lock_url = g_strdup(rs->fleet_lock_url);
                         g_free(n.fleet_lock_group);

@@ -37,6 +37,7 @@ typedef struct Config {
         char *reboot_calendar;          /* the ring's reboot wave calendar (systemd OnCalendar=); "" none */
         uint64_t reboot_window_usec;    /* how long after the wave timer fires a reboot may start */
         bool reboot_with_users;         /* whether logged-in users hold a planned reboot back */
+        uint64_t reboot_randomized_delay_usec; /* the wave timer's RandomizedDelaySec= */
         uint64_t reboot_delay_usec;     /* from a wave's decision to the reboot: wall messages, shutdown -c */
         char **ring_pre_reboot_hooks;   /* names of [PreRebootHook NAME]s a wave runs before scheduling */
         char *fleet_lock_url;           /* FleetLock server; "" none */
