@@ -240,6 +240,16 @@ def dropin():
     wait_for(lambda: lpmaint_json("ring")["ring"] == "", what="ring removed")
 
 
+@pytest.fixture
+def system_double():
+    """systemd and logind on the sandbox's bus, as a test double (system_double.py):
+    .set(**control), .set_unit(name, **fields), .control(), .calls(method=None),
+    .scheduled(). Without this fixture the bus has neither."""
+    from system_double import SystemDouble  # needs python3-dbus; only tests that use it import it
+    with SystemDouble(os.path.join(SANDBOX, "system-double")) as double:
+        yield double
+
+
 def simulate_reboot(crash=False):
     """Stops lpmaintd (SIGKILL: the boot crashed), empties the simulated kernel
     of modules and live patches as a reboot would, and starts lpmaintd in a new boot."""
