@@ -306,7 +306,13 @@ static int apply_ring_group(const char *path, const char *text, GKeyFile *kf, co
                         rs->reboot_window_usec = (uint64_t) sec * USEC_PER_SEC;
                 } else if (g_str_equal(key, "RebootWithUsers"))
                         r = parse_bool_str(value, &rs->reboot_with_users);
-                else if (g_str_equal(key, "RebootDelaySec")) {
+                else if (g_str_equal(key, "RebootRandomizedDelaySec")) {
+                        unsigned sec = 0;
+                        r = parse_count(value, &sec);
+                        if (r >= 0 && sec > 7 * 24 * 3600)
+                                r = -ERANGE;
+                        rs->reboot_randomized_delay_usec = (uint64_t) sec * USEC_PER_SEC;
+                } else if (g_str_equal(key, "RebootDelaySec")) {
                         unsigned sec = 0;
                         r = parse_count(value, &sec);
                         if (r >= 0 && sec > REBOOT_DELAY_MAX_SEC)
