@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <string.h>
+
+#include "reboot-wave.h"
+#include "test-helpers.h"
+
+#define A "0c0c0c0c-0000-4000-8000-00000000000a"
+#define B "0c0c0c0c-0000-4000-8000-00000000000b"
+
+static void schedule(RebootWave *w, const char *boot_id) {
+        w->state = WAVE_SCHEDULED;
+        w->scheduled_usec = 500;
+        g_free(w->scheduled_by);
+        w->scheduled_by = g_strdup("wave");
+        g_free(w->scheduled_boot_id);
+        w->scheduled_boot_id = g_strdup(boot_id);
+        g_free(w->reasons);
+        w->reasons = g_strdup("kernel-installed (kernel 9 is installed)");
+}
+
+START_TEST(test_new_boot_verifies_a_scheduled_reboot) {
+        g_autoptr(RebootWave) w = reboot_wave_new();
+
+        schedule(w, A);
+        w->fleet_lock_held = true;
+        /* A restart of the daemon in the same boot is not the reboot. */
+        ck_assert(!reboot_wave_note_boot(w, A));
+        ck_assert_int_eq(w->state, WAVE_SCHEDULED);
+        ck_assert(reboot_wave_note_boot(w, B));
+        ck_assert_int_eq(w->state, WAVE_VERIFYING);
+        ck_assert_uint_eq(w->scheduled_usec, 0);
+        ck_assert_str_eq(w->scheduled_boot_id, "");
+        /* The lock stays held until it is released after the checks. */
+        ck_assert(w->fleet_lock_held);
+        /* Rebooted again before the checks ended: still to verify. */
+        ck_assert(reboot_wave_note_boot(w, A));
+        reboot_wave_close(w);
+        ck_assert_int_eq(w->state, WAVE_NONE);
+        ck_assert(w->fleet_lock_held);
+}
+END_TEST
+
+START_TEST(test_new_boot_ends_waiting_waves_and_requests) {
+        g_autoptr(RebootWave) w = reboot_wave_new();
+
+        w->state = WAVE_WAITING;
+        w->attempts = 3;
+        w->request_boot_id = (g_free(w->request_boot_id), g_strdup(A));
+        w->request_text = (g_free(w->request_text), g_strdup("firmware"));
+        ck_assert(reboot_wave_requested(w, A));
+        ck_assert(!reboot_wave_requested(w, B));
+        /* The host rebooted some other way: what the wave waited for happened. */
+        ck_assert(!reboot_wave_note_boot(w, B));
+        ck_assert_int_eq(w->state, WAVE_NONE);
+        ck_assert_uint_eq(w->attempts, 0);
+        ck_assert(!reboot_wave_requested(w, B));
+        ck_assert_str_eq(w->request_text, "");
+
+        /* Hooks that ran when the boot ended scheduled nothing. */
+        w->state = WAVE_HOOKS;
+        ck_assert(!reboot_wave_note_boot(w, A));
+        ck_assert_int_eq(w->state, WAVE_NONE);
+}
+END_TEST
+
+START_TEST(test_save_load) {
+        g_autofree char *dir = th_mkdtemp();
+        g_autoptr(RebootWave) w = reboot_wave_new();
+        g_autoptr(RebootWave) back = NULL;
+        g_autoptr(RebootWave) none = NULL;
+
+        ck_assert_int_eq(reboot_wave_load(dir, &none), 0);
+        ck_assert_int_eq(none->state, WAVE_NONE);
+
+        schedule(w, A);
+        w->opened_usec = 42;
+        w->attempts = 7;
+        w->fleet_lock_held = true;
+        w->request_boot_id = (g_free(w->request_boot_id), g_strdup(A));
+        w->request_text = (g_free(w->request_text), g_strdup("say \"why\"; with = and #"));
+        w->request_usec = 99;
+        ck_assert_int_eq(reboot_wave_save(w, dir), 0);
+        ck_assert_int_eq(reboot_wave_load(dir, &back), 0);
+        ck_assert_int_eq(back->state, WAVE_SCHEDULED);
+        ck_assert_uint_eq(back->opened_usec, 42);
+        ck_assert_uint_eq(back->attempts, 7);
+        ck_assert_uint_eq(back->scheduled_usec, 500);
+        ck_assert_str_eq(back->scheduled_by, "wave");
+        ck_assert_str_eq(back->scheduled_boot_id, A);
+        ck_assert_str_eq(back->reasons, w->reasons);
+        ck_assert(back->fleet_lock_held);
+        ck_assert_str_eq(back->request_text, w->request_text);
+        ck_assert_uint_eq(back->request_usec, 99);
+
+        /* A damaged file is an error, never an empty wave. */
+        const char *bad[] = {
+                "not a key file",
+                "[Wave]\nState=exploded\n",
+                "[Wave]\nState=scheduled\nOpenedUSec=-1\n",
+                "[Wave]\nState=\nOpenedUSec=0\nAttempts=99999999999\nLastVerdict=\nScheduledUSec=0\nScheduledBy=\n"
+                "ScheduledBootID=\nReasons=\nRequestBootID=\nRequestText=\nRequestUSec=0\nFleetLockHeld=false\n",
+                "[Wave]\nState=\nOpenedUSec=0\nAttempts=0\nLastVerdict=\nScheduledUSec=0\nScheduledBy=\n"
+                "ScheduledBootID=\nReasons=\nRequestBootID=\nRequestText=\nRequestUSec=0\nFleetLockHeld=maybe\n",
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_autoptr(RebootWave) d = NULL;
+                th_write_file(dir, "reboot-wave", bad[i], -1);
+                ck_assert_int_eq(reboot_wave_load(dir, &d), -EBADMSG);
+        }
+        th_rmtree(dir);
+}
+END_TEST
+
+START_TEST(test_state_names) {
+        for (int s = 0; s < _WAVE_STATE_MAX; s++)
+                ck_assert_int_eq(wave_state_from_string(wave_state_to_string(s)), s);
+        ck_assert_int_eq(wave_state_from_string("bogus"), _WAVE_STATE_INVALID);
+        ck_assert_ptr_null(wave_state_to_string(_WAVE_STATE_MAX));
+}
+END_TEST
+
+static Suite *wave_suite(void) {
+        Suite *s = suite_create("reboot-wave");
+        TCase *tc = tcase_create("reboot-wave");
+
+        tcase_add_test(tc, test_new_boot_verifies_a_scheduled_reboot);
+        tcase_add_test(tc, test_new_boot_ends_waiting_waves_and_requests);
+        tcase_add_test(tc, test_save_load);
+        tcase_add_test(tc, test_state_names);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        return th_run_suite(wave_suite());
+}
