@@ -318,3 +318,70 @@ def test_generator_without_a_calendar_or_with_a_bad_config_writes_nothing(workdi
     assert r.returncode == 0 and os.listdir(out) == []
     r, out = run_generator(workdir, WAVE_RING + "RebootWindowSec=1\n")
     assert r.returncode == 1 and "RebootWindowSec=" in r.stderr and os.listdir(out) == []
+
+
+FLEETLOCK_SERVER = os.path.join(ENV.get("LPMAINT_REPO", ""), "tests", "fleetlock", "fleetlock-server.py")
+
+
+@pytest.fixture
+def fleetlock(monkeypatch, workdir):
+    """The FleetLock test server on loopback, and the build's lpmaint-fleetlock for the CLI."""
+    import json
+    import urllib.request
+    monkeypatch.setenv("LPMAINT_FLEETLOCK_HELPER",
+                       os.path.join(ENV.get("LPMAINT_BUILD_DIR", ""), "fleetlock", "lpmaint-fleetlock"))
+    proc = subprocess.Popen(["/usr/bin/python3", FLEETLOCK_SERVER, "--slots", "1"], stdout=subprocess.PIPE, text=True)
+    url = proc.stdout.readline().strip()
+    assert url.startswith("http://127.0.0.1:"), url
+
+    class Server:
+        def __init__(self):
+            self.url = url
+
+        def holders(self, group):
+            with urllib.request.urlopen(url + "/state", timeout=5) as r:
+                return json.load(r)["groups"].get(group, [])
+
+        def take(self, group, host_id):
+            req = urllib.request.Request(url + "/v1/pre-reboot", method="POST", headers={
+                "fleet-lock-protocol": "true", "Content-Type": "application/json"},
+                data=json.dumps({"client_params": {"id": host_id, "group": group}}).encode())
+            urllib.request.urlopen(req, timeout=5).close()
+    yield Server()
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_fleet_lock_is_taken_for_the_reboot_and_given_back_after_it(wave, fleetlock):
+    wave.ring(f"FleetLockURL={fleetlock.url}\nFleetLockGroup=web\n")
+    r = lpmaint("reboot", "wave", user=AUTO)
+    assert r.returncode == 0, r.stderr
+    assert len(fleetlock.holders("web")) == 1 and len(wave.calls("ScheduleShutdown")) == 1
+    assert lpmaint_json("reboot", "status")["fleet_lock_held"] is True
+    # Not back yet: the lock stays.
+    assert lpmaint("reboot", "finish", user=AUTO).returncode == 1
+    start_reboot_job(wave)
+    kill_daemon(signal.SIGTERM)
+    wave.set(system_state="running")
+    new_boot()
+    wait_for(lambda: lpmaint_json("reboot", "status")["wave_state"] == "", what="wave closed")
+    r = lpmaint("reboot", "finish", user=AUTO)
+    assert r.returncode == 0, r.stderr
+    assert fleetlock.holders("web") == [] and lpmaint_json("reboot", "status")["fleet_lock_held"] is False
+    assert any(r["action"] == "fleet-lock-release" and r["result"] == "success" for r in history())
+
+
+def test_a_lock_held_by_another_host_holds_the_wave(wave, fleetlock):
+    wave.ring(f"FleetLockURL={fleetlock.url}\nFleetLockGroup=web\n")
+    fleetlock.take("web", "another-host")
+    r = lpmaint("reboot", "wave", user=AUTO)
+    assert r.returncode == 4 and "fleet lock of group web is not free" in r.stderr, r.stderr
+    assert wave.calls("ScheduleShutdown") == [] and fleetlock.holders("web") == ["another-host"]
+    assert lpmaint_json("reboot", "status")["fleet_lock_held"] is False
+
+
+def test_a_host_that_does_not_go_takes_no_lock(wave, fleetlock):
+    wave.ring(f"FleetLockURL={fleetlock.url}\n")
+    wave.set(inhibitors=[{"who": "backup", "why": "running"}])
+    assert lpmaint("reboot", "wave", user=AUTO).returncode == 4
+    assert fleetlock.holders("default") == []
