@@ -258,6 +258,8 @@ static int reboot_finish(sd_bus *bus, sd_bus_error *error) {
         if (g_str_equal(state, "verifying"))
                 return log_error(LPMAINT_EXIT_FAILED, "The checks after the planned reboot did not end within %d s; the fleet lock stays held.",
                                  FINISH_TIMEOUT_SEC);
+        if (g_str_equal(state, "scheduled") || g_str_equal(state, "hooks"))
+                return log_error(LPMAINT_EXIT_FAILED, "The host has not rebooted yet; the fleet lock stays held.");
         if (g_str_equal(state, "failed"))
                 return log_error(LPMAINT_EXIT_FAILED, "The health checks after the planned reboot failed; the fleet lock stays held "
                                  "(see lpmaint signals; lpmaint reboot cancel closes the wave).");
