@@ -86,9 +86,13 @@ void manager_wave_free(Manager *m) {
         reboot_wave_free(m->wave);
 }
 
+/* Our reboot is due and we are being stopped: that is logind carrying it
+ * out, even when systemd is too busy shutting down to say so in time. */
 BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason) {
-        if (end != BOOT_END_REBOOT || !m->wave || m->wave->state != WAVE_SCHEDULED ||
-            !g_str_equal(m->wave->scheduled_boot_id, m->boot_id))
+        if (!m->wave || m->wave->state != WAVE_SCHEDULED || !g_str_equal(m->wave->scheduled_boot_id, m->boot_id))
+                return end;
+        bool due = now_realtime_usec() + SCHEDULE_SLACK_USEC >= m->wave->scheduled_usec;
+        if (end != BOOT_END_REBOOT && !(end == BOOT_END_DAEMON_STOPPED && due))
                 return end;
         *ret_reason = g_strdup_printf("%s: %s", m->wave->scheduled_by, m->wave->reasons);
         return BOOT_END_PLANNED_REBOOT;

@@ -254,6 +254,18 @@ def test_a_planned_reboot_is_recorded_and_closed_by_the_health_checks(wave):
     assert any(r["action"] == "reboot-completed" and r["result"] == "success" for r in history())
 
 
+def test_a_due_reboot_is_planned_even_when_systemd_cannot_say(system_double):
+    # systemd too busy going down to answer in time: our own due schedule says it.
+    assert lpmaint("reboot", "schedule", "now", "--reason=maintenance", user=AUTO).returncode == 0
+    system_double.set(system_state="running")
+    kill_daemon(signal.SIGTERM)
+    new_boot()
+    prev = lpmaint_json("signals")["boots"][-2]
+    assert prev["end"] == "planned-reboot" and prev["reason"].startswith("admin: admin-request"), prev
+    # The request was for the boot that ended.
+    assert lpmaint_json("reboot", "status")["reboot_required"] is False
+
+
 def test_failed_checks_after_a_planned_reboot_keep_the_fleet_lock(wave):
     wave.ring("HealthChecks=bad\n[HealthCheck bad]\nExecStart=/bin/false\n")
     # The caller took the fleet lock (lpmaint reboot wave does, with FleetLockURL=).
