@@ -156,7 +156,8 @@ static int method_plan_reboot(sd_bus_message *msg, void *userdata, sd_bus_error 
 const sd_bus_vtable reboot_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("PlanReboot", SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("s", verdict, "a(sbs)", gates), method_plan_reboot, 0),
+                                SD_BUS_RESULT("s", verdict, "a(sbs)", gates), method_plan_reboot,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("CoverageEndsUSec", "t", property_get_coverage_end, 0, 0),
         SD_BUS_PROPERTY("RebootCalendar", "s", NULL, offsetof(Manager, config.reboot_calendar), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RebootWindowUSec", "t", NULL, offsetof(Manager, config.reboot_window_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

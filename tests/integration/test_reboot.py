@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conftest import AUTO, lpmaint, lpmaint_json, patches, sim_path, wait_for
+from conftest import AUTO, OTHER, lpmaint, lpmaint_json, patches, sim_path, wait_for
 from test_signals import fake_bzimage
 
 
@@ -29,6 +29,11 @@ def test_nothing_to_do():
     assert plan["verdict"] == "not-required"
     assert [g["gate"] for g in plan["gates"]] == ["required", "window", "soak", "health-checks", "inhibitors", "users"]
     assert "Reboot waves: off" in lpmaint("reboot", "status").stdout
+
+
+def test_anyone_may_plan():
+    r = lpmaint("--json", "reboot", "plan", user=OTHER)
+    assert r.returncode == 0 and '"verdict"' in r.stdout, r.stderr
 
 
 def test_required_but_waves_are_off(newer_kernel):
