@@ -23,6 +23,7 @@
 #define SCHEDULE_SLACK_USEC (5 * USEC_PER_SEC)
 #define NEXT_WINDOW_CACHE_USEC (60 * USEC_PER_SEC)
 #define LOGIND_TIMEOUT_USEC (10 * USEC_PER_SEC)
+#define IN_SET_END(e, a, b) ((e) == (a) || (e) == (b))
 
 static const Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
@@ -87,12 +88,13 @@ void manager_wave_free(Manager *m) {
 }
 
 /* Our reboot is due and we are being stopped: that is logind carrying it
- * out, even when systemd is too busy shutting down to say so in time. */
+ * out, even when systemd, busy going down, cannot tell us in time whether to
+ * a reboot (its reboot.target job) or says nothing at all. */
 BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason) {
         if (!m->wave || m->wave->state != WAVE_SCHEDULED || !g_str_equal(m->wave->scheduled_boot_id, m->boot_id))
                 return end;
         bool due = now_realtime_usec() + SCHEDULE_SLACK_USEC >= m->wave->scheduled_usec;
-        if (end != BOOT_END_REBOOT && !(end == BOOT_END_DAEMON_STOPPED && due))
+        if (end != BOOT_END_REBOOT && !(due && IN_SET_END(end, BOOT_END_SHUTDOWN, BOOT_END_DAEMON_STOPPED)))
                 return end;
         *ret_reason = g_strdup_printf("%s: %s", m->wave->scheduled_by, m->wave->reasons);
         return BOOT_END_PLANNED_REBOOT;
