@@ -21,6 +21,10 @@ const char *arg_signature = NULL;
 bool arg_break_glass = false;
 bool arg_allow_downgrade = false;
 HistoryFilter arg_history = {};
+const char *arg_metrics_output = NULL;
+bool arg_follow = false;
+uint64_t arg_metrics_interval_usec = 60 * UINT64_C(1000000);
+static bool arg_metrics_interval_set = false;
 bool arg_dry_run = false;
 const char *arg_reason = NULL;
 
@@ -35,6 +39,7 @@ typedef enum VerbFlags {
         VERB_LOCAL_FILES = 1 << 5,  /* passes file descriptors, so no --host */
         VERB_APPLY_OPTS  = 1 << 6,  /* takes --break-glass and --allow-downgrade */
         VERB_REBOOT_OPTS = 1 << 7,  /* takes --dry-run and --reason= (checked per reboot command) */
+        VERB_METRICS     = 1 << 8,  /* takes --output=, --follow and --interval= */
 } VerbFlags;
 
 typedef struct Verb {
@@ -55,6 +60,7 @@ static const Verb verbs[] = {
         { "reboot",  2,        3, VERB_JSON | VERB_REBOOT_OPTS,              verb_reboot  },
         { "history", VERB_ANY, 1, VERB_JSON | VERB_HISTORY,                  verb_history },
         { "audit",   2,        3, VERB_JSON,                                 verb_audit   },
+        { "metrics", VERB_ANY, 1, VERB_METRICS,                              verb_metrics },
 };
 
 int acquire_bus(sd_bus **ret) {
@@ -103,6 +109,8 @@ static void help(void) {
                "                         health checks passed\n"
                "  history                Show the audit trail\n"
                "  audit verify [FILE]    Check the audit log's hash chain (default " LPMAINT_STATE_DIR "/audit.log)\n"
+               "  metrics                Print the state as Prometheus metrics (node_exporter's\n"
+               "                         textfile collector)\n"
                "\n"
                "Options:\n"
                "  -h --help              Show this help\n"
@@ -124,6 +132,14 @@ static void help(void) {
                "     --patch=NAME        history: only records of this patch\n"
                "     --uid=UID           history: only records of this user ID\n"
                "     --result=RESULT     history: only records with this result\n"
+               "     --output=FILE       metrics: replace FILE atomically (mode 0644) instead of\n"
+               "                         printing\n"
+               "     --follow            metrics: keep running and rewrite --output= after each\n"
+               "                         change lpmaintd announces\n"
+               "     --interval=SEC      metrics --follow: also read lpmaintd and rewrite the\n"
+               "                         file every SEC seconds (default 60), for what announces\n"
+               "                         no change: taint, oops and warning counts, reboot\n"
+               "                         reasons and times\n"
                "\n"
                "See the lpmaint(1) man page for details.\n");
 }
@@ -145,6 +161,9 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_ALLOW_DOWNGRADE,
                 ARG_DRY_RUN,
                 ARG_REASON,
+                ARG_OUTPUT,
+                ARG_FOLLOW,
+                ARG_INTERVAL,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h'                 },
@@ -163,6 +182,9 @@ static int parse_argv(int argc, char *argv[]) {
                 { "allow-downgrade", no_argument,       NULL, ARG_ALLOW_DOWNGRADE },
                 { "dry-run",         no_argument,       NULL, ARG_DRY_RUN         },
                 { "reason",          required_argument, NULL, ARG_REASON          },
+                { "output",          required_argument, NULL, ARG_OUTPUT          },
+                { "follow",          no_argument,       NULL, ARG_FOLLOW          },
+                { "interval",        required_argument, NULL, ARG_INTERVAL        },
                 {}
         };
         int c, r;
@@ -233,6 +255,24 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_REASON:
                         arg_reason = optarg;
                         break;
+                case ARG_OUTPUT:
+                        if (!*optarg)
+                                return log_usage("--output= needs a file name.");
+                        arg_metrics_output = optarg;
+                        break;
+                case ARG_FOLLOW:
+                        arg_follow = true;
+                        break;
+                case ARG_INTERVAL: {
+                        uint32_t sec;
+
+                        r = parse_uint32(optarg, &sec);
+                        if (r < 0 || sec == 0 || sec > 86400)
+                                return log_usage("Invalid --interval= value '%s': expected seconds, 1 to 86400.", optarg);
+                        arg_metrics_interval_usec = sec * UINT64_C(1000000);
+                        arg_metrics_interval_set = true;
+                        break;
+                }
                 case ':':
                         return log_usage("Option '%s' needs an argument.", argv[optind - 1]);
                 case '?':
@@ -265,6 +305,12 @@ static int check_options(const Verb *v) {
                 return log_usage("--break-glass and --allow-downgrade only apply to 'apply'.");
         if ((arg_dry_run || arg_reason) && !(v->flags & VERB_REBOOT_OPTS))
                 return log_usage("--dry-run and --reason= only apply to 'reboot'.");
+        if ((arg_metrics_output || arg_follow || arg_metrics_interval_set) && !(v->flags & VERB_METRICS))
+                return log_usage("--output=, --follow and --interval= only apply to 'metrics'.");
+        if (arg_follow && !arg_metrics_output)
+                return log_usage("--follow needs --output=: it rewrites a file.");
+        if (arg_metrics_interval_set && !arg_follow)
+                return log_usage("--interval= only applies with --follow.");
         if (arg_host && (v->flags & VERB_LOCAL_FILES))
                 return log_usage("'%s' passes open files to lpmaintd, which cannot be done with --host=.", v->name);
         return -1;

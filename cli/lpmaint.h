@@ -45,6 +45,9 @@ extern bool arg_allow_downgrade;
 extern HistoryFilter arg_history;
 extern bool arg_dry_run;
 extern const char *arg_reason;
+extern const char *arg_metrics_output;
+extern bool arg_follow;
+extern uint64_t arg_metrics_interval_usec;
 
 /* Connects as the options say. Returns 0, or prints why not and returns an exit status. */
 int acquire_bus(sd_bus **ret);
@@ -64,3 +67,4 @@ int verb_ring(int argc, char *argv[]);
 int verb_signals(int argc, char *argv[]);
 int verb_reboot(int argc, char *argv[]);
 int verb_audit(int argc, char *argv[]);
+int verb_metrics(int argc, char *argv[]);

@@ -179,8 +179,6 @@ static gint compare_patches(gconstpointer a, gconstpointer b) {
 
 int patch_get_all(sd_bus *bus, GPtrArray **ret, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        g_autoptr(GPtrArray) patches = g_ptr_array_new_with_free_func((GDestroyNotify) patch_free);
-        const char *path;
         int r;
 
         r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH,
@@ -188,6 +186,14 @@ int patch_get_all(sd_bus *bus, GPtrArray **ret, sd_bus_error *error) {
                                error, &reply, NULL);
         if (r < 0)
                 return r;
+
+        return patch_parse_managed_objects(reply, ret);
+}
+
+int patch_parse_managed_objects(sd_bus_message *reply, GPtrArray **ret) {
+        g_autoptr(GPtrArray) patches = g_ptr_array_new_with_free_func((GDestroyNotify) patch_free);
+        const char *path;
+        int r;
 
         r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
         if (r < 0)

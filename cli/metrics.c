@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The Prometheus text exposition of lpmaint's state: pure, no bus. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "metrics.h"
+
+#define USEC_PER_SEC UINT64_C(1000000)
+
+/* The documented values of the enumerations shown one-hot: a series per
+ * value, 1 for the current one and 0 for the others, so that a change never
+ * leaves a stale series behind and "== 1" alerts read naturally. A value a
+ * newer lpmaintd reports that is not listed here gets a series of its own. */
+static const char *const patch_states[] = {
+        "loading", "patching", "applied", "unpatching", "disabled", "failed", "superseded", "absent",
+};
+
+static const char *const soak_states[] = {
+        "soaking", "healthy", "failed", "cancelled",
+};
+
+static const char *const wave_states[] = {
+        "none", "waiting", "hooks", "scheduled", "verifying", "failed",
+};
+
+static bool streq(const char *a, const char *b) {
+        return strcmp(a, b) == 0;
+}
+
+static bool isempty(const char *s) {
+        return !s || !*s;
+}
+
+void metrics_escape_label_value(GString *out, const char *value) {
+        for (const char *p = value ? value : ""; *p; p++)
+                switch (*p) {
+                case '\\':
+                        g_string_append(out, "\\\\");
+                        break;
+                case '"':
+                        g_string_append(out, "\\\"");
+                        break;
+                case '\n':
+                        g_string_append(out, "\\n");
+                        break;
+                default:
+                        g_string_append_c(out, *p);
+                }
+}
+
+/* One sample: NAME{KEY="VALUE",...} VALUE. The labels are pairs of
+ * strings ended by NULL. */
+static void sample(GString *out, const char *name, const char *value, ...) G_GNUC_NULL_TERMINATED;
+static void sample(GString *out, const char *name, const char *value, ...) {
+        const char *key;
+        bool first = true;
+        va_list ap;
+
+        g_string_append(out, name);
+        va_start(ap, value);
+        while ((key = va_arg(ap, const char *))) {
+                const char *v = va_arg(ap, const char *);
+                g_string_append_printf(out, "%s%s=\"", first ? "{" : ",", key);
+                metrics_escape_label_value(out, v);
+                g_string_append_c(out, '"');
+                first = false;
+        }
+        va_end(ap);
+        g_string_append_printf(out, "%s %s\n", first ? "" : "}", value);
+}
+
+/* Writes a family's HELP and TYPE lines and its samples, or nothing when it
+ * has none: a family without samples tells a reader nothing. Consumes @samples. */
+static void family(GString *out, const char *name, const char *type, const char *help, GString *samples) {
+        if (samples->len > 0)
+                g_string_append_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s", name, help, name, type, samples->str);
+        g_string_free(samples, true);
+}
+
+static const char *bit_value(bool b) {
+        return b ? "1" : "0";
+}
+
+typedef struct Number {
+        char buf[48];
+} Number;
+
+static const char *uint_value(Number *n, uint64_t u) {
+        g_snprintf(n->buf, sizeof n->buf, "%" PRIu64, u);
+        return n->buf;
+}
+
+/* Realtime usec as seconds since the epoch, exact: "1767225600" or "1767225600.25". */
+static const char *seconds_value(Number *n, uint64_t usec) {
+        size_t len;
+
+        if (usec % USEC_PER_SEC == 0)
+                return uint_value(n, usec / USEC_PER_SEC);
+
+        g_snprintf(n->buf, sizeof n->buf, "%" PRIu64 ".%06" PRIu64, usec / USEC_PER_SEC, usec % USEC_PER_SEC);
+        len = strlen(n->buf);
+        while (n->buf[len - 1] == '0')
+                n->buf[--len] = '\0';
+        return n->buf;
+}
+
+/* One series per known value plus the current one if it is not known. */
+static void one_hot(GString *samples, const char *name, const char *key, const char *label,
+                    const char *const *known, size_t n_known, const char *current) {
+        bool found = false;
+
+        for (size_t i = 0; i < n_known; i++) {
+                bool is = streq(known[i], current);
+                found = found || is;
+                if (key)
+                        sample(samples, name, bit_value(is), key, label, "state", known[i], NULL);
+                else
+                        sample(samples, name, bit_value(is), "state", known[i], NULL);
+        }
+        if (!found) {
+                if (key)
+                        sample(samples, name, "1", key, label, "state", current, NULL);
+                else
+                        sample(samples, name, "1", "state", current, NULL);
+        }
+}
+
+static void format_patches(GString *out, const MetricsSnapshot *s) {
+        GString *states = g_string_new(NULL), *soaks = g_string_new(NULL), *applied = g_string_new(NULL);
+        Number n;
+
+        for (size_t i = 0; i < s->n_patches; i++) {
+                const MetricsPatch *p = &s->patches[i];
+
+                if (isempty(p->name))
+                        continue;
+                if (!isempty(p->state))
+                        one_hot(states, "lpmaint_patch_state", "patch", p->name,
+                                patch_states, G_N_ELEMENTS(patch_states), p->state);
+                if (!isempty(p->soak_state))
+                        one_hot(soaks, "lpmaint_patch_soak_verdict", "patch", p->name,
+                                soak_states, G_N_ELEMENTS(soak_states), p->soak_state);
+                if (p->applied_usec > 0)
+                        sample(applied, "lpmaint_patch_applied_timestamp_seconds",
+                               seconds_value(&n, p->applied_usec), "patch", p->name, NULL);
+        }
+
+        family(out, "lpmaint_patch_state", "gauge",
+               "Each live patch's state: 1 for the current one, 0 for the other documented states.", states);
+        family(out, "lpmaint_patch_soak_verdict", "gauge",
+               "Each soaking or soaked live patch's soak state: 1 for the current one, 0 for the others.", soaks);
+        family(out, "lpmaint_patch_applied_timestamp_seconds", "gauge",
+               "When each live patch last reached the applied state, in seconds since the epoch.", applied);
+}
+
+static void format_kernel(GString *out, const MetricsSnapshot *s) {
+        GString *flags = g_string_new(NULL), *g;
+        Number n;
+
+        g = g_string_new(NULL);
+        sample(g, "lpmaint_kernel_tainted", uint_value(&n, s->tainted), NULL);
+        family(out, "lpmaint_kernel_tainted", "gauge", "The running kernel's taint mask.", g);
+
+        for (size_t i = 0; i < s->n_taint_flags; i++) {
+                const MetricsTaintFlag *f = &s->taint_flags[i];
+                bool seen = false;
+
+                /* A bit is set once; a repeated one would be a duplicate series. */
+                for (size_t j = 0; j < i; j++)
+                        seen = seen || s->taint_flags[j].bit == f->bit;
+                if (seen)
+                        continue;
+                sample(flags, "lpmaint_kernel_taint_flag", "1",
+                       "flag", isempty(f->letter) ? "?" : f->letter, "bit", uint_value(&n, f->bit), NULL);
+        }
+        family(out, "lpmaint_kernel_taint_flag", "gauge",
+               "1 for each taint flag set in the running kernel, by letter and bit.", flags);
+
+        g = g_string_new(NULL);
+        sample(g, "lpmaint_kernel_oops_total", uint_value(&n, s->oops_count), NULL);
+        family(out, "lpmaint_kernel_oops_total", "counter", "Oopses of the running kernel since it booted.", g);
+
+        g = g_string_new(NULL);
+        sample(g, "lpmaint_kernel_warnings_total", uint_value(&n, s->warn_count), NULL);
+        family(out, "lpmaint_kernel_warnings_total", "counter", "Warnings of the running kernel since it booted.", g);
+}
+
+static void format_reboot(GString *out, const MetricsSnapshot *s) {
+        GString *g;
+        Number n;
+
+        g = g_string_new(NULL);
+        sample(g, "lpmaint_reboot_required", bit_value(s->reboot_required), NULL);
+        family(out, "lpmaint_reboot_required", "gauge", "Whether the host needs a reboot.", g);
+
+        g = g_string_new(NULL);
+        for (size_t i = 0; i < s->n_reboot_reason_codes; i++) {
+                const char *code = s->reboot_reason_codes[i];
+                bool seen = false;
+
+                if (isempty(code))
+                        continue;
+                for (size_t j = 0; j < i; j++)
+                        seen = seen || (s->reboot_reason_codes[j] && streq(s->reboot_reason_codes[j], code));
+                if (!seen)
+                        sample(g, "lpmaint_reboot_reason", "1", "code", code, NULL);
+        }
+        family(out, "lpmaint_reboot_reason", "gauge", "1 for each reason the host needs a reboot, by code.", g);
+
+        g = g_string_new(NULL);
+        if (s->coverage_ends_usec > 0)
+                sample(g, "lpmaint_coverage_end_timestamp_seconds", seconds_value(&n, s->coverage_ends_usec), NULL);
+        family(out, "lpmaint_coverage_end_timestamp_seconds", "gauge",
+               "When live patching of the running kernel ends, in seconds since the epoch.", g);
+
+        g = g_string_new(NULL);
+        if (s->has_next_reboot_window && s->next_reboot_window_usec > 0)
+                sample(g, "lpmaint_next_reboot_window_timestamp_seconds",
+                       seconds_value(&n, s->next_reboot_window_usec), NULL);
+        family(out, "lpmaint_next_reboot_window_timestamp_seconds", "gauge",
+               "When the next reboot wave window opens, in seconds since the epoch.", g);
+
+        g = g_string_new(NULL);
+        if (s->has_scheduled_reboot && s->scheduled_reboot_usec > 0)
+                sample(g, "lpmaint_scheduled_reboot_timestamp_seconds",
+                       seconds_value(&n, s->scheduled_reboot_usec), NULL);
+        family(out, "lpmaint_scheduled_reboot_timestamp_seconds", "gauge",
+               "When the reboot lpmaint scheduled happens, in seconds since the epoch.", g);
+
+        g = g_string_new(NULL);
+        if (s->has_wave_state)
+                one_hot(g, "lpmaint_reboot_wave_state", NULL, NULL, wave_states, G_N_ELEMENTS(wave_states),
+                        isempty(s->wave_state) ? "none" : s->wave_state);
+        family(out, "lpmaint_reboot_wave_state", "gauge",
+               "The host's part of a reboot wave: 1 for the current state, 0 for the others.", g);
+
+        g = g_string_new(NULL);
+        if (s->has_fleet_lock_held)
+                sample(g, "lpmaint_fleet_lock_held", bit_value(s->fleet_lock_held), NULL);
+        family(out, "lpmaint_fleet_lock_held", "gauge", "Whether this host holds the fleet-wide reboot lock.", g);
+}
+
+char *metrics_format(const MetricsSnapshot *s) {
+        GString *out = g_string_new(NULL), *g;
+        Number n;
+
+        g = g_string_new(NULL);
+        sample(g, "lpmaint_up", bit_value(s->up), NULL);
+        family(out, "lpmaint_up", "gauge",
+               "Whether lpmaintd answered the last read; the other metrics are from the last read that did.", g);
+        if (!s->have_state)
+                return g_string_free(out, false);
+
+        g = g_string_new(NULL);
+        sample(g, "lpmaint_info", "1",
+               "version", s->version ? s->version : "",
+               "kernel_release", s->kernel_release ? s->kernel_release : "",
+               "ring", s->ring ? s->ring : "", NULL);
+        family(out, "lpmaint_info", "gauge", "lpmaintd's version, the running kernel's release and the host's ring.", g);
+
+        g = g_string_new(NULL);
+        sample(g, "lpmaint_busy", bit_value(s->busy), NULL);
+        family(out, "lpmaint_busy", "gauge", "Whether a kernel transition started by lpmaintd is in progress.", g);
+
+        format_patches(out, s);
+        format_kernel(out, s);
+        format_reboot(out, s);
+
+        g = g_string_new(NULL);
+        sample(g, "lpmaint_unacknowledged_break_glass", uint_value(&n, s->n_unacknowledged_break_glass), NULL);
+        family(out, "lpmaint_unacknowledged_break_glass", "gauge",
+               "Live patches applied through break-glass that nobody acknowledged yet.", g);
+
+        return g_string_free(out, false);
+}
