@@ -23,7 +23,6 @@
 #define SCHEDULE_SLACK_USEC (5 * USEC_PER_SEC)
 #define NEXT_WINDOW_CACHE_USEC (60 * USEC_PER_SEC)
 #define LOGIND_TIMEOUT_USEC (10 * USEC_PER_SEC)
-#define IN_SET_END(e, a, b) ((e) == (a) || (e) == (b))
 
 static const Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
@@ -94,7 +93,8 @@ BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason) {
         if (!m->wave || m->wave->state != WAVE_SCHEDULED || !g_str_equal(m->wave->scheduled_boot_id, m->boot_id))
                 return end;
         bool due = now_realtime_usec() + SCHEDULE_SLACK_USEC >= m->wave->scheduled_usec;
-        if (end != BOOT_END_REBOOT && !(due && IN_SET_END(end, BOOT_END_SHUTDOWN, BOOT_END_DAEMON_STOPPED)))
+        bool going_down = end == BOOT_END_REBOOT || end == BOOT_END_SHUTDOWN || end == BOOT_END_DAEMON_STOPPED;
+        if (end != BOOT_END_REBOOT && !(due && going_down))
                 return end;
         *ret_reason = g_strdup_printf("%s: %s", m->wave->scheduled_by, m->wave->reasons);
         return BOOT_END_PLANNED_REBOOT;
@@ -623,8 +623,8 @@ static int property_get_next_window(sd_bus *bus, const char *path, const char *i
                 (void) sd_bus_get_method_call_timeout(m->bus, &old_timeout);
                 (void) sd_bus_set_method_call_timeout(m->bus, USEC_PER_SEC);
                 if (sd_bus_get_property_trivial(m->bus, SYSTEMD_DEST, WAVE_TIMER_PATH, "org.freedesktop.systemd1.Timer",
-                                                "NextElapseUSecRealtime", &e, 't', &usec) < 0)
-                        usec = 0;
+                                                "NextElapseUSecRealtime", &e, 't', &usec) < 0 || usec == UINT64_MAX)
+                        usec = 0; /* not known, or the timer will not elapse */
                 (void) sd_bus_set_method_call_timeout(m->bus, old_timeout);
                 m->next_window_usec = usec;
                 m->next_window_asked_usec = now;
