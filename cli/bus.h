@@ -23,3 +23,8 @@ int bus_connect(const char *host, bool ask_password, sd_bus **ret);
 
 /* Maps a failed call (its error and return value) to an lpmaint exit status. */
 int bus_error_exit_status(const sd_bus_error *error, int r);
+
+/* A match for lpmaintd's bus name changing owner: started, stopped, restarted. */
+#define LPMAINT_OWNER_CHANGED_MATCH                                     \
+        "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus'," \
+        "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" LPMAINT_BUS_NAME "'"

@@ -92,7 +92,7 @@ static int call_wave(sd_bus *bus, bool dry_run, bool fleet_lock, sd_bus_message 
         return r;
 }
 
-static int print_wave(sd_bus_message *reply, const char *verdict, bool dry_run) {
+int print_reboot_gates(sd_bus_message *reply, const char *verdict, bool wave, bool dry_run) {
         g_autoptr(Table) t = table_new(3);
         const char *name, *detail;
         uint64_t scheduled = 0;
@@ -107,7 +107,8 @@ static int print_wave(sd_bus_message *reply, const char *verdict, bool dry_run) 
                 json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
                 json_begin_object(&w);
                 json_field_string(&w, "verdict", verdict);
-                json_field_bool(&w, "dry_run", dry_run);
+                if (wave)
+                        json_field_bool(&w, "dry_run", dry_run);
                 json_key(&w, "gates");
                 json_begin_array(&w);
         } else {
@@ -128,11 +129,14 @@ static int print_wave(sd_bus_message *reply, const char *verdict, bool dry_run) 
                         table_add(t, detail);
                 }
         }
-        if (r < 0 || (r = sd_bus_message_exit_container(reply)) < 0 || (r = sd_bus_message_read(reply, "t", &scheduled)) < 0)
+        if (r < 0 || (r = sd_bus_message_exit_container(reply)) < 0)
+                return r;
+        if (wave && (r = sd_bus_message_read(reply, "t", &scheduled)) < 0)
                 return r;
         if (arg_json) {
                 json_end_array(&w);
-                json_field_uint(&w, "scheduled_usec", scheduled);
+                if (wave)
+                        json_field_uint(&w, "scheduled_usec", scheduled);
                 json_end_object(&w);
                 return json_writer_finish(&w);
         }
@@ -160,7 +164,7 @@ static int reboot_wave(sd_bus *bus, sd_bus_error *error) {
         if (arg_dry_run) {
                 if ((r = call_wave(bus, true, false, &reply, &verdict, error)) < 0)
                         return log_bus_error(error, r, "Failed to plan the reboot wave");
-                r = print_wave(reply, verdict, true);
+                r = print_reboot_gates(reply, verdict, true, true);
                 return r < 0 ? log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write the output") : LPMAINT_EXIT_SUCCESS;
         }
         if ((r = read_fleet_lock_config(bus, &url, &group, error)) < 0)
@@ -191,7 +195,7 @@ static int reboot_wave(sd_bus *bus, sd_bus_error *error) {
         }
         if (r < 0)
                 return log_bus_error(error, r, "Failed to run the reboot wave");
-        r = print_wave(reply, verdict, false);
+        r = print_reboot_gates(reply, verdict, true, false);
         if (r < 0)
                 return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write the output");
         return wave_exit_status(verdict);

@@ -443,12 +443,7 @@ static int add_matches(Follower *f) {
                 return r;
 
         return sd_bus_add_match(f->bus, NULL,
-                                "type='signal',"
-                                "sender='org.freedesktop.DBus',"
-                                "path='/org/freedesktop/DBus',"
-                                "interface='org.freedesktop.DBus',"
-                                "member='NameOwnerChanged',"
-                                "arg0='" LPMAINT_BUS_NAME "'",
+                                LPMAINT_OWNER_CHANGED_MATCH,
                                 on_owner_changed, f);
 }
 

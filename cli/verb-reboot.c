@@ -17,7 +17,6 @@
 #include "manager-props.h"
 #include "props.h"
 #include "reboot-actions.h"
-#include "table.h"
 
 typedef struct RebootInfo {
         RebootReasonList reasons;
@@ -140,56 +139,14 @@ static int reboot_status(sd_bus *bus, sd_bus_error *error) {
 
 static int reboot_plan(sd_bus *bus, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        g_autoptr(Table) t = table_new(3);
-        const char *verdict, *name, *detail;
-        JsonWriter w;
-        int passed, r;
+        const char *verdict;
+        int r;
 
         r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE, "PlanReboot",
                                error, &reply, "");
         if (r >= 0)
                 r = sd_bus_message_read(reply, "s", &verdict);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(reply, 'a', "(sbs)");
-        if (r < 0)
-                return r;
-
-        if (arg_json) {
-                json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
-                json_begin_object(&w);
-                json_field_string(&w, "verdict", verdict);
-                json_key(&w, "gates");
-                json_begin_array(&w);
-        } else {
-                table_add(t, "GATE");
-                table_add(t, "PASSED");
-                table_add(t, "WHY");
-        }
-        while ((r = sd_bus_message_read(reply, "(sbs)", &name, &passed, &detail)) > 0) {
-                if (arg_json) {
-                        json_begin_object(&w);
-                        json_field_string(&w, "gate", name);
-                        json_field_bool(&w, "passed", passed);
-                        json_field_string(&w, "detail", detail);
-                        json_end_object(&w);
-                } else {
-                        table_add(t, name);
-                        table_add(t, yes_no(passed));
-                        table_add(t, detail);
-                }
-        }
-        if (r < 0)
-                return r;
-        if (arg_json) {
-                json_end_array(&w);
-                json_end_object(&w);
-                return json_writer_finish(&w);
-        }
-        r = table_print(t, stdout);
-        if (r < 0)
-                return r;
-        printf("\nVerdict: %s\n", verdict);
-        return fflush(stdout) != 0 || ferror(stdout) ? -EIO : 0;
+        return r < 0 ? r : print_reboot_gates(reply, verdict, false, false);
 }
 
 static const char *const reboot_commands[] = { "status", "plan", "wave", "schedule", "request", "cancel", "finish", NULL };

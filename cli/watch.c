@@ -87,12 +87,7 @@ int watch_start(sd_bus *bus, Watch *w, const char *operation) {
                 return r;
 
         r = sd_bus_add_match(bus, &w->slots[3],
-                             "type='signal',"
-                             "sender='org.freedesktop.DBus',"
-                             "path='/org/freedesktop/DBus',"
-                             "interface='org.freedesktop.DBus',"
-                             "member='NameOwnerChanged',"
-                             "arg0='" LPMAINT_BUS_NAME "'",
+                             LPMAINT_OWNER_CHANGED_MATCH,
                              on_owner_changed, w);
         if (r < 0)
                 return r;

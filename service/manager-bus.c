@@ -15,25 +15,39 @@ static int compare_name_ptrs(const void *a, const void *b) {
         return strcmp(*(char * const *) a, *(char * const *) b);
 }
 
-/* Options are reserved: refuse any key so that a client relying on one that
- * this version does not know learns it at once. */
-static int read_empty_options(sd_bus_message *msg, sd_bus_error *error) {
-        const char *key;
+int bus_read_bool_options(sd_bus_message *msg, const char *const *keys, bool *const *fields, sd_bus_error *error) {
         int r;
 
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(msg, 'e', "sv");
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+                int value;
+                size_t i;
+
+                if ((r = sd_bus_message_read(msg, "s", &key)) < 0)
+                        return r;
+                for (i = 0; keys[i] && !g_str_equal(keys[i], key); i++)
+                        ;
+                /* A client relying on an option this version does not know learns it at once. */
+                if (!keys[i])
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%s\"", key);
+                if (sd_bus_message_read(msg, "v", "b", &value) < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option \"%s\" takes a boolean", key);
+                *fields[i] = value;
+                if ((r = sd_bus_message_exit_container(msg)) < 0)
+                        return r;
+        }
         if (r < 0)
                 return r;
-        if (r > 0) {
-                r = sd_bus_message_read(msg, "s", &key);
-                if (r < 0)
-                        return r;
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%s\"", key);
-        }
         return sd_bus_message_exit_container(msg);
+}
+
+/* Options are reserved: any key is refused. */
+static int read_empty_options(sd_bus_message *msg, sd_bus_error *error) {
+        static const char *const none[] = { NULL };
+        return bus_read_bool_options(msg, none, NULL, error);
 }
 
 /* A caller the bus cannot vouch for (typically one that hung up before its
@@ -52,34 +66,9 @@ int manager_identify_caller(Manager *m, sd_bus_message *msg, const char *action,
 }
 
 static int read_apply_options(sd_bus_message *msg, ApplyOptions *opts, sd_bus_error *error) {
-        int r;
-
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-                bool *field;
-                int value;
-
-                if ((r = sd_bus_message_read(msg, "s", &key)) < 0)
-                        return r;
-                if (g_str_equal(key, "break-glass"))
-                        field = &opts->break_glass;
-                else if (g_str_equal(key, "allow-downgrade"))
-                        field = &opts->allow_downgrade;
-                else
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%s\"", key);
-                r = sd_bus_message_read(msg, "v", "b", &value);
-                if (r < 0)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option \"%s\" takes a boolean", key);
-                *field = value;
-                if ((r = sd_bus_message_exit_container(msg)) < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
+        static const char *const keys[] = { "break-glass", "allow-downgrade", NULL };
+        bool *const fields[] = { &opts->break_glass, &opts->allow_downgrade };
+        return bus_read_bool_options(msg, keys, fields, error);
 }
 
 /* Root is not exempt: polkit says yes to uid 0 for everything, so group

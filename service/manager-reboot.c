@@ -127,30 +127,32 @@ static int property_get_coverage_end(sd_bus *bus, const char *path, const char *
         return sd_bus_message_append(reply, "t", manager_coverage_end(userdata, &source));
 }
 
-int bus_append_gates(sd_bus_message *reply, const GArray *gates) {
-        int r = sd_bus_message_open_container(reply, 'a', "(sbs)");
+int bus_reply_gates(sd_bus_message *call, RebootVerdict v, const GArray *gates, const uint64_t *scheduled_usec) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        int r;
 
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", reboot_verdict_to_string(v));
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sbs)");
         for (guint i = 0; r >= 0 && i < gates->len; i++) {
                 const RebootGate *g = &g_array_index(gates, RebootGate, i);
                 r = sd_bus_message_append(reply, "(sbs)", g->name, (int) g->passed, g->detail);
         }
-        return r < 0 ? r : sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0 && scheduled_usec)
+                r = sd_bus_message_append(reply, "t", *scheduled_usec);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 static int method_plan_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         g_autoptr(GArray) gates = reboot_gates_new();
-        g_autoptr(sd_bus_message) reply = NULL;
         RebootVerdict v = manager_plan_reboot(userdata, gates);
-        int r;
-
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "s", reboot_verdict_to_string(v));
-        if (r >= 0)
-                r = bus_append_gates(reply, gates);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_gates(msg, v, gates, NULL);
 }
 
 const sd_bus_vtable reboot_vtable[] = {

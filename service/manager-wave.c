@@ -267,45 +267,13 @@ static int refuse(Manager *m, const Caller *caller, const char *action, sd_bus_e
 }
 
 static int read_wave_options(sd_bus_message *msg, bool *dry_run, bool *fleet_lock, sd_bus_error *error) {
-        int r;
-
-        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                const char *key;
-                int value;
-
-                if ((r = sd_bus_message_read(msg, "s", &key)) < 0)
-                        return r;
-                bool *field = g_str_equal(key, "dry-run") ? dry_run : g_str_equal(key, "fleet-lock") ? fleet_lock : NULL;
-                if (!field)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%s\"", key);
-                if (sd_bus_message_read(msg, "v", "b", &value) < 0)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option \"%s\" takes a boolean", key);
-                *field = value;
-                if ((r = sd_bus_message_exit_container(msg)) < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(msg);
+        static const char *const keys[] = { "dry-run", "fleet-lock", NULL };
+        bool *const fields[] = { dry_run, fleet_lock };
+        return bus_read_bool_options(msg, keys, fields, error);
 }
 
 static int reply_wave(sd_bus_message *msg, RebootVerdict v, const GArray *gates, uint64_t scheduled) {
-        g_autoptr(sd_bus_message) reply = NULL;
-        int r;
-
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "s", reboot_verdict_to_string(v));
-        if (r >= 0)
-                r = bus_append_gates(reply, gates);
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "t", scheduled);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_gates(msg, v, gates, &scheduled);
 }
 
 static char *failed_gates(const GArray *gates) {

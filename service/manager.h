@@ -139,7 +139,8 @@ void manager_wave_after_reapply(Manager *m);
 BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason);
 void manager_wave_free(Manager *m);
 extern const sd_bus_vtable wave_vtable[];
-int bus_append_gates(sd_bus_message *reply, const GArray *gates);
+/* Replies (s verdict, a(sbs) gates), and scheduled_usec (t) unless NULL. */
+int bus_reply_gates(sd_bus_message *call, RebootVerdict v, const GArray *gates, const uint64_t *scheduled_usec);
 
 /* manager-health.c */
 void manager_health_checks_record(Manager *m, GArray *results);
@@ -153,6 +154,9 @@ void manager_audit_error(Manager *m, const Caller *caller, const char *action, c
                          const char *sha256, const sd_bus_error *error);
 
 /* manager-bus.c and patch-bus.c */
+/* Reads an a{sv} of boolean options: key @keys[i] sets *@fields[i]. Unknown
+ * keys and values that are not booleans are InvalidArgs. */
+int bus_read_bool_options(sd_bus_message *msg, const char *const *keys, bool *const *fields, sd_bus_error *error);
 /* Who is calling; one the bus cannot vouch for is denied and audited. */
 int manager_identify_caller(Manager *m, sd_bus_message *msg, const char *action, const char *patch,
                             Caller *caller, sd_bus_error *error);

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import (AUTO, ENV, OTHER, history, lpmaint, lpmaint_json, restart_daemon, kill_daemon,
                       sim_path, sim_write, wait_for, workdir)  # noqa: F401 (workdir is a fixture)
+from test_reboot import newer_kernel  # noqa: F401 (a fixture)
 from test_signals import fake_bzimage
 
 NOW = lambda: int(time.time() * 1_000_000)  # noqa: E731
@@ -19,21 +20,14 @@ WAVE_RING = ("[Daemon]\nRing=canary\n[Ring canary]\nSoakSec=60\nRebootCalendar=*
 
 
 @pytest.fixture
-def newer_kernel():
-    path = sim_path("boot", "vmlinuz-9999")
-    fake_bzimage(path, "9999.0.0-1-amd64")
-    yield
-    os.unlink(path)
-
-
-@pytest.fixture
 def wave(system_double, dropin, newer_kernel):
     """A required reboot, a ring with reboot waves and the timer fired just now."""
     def ring(extra=""):
         dropin(WAVE_RING + extra)
         wait_for(lambda: lpmaint_json("reboot", "status")["calendar"] == "*-*-* 02:00", what="calendar")
-    ring()
+    # The timer first: lpmaintd asks systemd for the next window at most once a minute.
     system_double.set_unit("lpmaint-reboot-wave.timer", last_trigger_usec=NOW(), next_elapse_usec=NOW() + 86400_000_000)
+    ring()
     system_double.ring = ring
     yield system_double
     # Whatever a test left scheduled, the next one starts without it.
