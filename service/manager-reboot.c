@@ -55,7 +55,7 @@ static GArray *installed(Manager *m) {
         return m->installed_kernels;
 }
 
-GArray *manager_reboot_reasons(Manager *m) {
+static GArray *compute_reboot_reasons(Manager *m) {
         GArray *reasons = reboot_reasons_new();
         GArray *kernels = installed(m);
         const char *source = NULL;
@@ -101,6 +101,22 @@ GArray *manager_reboot_reasons(Manager *m) {
                                    "the module of patch %s could not be removed from the kernel", p->name);
         }
         return reasons;
+}
+
+/* RebootRequired and RebootReasons come in the same GetAll: they are worked
+ * out once per event loop iteration (sd_event_now() stands still within
+ * one), and again after anything that announces a change of them. */
+GArray *manager_reboot_reasons(Manager *m) {
+        uint64_t now = 0;
+
+        if (!m->event || sd_event_now(m->event, CLOCK_MONOTONIC, &now) != 0)
+                return compute_reboot_reasons(m); /* not inside the loop: nothing to share */
+        if (!m->reasons_cache || m->reasons_cache_usec != now) {
+                g_clear_pointer(&m->reasons_cache, g_array_unref);
+                m->reasons_cache = compute_reboot_reasons(m);
+                m->reasons_cache_usec = now;
+        }
+        return g_array_ref(m->reasons_cache);
 }
 
 static int property_get_reboot_required(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -168,7 +184,12 @@ const sd_bus_vtable reboot_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
+void manager_reboot_reasons_forget(Manager *m) {
+        g_clear_pointer(&m->reasons_cache, g_array_unref);
+}
+
 void manager_emit_reboot_changed(Manager *m) {
+        manager_reboot_reasons_forget(m);
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                                       "RebootRequired", "RebootReasons", NULL);

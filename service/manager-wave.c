@@ -30,7 +30,9 @@ static void emit(Manager *m) {
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                                       "WaveState", "ScheduledRebootUSec", "ScheduledRebootBy",
-                                                      "FleetLockHeld", "RebootRequired", "RebootReasons", NULL);
+                                                      "FleetLockHeld", NULL);
+        /* A request is one of the reasons. */
+        manager_emit_reboot_changed(m);
 }
 
 /* Saves the wave; the caller has not told anyone yet, so a failure is the
@@ -434,6 +436,7 @@ static int read_reason(sd_bus_message *msg, const char **ret, sd_bus_error *erro
 }
 
 static void set_request(Manager *m, const char *reason) {
+        manager_reboot_reasons_forget(m);
         g_free(m->wave->request_boot_id);
         m->wave->request_boot_id = g_strdup(m->boot_id);
         g_free(m->wave->request_text);

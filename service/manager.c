@@ -43,6 +43,8 @@ Manager *manager_free(Manager *m) {
         g_free(m->reapply_state);
         if (m->installed_kernels)
                 g_array_unref(m->installed_kernels);
+        if (m->reasons_cache)
+                g_array_unref(m->reasons_cache);
         return g_free(m), NULL;
 }
 

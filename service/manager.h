@@ -53,6 +53,8 @@ typedef struct Manager {
         char *reapply_state;            /* BootReapply: "", "skipped", "pending", "running", "done" */
 
         GArray *installed_kernels;      /* InstalledKernel, as of boot_dir_mtime */
+        GArray *reasons_cache;          /* RebootReason, as worked out in the loop iteration of reasons_cache_usec */
+        uint64_t reasons_cache_usec;
         struct timespec boot_dir_mtime;
 
         GHashTable *patches;            /* name → Patch */
@@ -126,9 +128,12 @@ int manager_reapply(Manager *m, Patch *p, sd_bus_error *error);
 
 /* manager-reboot.c: why the host needs a reboot */
 GArray *manager_reboot_reasons(Manager *m);
+/* After a change of what the reasons are made of: they are worked out anew. */
+void manager_reboot_reasons_forget(Manager *m);
 uint64_t manager_coverage_end(Manager *m, const char **ret_source);
 /* manager-reboot-plan.c: every gate of a planned reboot, explained */
 RebootVerdict manager_plan_reboot(Manager *m, GArray *gates);
+/* Announces RebootRequired and RebootReasons, worked out anew. */
 void manager_emit_reboot_changed(Manager *m);
 extern const sd_bus_vtable reboot_vtable[];
 
