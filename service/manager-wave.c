@@ -65,9 +65,10 @@ void manager_wave_start(Manager *m) {
         bool changed = false;
         if (m->new_boot && m->boot_id[0]) {
                 WaveState before = m->wave->state;
+                bool requested = m->wave->request_boot_id[0];
                 if (reboot_wave_note_boot(m->wave, m->boot_id))
                         log_info("Back from a planned reboot: the ring's health checks run once the patches are back.");
-                changed = before != m->wave->state || m->wave->request_boot_id[0] == '\0';
+                changed = before != m->wave->state || requested != (m->wave->request_boot_id[0] != '\0');
         } else if (m->wave->state == WAVE_HOOKS) {
                 /* The hooks died with the daemon; the next run starts them again. */
                 m->wave->state = WAVE_WAITING;
@@ -82,8 +83,6 @@ void manager_wave_free(Manager *m) {
         health_run_free(m->verify_run);
         if (m->wave_call)
                 sd_bus_message_unref(m->wave_call);
-        if (m->wave_gates)
-                g_array_unref(m->wave_gates);
         caller_clear(&m->wave_caller);
         reboot_wave_free(m->wave);
 }
@@ -95,8 +94,8 @@ BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason) {
         if (!m->wave || m->wave->state != WAVE_SCHEDULED || !g_str_equal(m->wave->scheduled_boot_id, m->boot_id))
                 return end;
         bool due = now_realtime_usec() + SCHEDULE_SLACK_USEC >= m->wave->scheduled_usec;
-        bool going_down = end == BOOT_END_REBOOT || end == BOOT_END_SHUTDOWN || end == BOOT_END_DAEMON_STOPPED;
-        if (end != BOOT_END_REBOOT && !(due && going_down))
+        bool unsure = end == BOOT_END_SHUTDOWN || end == BOOT_END_DAEMON_STOPPED;
+        if (end != BOOT_END_REBOOT && !(due && unsure))
                 return end;
         *ret_reason = g_strdup_printf("%s: %s", m->wave->scheduled_by, m->wave->reasons);
         return BOOT_END_PLANNED_REBOOT;
@@ -216,7 +215,8 @@ static int schedule(Manager *m, const char *by, uint64_t when, bool fleet_lock, 
                 g_free(m->wave->scheduled_boot_id);
                 g_free(m->wave->reasons);
                 *m->wave = saved;
-                return sd_bus_error_set_errnof(error, r, "Cannot record the planned reboot, not scheduled: %s", g_strerror(-r));
+                return sd_bus_error_setf(error, LPMAINT_ERROR_REBOOT_FAILED, "Cannot record the planned reboot, so it is not scheduled: %s",
+                                         g_strerror(-r));
         }
         g_free(saved.scheduled_by);
         g_free(saved.scheduled_boot_id);
@@ -354,18 +354,21 @@ static void hooks_gate(Manager *m, GArray *gates, GArray *results) {
 static void on_hooks_done(HealthRun *run, GArray *results, void *userdata) {
         Manager *m = userdata;
         g_autoptr(sd_bus_message) msg = g_steal_pointer(&m->wave_call);
-        g_autoptr(GArray) gates = g_steal_pointer(&m->wave_gates);
+        g_autoptr(GArray) gates = reboot_gates_new();
         _cleanup_(caller_clear) Caller caller = m->wave_caller;
 
         m->wave_caller = (Caller) {};
         m->hook_run = NULL;
+        /* The hooks took their time: every gate is looked at once more. */
+        RebootVerdict v = manager_plan_reboot(m, gates);
         hooks_gate(m, gates, results);
         health_run_free(run);
 
-        const RebootGate *last = &g_array_index(gates, RebootGate, gates->len - 1);
-        if (!last->passed) {
-                hold(m, &caller, REBOOT_VERDICT_BLOCKED, gates);
-                (void) reply_wave(msg, REBOOT_VERDICT_BLOCKED, gates, 0);
+        if (v == REBOOT_VERDICT_GO && !g_array_index(gates, RebootGate, gates->len - 1).passed)
+                v = REBOOT_VERDICT_BLOCKED;
+        if (v != REBOOT_VERDICT_GO) {
+                hold(m, &caller, v, gates);
+                (void) reply_wave(msg, v, gates, 0);
                 return;
         }
         (void) go(m, msg, &caller, gates, m->wave_fleet_lock);
@@ -419,7 +422,6 @@ static int method_run_reboot_wave(sd_bus_message *msg, void *userdata, sd_bus_er
         save_or_log(m);
         log_info("Reboot wave: every gate passed, running %u pre-reboot hook(s).", specs->len);
         m->wave_call = sd_bus_message_ref(msg);
-        m->wave_gates = g_steal_pointer(&gates);
         m->wave_caller = caller;
         m->wave_caller.unit = g_strdup(caller.unit);
         m->wave_fleet_lock = fleet_lock;

@@ -66,7 +66,6 @@ typedef struct Manager {
         RebootWave *wave;               /* the host's part of a reboot wave, as saved */
         HealthRun *hook_run;            /* pre-reboot hooks, while they run */
         sd_bus_message *wave_call;      /* the RunRebootWave call waiting for them */
-        GArray *wave_gates;             /* its gates so far */
         Caller wave_caller;
         bool wave_fleet_lock;           /* the caller holds the fleet lock */
         HealthRun *verify_run;          /* the ring's health checks after a planned reboot */

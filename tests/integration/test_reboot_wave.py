@@ -140,6 +140,24 @@ def test_a_failing_blocking_hook_holds_the_reboot(wave):
     assert lpmaint_json("reboot", "status")["wave_state"] == "waiting"
 
 
+def test_the_gates_are_looked_at_again_after_the_hooks(wave):
+    wave.ring(HOOKS)
+    wave.set_unit("drain.service", job_result="done", job_delay_ms=2000)
+    wave.set_unit("notify.service", job_result="done")
+    import json
+    cmd = ["runuser", "-u", AUTO, "--", "lpmaint", "--no-ask-password", "--json", "reboot", "wave"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: lpmaint_json("reboot", "status")["wave_state"] == "hooks", what="hooks running")
+    # While the hooks ran, someone started a backup that blocks shutdown.
+    wave.set(inhibitors=[{"who": "backup", "why": "started during the hooks"}])
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 4, err
+    result = json.loads(out)
+    assert result["verdict"] == "blocked" and gates(result)["hooks"]["passed"] is True
+    assert "started during the hooks" in gates(result)["inhibitors"]["detail"]
+    assert wave.calls("ScheduleShutdown") == [] and lpmaint_json("reboot", "status")["wave_state"] == "waiting"
+
+
 def test_a_hook_that_hangs_times_out_and_holds_the_reboot(wave):
     wave.ring(HOOKS.replace("TimeoutSec=5", "TimeoutSec=1"))
     wave.set_unit("drain.service", job_result=None)
