@@ -7,8 +7,6 @@
 #include "format.h"
 #include "macro.h"
 
-#define USEC_PER_SEC UINT64_C(1000000)
-
 const char *format_timestamp(char *buf, size_t size, uint64_t usec) {
         struct tm tm;
         time_t t;

@@ -84,6 +84,25 @@ void acquire_polkit_agent(pid_t *ret) {
         (void) polkit_agent_open(ret);
 }
 
+int call_manager_privileged(sd_bus *bus, const char *method, sd_bus_message **ret_reply, sd_bus_error *error,
+                            const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(polkit_agent_closep) pid_t agent = 0;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE, method);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        r = types ? sd_bus_message_appendv(m, types, ap) : 0;
+        va_end(ap);
+        if (r < 0)
+                return r;
+        acquire_polkit_agent(&agent);
+        return sd_bus_call(bus, m, LPMAINT_PRIVILEGED_CALL_TIMEOUT_USEC, error, ret_reply);
+}
+
 static void help(void) {
         printf("lpmaint [OPTIONS...] COMMAND ...\n"
                "\n"

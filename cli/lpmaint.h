@@ -56,6 +56,11 @@ int acquire_bus(sd_bus **ret);
  * (local host, a terminal, no --no-ask-password). Stores its pid or 0. */
 void acquire_polkit_agent(pid_t *ret);
 
+/* A state-changing call of the Manager: the polkit agent is started first,
+ * and the call may wait for an administrator's password. @types may be NULL. */
+int call_manager_privileged(sd_bus *bus, const char *method, sd_bus_message **ret_reply, sd_bus_error *error,
+                            const char *types, ...);
+
 /* Each verb is a top level: it prints its own output and errors and returns an exit status. */
 int verb_status(int argc, char *argv[]);
 int verb_list(int argc, char *argv[]);

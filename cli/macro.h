@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -9,6 +10,9 @@
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+#define USEC_PER_SEC  UINT64_C(1000000)
+#define USEC_PER_MSEC UINT64_C(1000)
 
 static inline void freep(void *p) {
         free(*(void **) p);

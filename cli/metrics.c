@@ -4,9 +4,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "macro.h"
 #include "metrics.h"
-
-#define USEC_PER_SEC UINT64_C(1000000)
 
 /* The documented values of the enumerations shown one-hot: a series per
  * value, 1 for the current one and 0 for the others, so that a change never

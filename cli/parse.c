@@ -5,6 +5,7 @@
 #include <string.h>
 #include <glib.h>
 
+#include "macro.h"
 #include "parse.h"
 
 int parse_uint64(const char *s, uint64_t *ret) {
@@ -39,8 +40,6 @@ int parse_uint32(const char *s, uint32_t *ret) {
         *ret = (uint32_t) v;
         return 0;
 }
-
-#define USEC_PER_SEC UINT64_C(1000000)
 
 static int parse_relative(const char *s, uint64_t now_usec, uint64_t *ret) {
         static const struct { const char *suffix; uint64_t sec; } units[] = {

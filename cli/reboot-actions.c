@@ -8,10 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "bus.h"
 #include "config.h"
 #include "format.h"
@@ -25,31 +23,6 @@
 
 /* How long "reboot finish" waits for the checks after a planned reboot. */
 #define FINISH_TIMEOUT_SEC 3600
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
-static int call_privileged(sd_bus *bus, const char *method, sd_bus_message **reply, sd_bus_error *error,
-                           const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        _cleanup_(polkit_agent_closep) pid_t agent = 0;
-        va_list ap;
-        int r;
-
-        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE, method);
-        if (r < 0)
-                return r;
-        va_start(ap, types);
-        r = types ? sd_bus_message_appendv(m, types, ap) : 0;
-        va_end(ap);
-        if (r < 0)
-                return r;
-        acquire_polkit_agent(&agent);
-        return sd_bus_call(bus, m, LPMAINT_PRIVILEGED_CALL_TIMEOUT_USEC, error, reply);
-}
 
 /* Runs lpmaint-fleetlock OPERATION for the ring's server and group. Its exit
  * status: 0 done, 1 the server refused, 2 usage, 3 unreachable. */
@@ -86,7 +59,7 @@ static int call_wave(sd_bus *bus, bool dry_run, bool fleet_lock, sd_bus_message 
                 r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
                                        "RunRebootWave", error, reply, "a{sv}", 1, "dry-run", "b", 1);
         else
-                r = call_privileged(bus, "RunRebootWave", reply, error, "a{sv}", 1, "fleet-lock", "b", (int) fleet_lock);
+                r = call_manager_privileged(bus, "RunRebootWave", reply, error, "a{sv}", 1, "fleet-lock", "b", (int) fleet_lock);
         if (r >= 0)
                 r = sd_bus_message_read(*reply, "s", verdict);
         return r;
@@ -206,10 +179,10 @@ static int reboot_schedule(sd_bus *bus, const char *when_s, sd_bus_error *error)
         char ts[FORMAT_TIMESTAMP_MAX];
         int r;
 
-        r = parse_reboot_time(when_s, now_usec(), &when);
+        r = parse_reboot_time(when_s, (uint64_t) g_get_real_time(), &when);
         if (r < 0)
                 return log_usage("Invalid time '%s': use now, +MINUTES, +N(s|min|h), HH:MM or \"YYYY-MM-DD HH:MM\".", when_s);
-        r = call_privileged(bus, "ScheduleReboot", NULL, error, "ts", when, arg_reason ?: "");
+        r = call_manager_privileged(bus, "ScheduleReboot", NULL, error, "ts", when, arg_reason ?: "");
         if (r < 0)
                 return log_bus_error(error, r, "Failed to schedule the reboot");
         printf("Reboot scheduled for %s.\n", strdash(format_timestamp(ts, sizeof ts, when)));
@@ -217,7 +190,7 @@ static int reboot_schedule(sd_bus *bus, const char *when_s, sd_bus_error *error)
 }
 
 static int reboot_request(sd_bus *bus, sd_bus_error *error) {
-        int r = call_privileged(bus, "RequestReboot", NULL, error, "s", arg_reason ?: "");
+        int r = call_manager_privileged(bus, "RequestReboot", NULL, error, "s", arg_reason ?: "");
         if (r < 0)
                 return log_bus_error(error, r, "Failed to request a reboot");
         puts("Reboot requested: the next reboot wave of this host's ring reboots it.");
@@ -225,7 +198,7 @@ static int reboot_request(sd_bus *bus, sd_bus_error *error) {
 }
 
 static int reboot_cancel(sd_bus *bus, sd_bus_error *error) {
-        int r = call_privileged(bus, "CancelReboot", NULL, error, NULL);
+        int r = call_manager_privileged(bus, "CancelReboot", NULL, error, NULL);
         if (r < 0)
                 return log_bus_error(error, r, "Failed to cancel the reboot");
         puts("Reboot cancelled.");
@@ -275,7 +248,7 @@ static int reboot_finish(sd_bus *bus, sd_bus_error *error) {
                         return log_error(r == 1 ? LPMAINT_EXIT_BUSY : LPMAINT_EXIT_FAILED,
                                          "Cannot release the fleet lock of group %s at %s; it stays held.", group, url);
         }
-        r = call_privileged(bus, "ReleaseFleetLock", NULL, error, NULL);
+        r = call_manager_privileged(bus, "ReleaseFleetLock", NULL, error, NULL);
         if (r < 0)
                 return log_bus_error(error, r, "Failed to record the fleet lock's release");
         printf("Fleet lock of group %s released.\n", group);

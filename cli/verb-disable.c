@@ -2,7 +2,6 @@
 #include <glib.h>
 #include <stdio.h>
 
-#include "agent.h"
 #include "bus.h"
 #include "log.h"
 #include "lpmaint.h"
@@ -10,25 +9,6 @@
 #include "patch.h"
 #include "progress.h"
 #include "watch.h"
-
-static int call_disable(sd_bus *bus, const char *name, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        _cleanup_(polkit_agent_closep) pid_t agent = 0;
-        int r;
-
-        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH,
-                                           LPMAINT_MANAGER_INTERFACE, "Disable");
-        if (r < 0)
-                return r;
-
-        r = sd_bus_message_append(m, "sa{sv}", name, 0);
-        if (r < 0)
-                return r;
-
-        acquire_polkit_agent(&agent);
-
-        return sd_bus_call(bus, m, LPMAINT_PRIVILEGED_CALL_TIMEOUT_USEC, error, NULL);
-}
 
 int verb_disable(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -49,7 +29,7 @@ int verb_disable(int argc, char *argv[]) {
                         return log_bus_error(NULL, r, "Failed to subscribe to lpmaintd's signals");
         }
 
-        r = call_disable(bus, name, &error);
+        r = call_manager_privileged(bus, "Disable", NULL, &error, "sa{sv}", name, 0);
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to disable '%s'", name);
 

@@ -24,7 +24,6 @@
 
 /* Changes come in bursts (a transition changes State, Busy, Operation and
  * Result within milliseconds): one read after the burst is enough. */
-#define USEC_PER_MSEC UINT64_C(1000)
 #define COALESCE_USEC (200 * USEC_PER_MSEC)
 
 /* Properties a daemon older than this client does not export. */

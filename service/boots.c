@@ -24,10 +24,7 @@ const char *boot_end_to_string(BootEnd e) {
 }
 
 BootEnd boot_end_from_string(const char *s) {
-        for (int i = 0; s && i < _BOOT_END_MAX; i++)
-                if (g_str_equal(end_names[i], s))
-                        return (BootEnd) i;
-        return _BOOT_END_INVALID;
+        return (BootEnd) string_table_lookup(end_names, _BOOT_END_MAX, s);
 }
 
 static void record_clear(void *p) {

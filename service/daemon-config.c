@@ -34,10 +34,7 @@ const char *signer_purpose_to_string(SignerPurpose p) {
 }
 
 SignerPurpose signer_purpose_from_string(const char *s) {
-        for (int i = 0; s && i < _SIGNER_PURPOSE_MAX; i++)
-                if (g_str_equal(purpose_names[i], s))
-                        return (SignerPurpose) i;
-        return _SIGNER_PURPOSE_INVALID;
+        return (SignerPurpose) string_table_lookup(purpose_names, _SIGNER_PURPOSE_MAX, s);
 }
 
 void config_init_defaults(Config *c) {

@@ -27,11 +27,7 @@ void manager_boots_start(Manager *m) {
         r = boot_log_load(m->config.state_directory, &log);
         bool damaged = r < 0;
         if (damaged) {
-                /* Kept aside for a person, never silently dropped. */
-                g_autofree char *path = g_build_filename(m->config.state_directory, "boots", NULL);
-                g_autofree char *aside = g_strconcat(path, ".damaged", NULL);
-                log_error("The boot log %s cannot be read (%s); moved to %s, starting a new one.", path, g_strerror(-r), aside);
-                (void) rename(path, aside);
+                manager_set_aside_damaged(m, "boots", "boot log", r);
                 log = boot_log_new();
         }
         m->boots = g_steal_pointer(&log);

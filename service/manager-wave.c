@@ -55,11 +55,7 @@ static void save_or_log(Manager *m) {
 void manager_wave_start(Manager *m) {
         int r = reboot_wave_load(m->config.state_directory, &m->wave);
         if (r < 0) {
-                /* Kept aside for a person, never silently dropped. */
-                g_autofree char *path = g_build_filename(m->config.state_directory, "reboot-wave", NULL);
-                g_autofree char *aside = g_strconcat(path, ".damaged", NULL);
-                log_error("The reboot wave %s cannot be read (%s); moved to %s.", path, g_strerror(-r), aside);
-                (void) rename(path, aside);
+                manager_set_aside_damaged(m, "reboot-wave", "reboot wave", r);
                 m->wave = reboot_wave_new();
         }
         bool changed = false;

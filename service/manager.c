@@ -117,6 +117,14 @@ int manager_new(const char *config_path, const char *sim_root, Manager **ret) {
         return 0;
 }
 
+void manager_set_aside_damaged(Manager *m, const char *file, const char *what, int error) {
+        /* Kept aside for a person, never silently dropped. */
+        g_autofree char *path = g_build_filename(m->config.state_directory, file, NULL);
+        g_autofree char *aside = g_strconcat(path, ".damaged", NULL);
+        log_error("The %s %s cannot be read (%s); moved to %s, starting a new one.", what, path, g_strerror(-error), aside);
+        (void) rename(path, aside);
+}
+
 int manager_start_bus(Manager *m) {
         int r;
 

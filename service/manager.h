@@ -87,6 +87,8 @@ int manager_new(const char *config_path, const char *sim_root, Manager **ret);
 Manager *manager_free(Manager *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Manager, manager_free)
 int manager_start_bus(Manager *m);
+/* A state file that cannot be read is renamed FILE.damaged and logged. */
+void manager_set_aside_damaged(Manager *m, const char *file, const char *what, int error);
 void manager_reload(Manager *m);
 
 /* transition.c: following the kernel */

@@ -2,6 +2,7 @@
 #include <glib.h>
 
 #include "patch-state.h"
+#include "util.h"
 
 static const char *const state_names[_PATCH_STATE_MAX] = {
         [PATCH_LOADING] = "loading",
@@ -30,30 +31,23 @@ static const char *const result_names[_PATCH_RESULT_MAX] = {
         [PATCH_RESULT_REAPPLY_FAILED] = "reapply-failed",
 };
 
-static int lookup(const char *const *table, int n, const char *s) {
-        for (int i = 0; s && i < n; i++)
-                if (g_str_equal(table[i], s))
-                        return i;
-        return -1;
-}
-
 const char *patch_state_to_string(PatchState s) {
         return s >= 0 && s < _PATCH_STATE_MAX ? state_names[s] : NULL;
 }
 PatchState patch_state_from_string(const char *s) {
-        return (PatchState) lookup(state_names, _PATCH_STATE_MAX, s);
+        return (PatchState) string_table_lookup(state_names, _PATCH_STATE_MAX, s);
 }
 const char *patch_operation_to_string(PatchOperation o) {
         return o >= 0 && o < _PATCH_OPERATION_MAX ? operation_names[o] : NULL;
 }
 PatchOperation patch_operation_from_string(const char *s) {
-        return (PatchOperation) lookup(operation_names, _PATCH_OPERATION_MAX, s);
+        return (PatchOperation) string_table_lookup(operation_names, _PATCH_OPERATION_MAX, s);
 }
 const char *patch_result_to_string(PatchResult r) {
         return r >= 0 && r < _PATCH_RESULT_MAX ? result_names[r] : NULL;
 }
 PatchResult patch_result_from_string(const char *s) {
-        return (PatchResult) lookup(result_names, _PATCH_RESULT_MAX, s);
+        return (PatchResult) string_table_lookup(result_names, _PATCH_RESULT_MAX, s);
 }
 
 bool patch_state_is_transition(PatchState s) {

@@ -24,10 +24,7 @@ const char *wave_state_to_string(WaveState s) {
 }
 
 WaveState wave_state_from_string(const char *s) {
-        for (int i = 0; s && i < _WAVE_STATE_MAX; i++)
-                if (g_str_equal(state_names[i], s))
-                        return (WaveState) i;
-        return _WAVE_STATE_INVALID;
+        return (WaveState) string_table_lookup(state_names, _WAVE_STATE_MAX, s);
 }
 
 RebootWave *reboot_wave_new(void) {
