@@ -104,6 +104,17 @@ static const char *seconds_value(Number *n, uint64_t usec) {
         return n->buf;
 }
 
+/* A gauge family of one timestamp, without a sample when the daemon does not
+ * export it (@known false) or it is not known (0). */
+static void timestamp_family(GString *out, const char *name, bool known, uint64_t usec, const char *help) {
+        GString *g = g_string_new(NULL);
+        Number n;
+
+        if (known && usec > 0)
+                sample(g, name, seconds_value(&n, usec), NULL);
+        family(out, name, "gauge", help, g);
+}
+
 /* One series per known value plus the current one if it is not known. */
 static void one_hot(GString *samples, const char *name, const char *key, const char *label,
                     const char *const *known, size_t n_known, const char *current) {
@@ -187,7 +198,6 @@ static void format_kernel(GString *out, const MetricsSnapshot *s) {
 
 static void format_reboot(GString *out, const MetricsSnapshot *s) {
         GString *g;
-        Number n;
 
         g = g_string_new(NULL);
         sample(g, "lpmaint_reboot_required", bit_value(s->reboot_required), NULL);
@@ -207,25 +217,12 @@ static void format_reboot(GString *out, const MetricsSnapshot *s) {
         }
         family(out, "lpmaint_reboot_reason", "gauge", "1 for each reason the host needs a reboot, by code.", g);
 
-        g = g_string_new(NULL);
-        if (s->coverage_ends_usec > 0)
-                sample(g, "lpmaint_coverage_end_timestamp_seconds", seconds_value(&n, s->coverage_ends_usec), NULL);
-        family(out, "lpmaint_coverage_end_timestamp_seconds", "gauge",
-               "When live patching of the running kernel ends, in seconds since the epoch.", g);
-
-        g = g_string_new(NULL);
-        if (s->has_next_reboot_window && s->next_reboot_window_usec > 0)
-                sample(g, "lpmaint_next_reboot_window_timestamp_seconds",
-                       seconds_value(&n, s->next_reboot_window_usec), NULL);
-        family(out, "lpmaint_next_reboot_window_timestamp_seconds", "gauge",
-               "When the next reboot wave window opens, in seconds since the epoch.", g);
-
-        g = g_string_new(NULL);
-        if (s->has_scheduled_reboot && s->scheduled_reboot_usec > 0)
-                sample(g, "lpmaint_scheduled_reboot_timestamp_seconds",
-                       seconds_value(&n, s->scheduled_reboot_usec), NULL);
-        family(out, "lpmaint_scheduled_reboot_timestamp_seconds", "gauge",
-               "When the reboot lpmaint scheduled happens, in seconds since the epoch.", g);
+        timestamp_family(out, "lpmaint_coverage_end_timestamp_seconds", true, s->coverage_ends_usec,
+                         "When live patching of the running kernel ends, in seconds since the epoch.");
+        timestamp_family(out, "lpmaint_next_reboot_window_timestamp_seconds", s->has_next_reboot_window,
+                         s->next_reboot_window_usec, "When the next reboot wave window opens, in seconds since the epoch.");
+        timestamp_family(out, "lpmaint_scheduled_reboot_timestamp_seconds", s->has_scheduled_reboot,
+                         s->scheduled_reboot_usec, "When the reboot lpmaint scheduled happens, in seconds since the epoch.");
 
         g = g_string_new(NULL);
         if (s->has_wave_state)
