@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <string.h>
 #include <systemd/sd-bus.h>
 
 #include "errors.h"
@@ -35,10 +36,17 @@ static const sd_bus_error_map lpmaint_error_map[] = {
         SD_BUS_ERROR_MAP(LPMAINT_ERROR_REBOOT_FAILED,         ECANCELED),
         SD_BUS_ERROR_MAP(LPMAINT_ERROR_NO_REBOOT_SCHEDULED,   ENOMSG),
         SD_BUS_ERROR_MAP(LPMAINT_ERROR_NO_FLEET_LOCK,         ENOLCK),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_STORAGE_FAILED,        EBADE),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_AUDIT_FAILED,          EBADR),
+        SD_BUS_ERROR_MAP(LPMAINT_ERROR_STATE_DAMAGED,         EBADSLT),
         SD_BUS_ERROR_MAP_END
 };
 
 void lpmaint_errors_register(void) {
         /* Adding the same map twice is a no-op in sd-bus. */
         (void) sd_bus_error_add_map(lpmaint_error_map);
+}
+
+int bus_error_set_storage(sd_bus_error *error, int r, const char *what) {
+        return sd_bus_error_setf(error, LPMAINT_ERROR_STORAGE_FAILED, "%s: %s", what, strerror(r < 0 ? -r : r));
 }

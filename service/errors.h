@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <systemd/sd-bus.h>
+
 /* The named D-Bus errors of org.lpmaint1. Internally each is a negative errno
  * (see errors.c for the pairs); the bus boundary turns it into the name. */
 #define LPMAINT_ERROR_BUSY                   "org.lpmaint1.Error.Busy"
@@ -30,5 +32,15 @@
 #define LPMAINT_ERROR_REBOOT_FAILED          "org.lpmaint1.Error.RebootFailed"
 #define LPMAINT_ERROR_NO_REBOOT_SCHEDULED    "org.lpmaint1.Error.NoRebootScheduled"
 #define LPMAINT_ERROR_NO_FLEET_LOCK          "org.lpmaint1.Error.NoFleetLock"
+/* The state directory could not be written or read (a full disk, EIO, read-only). */
+#define LPMAINT_ERROR_STORAGE_FAILED         "org.lpmaint1.Error.StorageFailed"
+/* The audit trail could not make a change's record durable: the change is refused. */
+#define LPMAINT_ERROR_AUDIT_FAILED           "org.lpmaint1.Error.AuditFailed"
+/* A security record (the accepted versions) is damaged: lpmaintd fails closed. */
+#define LPMAINT_ERROR_STATE_DAMAGED          "org.lpmaint1.Error.StateDamaged"
 
 void lpmaint_errors_register(void);
+
+/* Sets StorageFailed for @r (a negative errno of a state file operation),
+ * with "@what: strerror" as its message. Returns the errno of StorageFailed. */
+int bus_error_set_storage(sd_bus_error *error, int r, const char *what);
