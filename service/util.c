@@ -62,10 +62,29 @@ int read_regular_fd(int fd, size_t max, GBytes **ret) {
         return 0;
 }
 
-int read_file_at(int dirfd, const char *path, size_t max, GBytes **ret) {
-        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+int open_regular_at(int dirfd, const char *path, int flags, mode_t mode) {
+        struct stat st;
+
+        /* O_NONBLOCK only for the open: a FIFO would otherwise block it until a writer comes. */
+        _cleanup_close_ int fd = openat(dirfd, path, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, mode);
         if (fd < 0)
+                return errno == ELOOP ? -EBADFD : -errno;
+        if (fstat(fd, &st) < 0)
                 return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+                return -errno;
+        int ret = fd;
+        fd = -1;
+        return ret;
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, GBytes **ret) {
+        _cleanup_close_ int fd = open_regular_at(dirfd, path, O_RDONLY, 0);
+        if (fd < 0)
+                return fd;
         return read_regular_fd(fd, max, ret);
 }
 

@@ -34,6 +34,11 @@ uint64_t now_monotonic_usec(void);
  * Anything that is not a regular file is -EBADFD: pipes, FIFOs and devices
  * could block the daemon or never end. */
 int read_regular_fd(int fd, size_t max, GBytes **ret);
+/* Opens @path below @dirfd without following a link in its last component and
+ * without blocking on a FIFO, and only if it is a regular file (-EBADFD
+ * otherwise). @flags adds to O_CLOEXEC|O_NOCTTY|O_NOFOLLOW (O_RDONLY, O_WRONLY,
+ * O_APPEND, ...). Returns the fd, in blocking mode, or a negative errno. */
+int open_regular_at(int dirfd, const char *path, int flags, mode_t mode);
 int read_file_at(int dirfd, const char *path, size_t max, GBytes **ret);
 
 /* write(2) until all of @data is written. */
