@@ -13,8 +13,8 @@ import signal
 
 import pytest
 
-from conftest import (AUTO, EXIT_DENIED, OTHER, SANDBOX, history, kernel_view, kill_daemon, lpmaint, patches, restart_daemon,
-                      run, unique, wait_for, wait_state)
+from conftest import (AUTO, EXIT_DENIED, OTHER, SANDBOX, history, kernel_view, kill_daemon, lpmaint, lpmaint_json,
+                      patches, restart_daemon, run, unique, wait_for, wait_state)
 
 STATE = os.environ.get("LPMAINT_STATE_DIR", "")
 LOG = os.path.join(STATE, "audit.log")
@@ -331,3 +331,43 @@ def test_full_disk_refuses_changes_and_keeps_the_chain(full_disk, make_patch):
     assert p.returncode == 0, p.stdout
     assert lpmaint("disable", b.name, user=AUTO).returncode == 0
     wait_state(b.name, ("disabled",))
+
+
+def test_changes_refused_while_the_log_cannot_be_written(make_patch, workdir):
+    """The log swapped for a FIFO while lpmaintd runs: never waited on, and
+    every change is refused with AuditFailed before anything of it happens."""
+    a = make_patch()
+    b = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    wait_state(a.name, ("applied",))
+    reasons = lpmaint_json("reboot", "status")["reasons"]
+
+    aside = os.path.join(workdir, "audit.log.real")
+    offset = daemon_log_size()
+    shutil.move(LOG, aside)
+    os.mkfifo(LOG, 0o600)
+    try:
+        for args, user in ((("apply", b.manifest), AUTO), (("disable", a.name), AUTO),
+                           (("reboot", "request", "--reason=audit test"), AUTO)):
+            p = run("lpmaint", "--no-ask-password", *args, user=user, timeout=30)
+            assert p.returncode == 1, (args, p.returncode, p.stderr)
+            assert "org.lpmaint1.Error.AuditFailed" in p.stderr, (args, p.stderr)
+        # A denial is still a denial.
+        assert lpmaint("disable", a.name, user=OTHER).returncode == EXIT_DENIED
+    finally:
+        os.unlink(LOG)
+        shutil.move(aside, LOG)
+    assert "Failed to append to the audit log" in daemon_log_since(offset)
+
+    # Nothing of the refused changes happened.
+    assert b.name not in patches()
+    assert not os.path.exists(os.path.join(STATE, "patches", b.name))
+    assert kernel_view(b.name) == {"module_loaded": False, "present": False, "enabled": False, "transition": False}
+    assert patches()[a.name]["state"] == "applied" and kernel_view(a.name)["enabled"]
+    assert lpmaint_json("reboot", "status")["reasons"] == reasons
+
+    # The log is back: changes go through and the chain holds.
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+    wait_state(a.name, ("disabled",))
+    assert ("disable", a.name, "accepted") in [(r["action"], r["patch"], r["result"]) for r in history()]
+    assert verify(LOG).returncode == 0
