@@ -20,8 +20,8 @@ struct Audit {
         char *path;
         char last_hash[SHA256_HEX_LEN + 1];
         bool journal;
-        /* The log's size after the last whole record, the one last_hash is of;
-         * -1 until looked at. Any other size found before an append (a torn
+        /* The log's size up to the end of its last whole record, the one
+         * last_hash is of. Any other size found before an append (a torn
          * record, a change from outside) has the tail looked at again. */
         off_t size;
         /* >= 0: a failed append could not be cut back; everything from here
@@ -269,10 +269,11 @@ static int cut_tail(Audit *a, int fd, off_t to, off_t size, const char *why) {
         a->size = to;
         a->undo_to = -1;
 
-        /* A repair not yet recorded is recorded first, then this one. */
-        g_free(a->pending_repair);
-        a->pending_repair = g_strdup_printf("cut %lld bytes at offset %lld (%s), SHA-256 %s",
-                                            (long long) (size - to), (long long) to, why, sha);
+        /* One record says it all, with an earlier repair not yet recorded. */
+        g_autofree char *what = g_strdup_printf("cut %lld bytes at offset %lld (%s), SHA-256 %s",
+                                                (long long) (size - to), (long long) to, why, sha);
+        g_autofree char *earlier = g_steal_pointer(&a->pending_repair);
+        a->pending_repair = earlier ? g_strconcat(earlier, "; then ", what, NULL) : g_steal_pointer(&what);
         memcpy(a->pending_repair_sha256, sha, sizeof(sha));
         return write_pending_repair(a, fd);
 }

@@ -652,6 +652,29 @@ START_TEST(test_repair_record_written_later) {
         g_autoptr(GArray) recs = read_records(a, &all);
         ASSERT_TIMES(recs, 1000, g_array_index(recs, Rec, 1).t, 3000);
         assert_repair(&g_array_index(recs, Rec, 1), strlen(torn_part), torn_part, strlen(torn_part));
+
+        /* Two repairs before there is room: one record names both, the SHA-256
+         * field the later one. */
+        const char second[] = "(uint64 4000";
+        whole_size = file_size();
+        ck_assert_int_eq(write_all(fd, torn_part, strlen(torn_part)), 0);
+        l = limit_file_size(whole_size + 10);
+        ck_assert_int_eq(audit_append(a, &rec), -EFBIG);
+        unlimit_file_size(&l);
+        ck_assert_int_eq(write_all(fd, second, strlen(second)), 0);
+        l = limit_file_size(whole_size + 10);
+        ck_assert_int_eq(audit_append(a, &rec), -EFBIG);
+        unlimit_file_size(&l);
+        ck_assert_int_eq(file_size(), whole_size);
+        append(a, 5000, 0, "lp_a", "success", "");
+        ck_assert_uint_eq(verify_log(), 5);
+        g_autoptr(GArray) more = read_records(a, &all);
+        ck_assert_uint_eq(more->len, 5);
+        const Rec *both = &g_array_index(more, Rec, 3);
+        assert_repair(both, strlen(second), second, strlen(second));
+        g_autofree char *first_cut = g_strdup_printf("cut %zu bytes", strlen(torn_part));
+        ck_assert_ptr_nonnull(strstr(both->message, first_cut));
+        ck_assert_ptr_nonnull(strstr(both->message, "; then cut"));
 }
 END_TEST
 
