@@ -295,7 +295,8 @@ static int method_get_history(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return r;
         r = audit_read_into(m->audit, &filter, reply);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot read the audit log: %m");
+                return bus_error_set_storage(error, r, r == -EBADFD ? "The audit log is not a regular file" :
+                                             "Cannot read the audit log");
         return sd_bus_send(NULL, reply, NULL);
 }
 

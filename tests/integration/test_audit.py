@@ -354,6 +354,10 @@ def test_changes_refused_while_the_log_cannot_be_written(make_patch, workdir):
             assert "org.lpmaint1.Error.AuditFailed" in p.stderr, (args, p.stderr)
         # A denial is still a denial.
         assert lpmaint("disable", a.name, user=OTHER).returncode == EXIT_DENIED
+        # Reading it is refused too, not waited on.
+        p = run("lpmaint", "history", timeout=30)
+        assert p.returncode == 1 and "org.lpmaint1.Error.StorageFailed" in p.stderr, p.stderr
+        assert "not a regular file" in p.stderr, p.stderr
     finally:
         os.unlink(LOG)
         shutil.move(aside, LOG)
