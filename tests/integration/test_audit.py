@@ -338,18 +338,26 @@ def test_changes_refused_while_the_log_cannot_be_written(make_patch, workdir):
     every change is refused with AuditFailed before anything of it happens."""
     a = make_patch()
     b = make_patch()
+    c = make_patch()
     assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
     wait_state(a.name, ("applied",))
-    reasons = lpmaint_json("reboot", "status")["reasons"]
+    assert lpmaint("apply", "--break-glass", c.manifest).returncode == 0  # root, as an administrator
+    wait_state(c.name, ("applied",))
+    assert lpmaint("reboot", "request", "--reason=before the test", user=AUTO).returncode == 0
+    def reboot_state():
+        st = lpmaint_json("reboot", "status")
+        return st["reasons"], st["wave_state"], st["scheduled_usec"]
+    reboot = reboot_state()
 
     aside = os.path.join(workdir, "audit.log.real")
     offset = daemon_log_size()
     shutil.move(LOG, aside)
     os.mkfifo(LOG, 0o600)
     try:
-        for args, user in ((("apply", b.manifest), AUTO), (("disable", a.name), AUTO),
-                           (("reboot", "request", "--reason=audit test"), AUTO)):
-            p = run("lpmaint", "--no-ask-password", *args, user=user, timeout=30)
+        for args in (("apply", b.manifest), ("disable", a.name), ("acknowledge", c.name),
+                     ("reboot", "request", "--reason=audit test"), ("reboot", "schedule", "+10"),
+                     ("reboot", "cancel"), ("reboot", "wave")):
+            p = run("lpmaint", "--no-ask-password", *args, user=AUTO, timeout=30)
             assert p.returncode == 1, (args, p.returncode, p.stderr)
             assert "org.lpmaint1.Error.AuditFailed" in p.stderr, (args, p.stderr)
         # A denial is still a denial.
@@ -368,10 +376,19 @@ def test_changes_refused_while_the_log_cannot_be_written(make_patch, workdir):
     assert not os.path.exists(os.path.join(STATE, "patches", b.name))
     assert kernel_view(b.name) == {"module_loaded": False, "present": False, "enabled": False, "transition": False}
     assert patches()[a.name]["state"] == "applied" and kernel_view(a.name)["enabled"]
-    assert lpmaint_json("reboot", "status")["reasons"] == reasons
+    assert patches()[c.name]["break_glass_acknowledged"] is False
+    assert reboot_state() == reboot
 
     # The log is back: changes go through and the chain holds.
     assert lpmaint("disable", a.name, user=AUTO).returncode == 0
     wait_state(a.name, ("disabled",))
-    assert ("disable", a.name, "accepted") in [(r["action"], r["patch"], r["result"]) for r in history()]
+    assert lpmaint("acknowledge", c.name, user=AUTO).returncode == 0
+    assert lpmaint("reboot", "cancel", user=AUTO).returncode == 0
+    assert lpmaint_json("reboot", "status")["reboot_required"] is False
+    records = [(r["action"], r["patch"], r["result"]) for r in history()]
+    for record in (("disable", a.name, "accepted"), ("acknowledge-break-glass", c.name, "accepted"),
+                   ("reboot-cancel", "", "accepted")):
+        assert record in records
     assert verify(LOG).returncode == 0
+    assert lpmaint("disable", c.name, user=AUTO).returncode == 0
+    wait_state(c.name, ("disabled",))
