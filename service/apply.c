@@ -143,10 +143,10 @@ static void replace_patch(Manager *m, Patch *p) {
 
 int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
                   int manifest_fd, int signature_fd, int module_fd,
-                  Patch **ret, char **ret_note, sd_bus_error *error) {
+                  Patch **ret, sd_bus_error *error) {
         g_autoptr(GBytes) manifest_bytes = NULL, signature = NULL, module = NULL;
         g_autoptr(Manifest) manifest = NULL;
-        g_autofree char *signer = NULL, *staging = NULL, *dir = NULL, *downgraded_from = NULL;
+        g_autofree char *signer = NULL, *staging = NULL, *dir = NULL, *downgraded_from = NULL, *note = NULL;
         _cleanup_(module_info_clear) ModuleInfo info = {};
         int r;
 
@@ -177,8 +177,20 @@ int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
 
         r = store_stage(m->patches_dir, manifest->name, manifest_bytes, signature, module, &staging);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot write the patch to the store: %m");
+                return bus_error_set_storage(error, r, "Cannot write the patch to the store");
         r = inspect_module(m, staging, manifest, &info, error);
+        if (r < 0) {
+                (void) rm_rf(staging);
+                return r;
+        }
+
+        /* Every check passed: the record that authorizes the apply is durable
+         * before anything of it is, or there is no apply. */
+        note = g_strdup_printf("version %s%s%s%s", manifest->version,
+                               downgraded_from ? ", deliberate downgrade from " : "", downgraded_from ?: "",
+                               opts->break_glass ? ", break-glass" : "");
+        r = manager_audit_accepted(m, caller, opts->break_glass ? "apply-break-glass" : "apply", manifest->name,
+                                   manifest->module_sha256, note, error);
         if (r < 0) {
                 (void) rm_rf(staging);
                 return r;
@@ -230,9 +242,13 @@ int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
         log_info("Patch %s %s (module SHA-256 %s, signed by %s) loaded; transition started.",
                  p->name, p->manifest->version, p->manifest->module_sha256, p->signer);
         *ret = p;
-        *ret_note = g_strdup_printf("version %s%s%s%s", p->manifest->version,
-                                    downgraded_from ? ", deliberate downgrade from " : "", downgraded_from ?: "",
-                                    opts->break_glass ? ", break-glass" : "");
+        return 0;
+}
+
+int manager_disable_check(Patch *p, sd_bus_error *error) {
+        if (p->status.state != PATCH_APPLIED)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_NOT_APPLIED, "Patch %s is %s, not applied",
+                                         p->name, patch_state_to_string(p->status.state));
         return 0;
 }
 
@@ -240,9 +256,9 @@ int manager_disable(Manager *m, const Caller *caller, Patch *p, sd_bus_error *er
         uint64_t now = now_realtime_usec();
         int r;
 
-        if (p->status.state != PATCH_APPLIED)
-                return sd_bus_error_setf(error, LPMAINT_ERROR_NOT_APPLIED, "Patch %s is %s, not applied",
-                                         p->name, patch_state_to_string(p->status.state));
+        r = manager_disable_check(p, error);
+        if (r < 0)
+                return r;
 
         /* Kept to put back if the kernel refuses. */
         PatchStatus before = p->status;

@@ -19,6 +19,16 @@
 #define AUDIT_RECORD_TYPE AUDIT_CHAIN_RECORD_TYPE
 #define AUDIT_FILE "audit.log"
 
+/* What a record may echo: a refusal can quote a long certificate subject or
+ * message. A longer field is cut on a character boundary and ends in
+ * AUDIT_CUT_MARK, which says how many bytes were cut. */
+#define AUDIT_MESSAGE_MAX 4096
+#define AUDIT_FIELD_MAX 256
+#define AUDIT_CUT_MARK "... [%zu bytes cut]"
+
+/* The action of lpmaintd's record of a repaired log (see audit_repair()). */
+#define AUDIT_ACTION_REPAIR "audit-repair"
+
 typedef struct AuditRecord {
         uint64_t time_usec;
         uint32_t uid;
@@ -33,6 +43,10 @@ typedef struct AuditRecord {
 
 typedef struct Audit Audit;
 
+/* Finds the last whole record, whatever its size, to chain to. The log is
+ * opened without following a link or blocking on a FIFO: anything but a
+ * regular file is -EBADFD. A torn record at the end is not an error: it is
+ * cut by audit_repair() or the next audit_append(). */
 int audit_open(const char *state_dir, Audit **ret);
 void audit_free(Audit *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Audit, audit_free)
@@ -40,7 +54,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Audit, audit_free)
 /* Records also go to the journal unless turned off (the unit tests do). */
 void audit_set_journal(Audit *a, bool enabled);
 
+/* Appends @rec with fsync, whole or not at all: after a failed or short
+ * write or a failed fsync the log is cut back and the chain goes on from the
+ * previous record (if even the cut fails, it is done before the next
+ * append). Before the record, a torn tail is cut (see audit_repair()). */
 int audit_append(Audit *a, const AuditRecord *rec);
+
+/* Cuts anything after the last whole record (a write torn by a crash, a full
+ * disk or an I/O error) and appends lpmaintd's record of it: action
+ * AUDIT_ACTION_REPAIR, result "repaired", the SHA-256 of the bytes cut and a
+ * message saying how many. 0 when there was nothing to repair. A repair whose
+ * record cannot be written yet is recorded before the next record. */
+int audit_repair(Audit *a);
+
+/* @s made valid UTF-8 and cut to at most @max bytes plus AUDIT_CUT_MARK. */
+char *audit_cap_field(const char *s, size_t max);
 
 typedef struct AuditFilter {
         uint64_t since_usec;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "errors.h"
 #include "log.h"
 #include "manager.h"
 #include "util.h"
 
-void manager_audit(Manager *m, const Caller *caller, const char *action, const char *patch,
-                   const char *sha256, const char *result, const char *message) {
+int manager_audit(Manager *m, const Caller *caller, const char *action, const char *patch,
+                  const char *sha256, const char *result, const char *message) {
         AuditRecord rec = {
                 .time_usec = now_realtime_usec(),
                 .uid = caller->uid,
@@ -18,7 +19,20 @@ void manager_audit(Manager *m, const Caller *caller, const char *action, const c
         };
         int r = audit_append(m->audit, &rec);
         if (r < 0)
-                log_error("Failed to append to the audit log: %s", g_strerror(-r));
+                /* The journal gets what the file could not take. */
+                log_error("Failed to append to the audit log (%s %s by uid %u: %s): %s", action, patch ?: "-",
+                          caller->uid, result, g_strerror(-r));
+        return r;
+}
+
+int manager_audit_accepted(Manager *m, const Caller *caller, const char *action, const char *patch,
+                           const char *sha256, const char *message, sd_bus_error *error) {
+        int r = manager_audit(m, caller, action, patch, sha256, "accepted", message);
+        if (r < 0)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_AUDIT_FAILED,
+                                         "The audit record of this change cannot be written (%s); nothing was changed",
+                                         g_strerror(-r));
+        return 0;
 }
 
 void manager_audit_error(Manager *m, const Caller *caller, const char *action, const char *patch,
@@ -27,5 +41,6 @@ void manager_audit_error(Manager *m, const Caller *caller, const char *action, c
                 sd_bus_error_has_name(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED);
         g_autofree char *msg = g_strdup_printf("%s: %s", error->name ?: "error", error->message ?: "");
 
-        manager_audit(m, caller, action, patch, sha256, denied ? "denied" : "refused", msg);
+        /* A refusal stands whether or not it could be recorded (the failure is logged). */
+        (void) manager_audit(m, caller, action, patch, sha256, denied ? "denied" : "refused", msg);
 }

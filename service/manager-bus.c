@@ -90,7 +90,6 @@ static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error
         _cleanup_(caller_clear) Caller caller = {};
         int manifest_fd, signature_fd, module_fd;
         ApplyOptions opts = {};
-        g_autofree char *note = NULL;
         const char *action = "apply";
         Patch *p = NULL;
         int r;
@@ -123,11 +122,11 @@ static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error
                 goto refused;
         }
 
-        r = manager_apply(m, &caller, &opts, manifest_fd, signature_fd, module_fd, &p, &note, error);
+        /* Audited as accepted by manager_apply(), before anything changes. */
+        r = manager_apply(m, &caller, &opts, manifest_fd, signature_fd, module_fd, &p, error);
         if (r < 0)
                 goto refused;
 
-        manager_audit(m, &caller, action, p->name, p->manifest->module_sha256, "accepted", note);
         if (opts.break_glass) {
                 log_warning("Patch %s applied through BREAK-GLASS by uid %u; acknowledge with 'lpmaint acknowledge %s'.",
                             p->name, caller.uid, p->name);
@@ -182,11 +181,10 @@ static int method_disable(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 r = sd_bus_error_setf(error, LPMAINT_ERROR_BUSY, "A transition of patch %s is in progress", m->transitioning->name);
                 goto refused;
         }
-        r = manager_disable(m, &caller, p, error);
-        if (r < 0)
+        if ((r = manager_disable_check(p, error)) < 0 ||
+            (r = manager_audit_accepted(m, &caller, "disable", p->name, p->manifest->module_sha256, "", error)) < 0 ||
+            (r = manager_disable(m, &caller, p, error)) < 0)
                 goto refused;
-
-        manager_audit(m, &caller, "disable", p->name, p->manifest->module_sha256, "accepted", "");
         return sd_bus_reply_method_return(msg, NULL);
 
 refused:
@@ -218,10 +216,12 @@ static int method_acknowledge_break_glass(sd_bus_message *msg, void *userdata, s
                 r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Patch %s has no unacknowledged break-glass apply", name);
                 goto refused;
         }
+        r = manager_audit_accepted(m, &caller, "acknowledge-break-glass", p->name, p->manifest->module_sha256, "", error);
+        if (r < 0)
+                goto refused;
         p->break_glass_acknowledged = true;
         manager_patch_changed(m, p);
         manager_emit_break_glass_changed(m);
-        manager_audit(m, &caller, "acknowledge-break-glass", p->name, p->manifest->module_sha256, "success", "");
         return sd_bus_reply_method_return(msg, NULL);
 
 refused:
@@ -295,7 +295,8 @@ static int method_get_history(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return r;
         r = audit_read_into(m->audit, &filter, reply);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot read the audit log: %m");
+                return bus_error_set_storage(error, r, r == -EBADFD ? "The audit log is not a regular file" :
+                                             "Cannot read the audit log");
         return sd_bus_send(NULL, reply, NULL);
 }
 

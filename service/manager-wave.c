@@ -387,6 +387,10 @@ static int method_run_reboot_wave(sd_bus_message *msg, void *userdata, sd_bus_er
                         r = sd_bus_error_set(error, LPMAINT_ERROR_BUSY, "This host's pre-reboot hooks are running");
                         return refuse(m, &caller, "reboot-wave", error, r);
                 }
+                /* Its verdict, or the schedule, is recorded when known. */
+                r = manager_audit_accepted(m, &caller, "reboot-wave", NULL, NULL, "", error);
+                if (r < 0)
+                        return refuse(m, &caller, "reboot-wave", error, r);
                 reconcile_with_logind(m);
         }
 
@@ -453,10 +457,12 @@ static int method_request_reboot(sd_bus_message *msg, void *userdata, sd_bus_err
         r = authorize(m, msg, "reboot-request", &caller, error);
         if (r <= 0)
                 return r == 0 ? 1 : r;
+        r = manager_audit_accepted(m, &caller, "reboot-request", NULL, NULL, reason, error);
+        if (r < 0)
+                return refuse(m, &caller, "reboot-request", error, r);
         set_request(m, reason);
         if ((r = save(m, error)) < 0)
                 return refuse(m, &caller, "reboot-request", error, r);
-        manager_audit(m, &caller, "reboot-request", NULL, NULL, "success", reason);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -480,6 +486,11 @@ static int method_schedule_reboot(sd_bus_message *msg, void *userdata, sd_bus_er
                 r = sd_bus_error_set(error, LPMAINT_ERROR_BUSY, "This host's pre-reboot hooks are running");
                 return refuse(m, &caller, "reboot-schedule", error, r);
         }
+        g_autofree char *at = format_timestamp_utc(MAX(when, now));
+        g_autofree char *what = g_strdup_printf("at %s: %s", at, reason);
+        r = manager_audit_accepted(m, &caller, "reboot-schedule", NULL, NULL, what, error);
+        if (r < 0)
+                return refuse(m, &caller, "reboot-schedule", error, r);
         /* The request is part of the reasons the schedule records. */
         g_autofree char *old_boot = g_strdup(m->wave->request_boot_id);
         g_autofree char *old_text = g_strdup(m->wave->request_text);
@@ -494,7 +505,8 @@ static int method_schedule_reboot(sd_bus_message *msg, void *userdata, sd_bus_er
                 m->wave->request_usec = old_usec;
                 return refuse(m, &caller, "reboot-schedule", error, r);
         }
-        manager_audit(m, &caller, "reboot-schedule", NULL, NULL, "success", m->wave->reasons);
+        /* An outcome: logind has the reboot, a failure here is only logged. */
+        (void) manager_audit(m, &caller, "reboot-schedule", NULL, NULL, "scheduled", m->wave->reasons);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -516,6 +528,9 @@ static int method_cancel_reboot(sd_bus_message *msg, void *userdata, sd_bus_erro
                 r = sd_bus_error_set(error, LPMAINT_ERROR_NO_REBOOT_SCHEDULED, "No reboot is scheduled or requested and no wave is open");
                 return refuse(m, &caller, "reboot-cancel", error, r);
         }
+        r = manager_audit_accepted(m, &caller, "reboot-cancel", NULL, NULL, "", error);
+        if (r < 0)
+                return refuse(m, &caller, "reboot-cancel", error, r);
         if (m->wave->state == WAVE_SCHEDULED) {
                 r = logind_call(m, "CancelScheduledShutdown", &lerror, NULL);
                 if (r < 0) {
@@ -531,7 +546,6 @@ static int method_cancel_reboot(sd_bus_message *msg, void *userdata, sd_bus_erro
         m->wave->request_text = g_strdup("");
         if ((r = save(m, error)) < 0)
                 return refuse(m, &caller, "reboot-cancel", error, r);
-        manager_audit(m, &caller, "reboot-cancel", NULL, NULL, "success", "");
         log_notice("Reboot cancelled by uid %u.", caller.uid);
         return sd_bus_reply_method_return(msg, NULL);
 }
@@ -552,6 +566,8 @@ static int method_release_fleet_lock(sd_bus_message *msg, void *userdata, sd_bus
                                       "are still running");
         else if (m->wave->state == WAVE_SCHEDULED || m->wave->state == WAVE_HOOKS)
                 r = sd_bus_error_set(error, LPMAINT_ERROR_BUSY, "The host has not rebooted yet");
+        if (r >= 0)
+                r = manager_audit_accepted(m, &caller, "fleet-lock-release", NULL, NULL, "", error);
         if (r < 0)
                 return refuse(m, &caller, "fleet-lock-release", error, r);
         m->wave->fleet_lock_held = false;
@@ -559,7 +575,6 @@ static int method_release_fleet_lock(sd_bus_message *msg, void *userdata, sd_bus
                 m->wave->fleet_lock_held = true;
                 return refuse(m, &caller, "fleet-lock-release", error, r);
         }
-        manager_audit(m, &caller, "fleet-lock-release", NULL, NULL, "success", "");
         return sd_bus_reply_method_return(msg, NULL);
 }
 

@@ -101,10 +101,22 @@ int manager_new(const char *config_path, const char *sim_root, Manager **ret) {
                 return r;
         }
         r = audit_open(m->config.state_directory, &m->audit);
+        if (r == -EBADFD) {
+                log_error("The audit log %s/%s is not a regular file (a symbolic link, FIFO or directory?); "
+                          "refusing to start.", m->config.state_directory, AUDIT_FILE);
+                return r;
+        }
         if (r < 0) {
                 log_error("Cannot open the audit log in %s: %s", m->config.state_directory, g_strerror(-r));
                 return r;
         }
+        /* A record torn by a crash, a full disk or an I/O error is cut (and
+         * that audited) now; if it cannot be, every append tries again, and
+         * changes are refused until one succeeds. */
+        r = audit_repair(m->audit);
+        if (r < 0)
+                log_error("Cannot repair the audit log in %s now (%s); changes are refused until it can be.",
+                          m->config.state_directory, g_strerror(-r));
         r = load_patches(m);
         if (r < 0) {
                 log_error("Cannot read the patch store %s: %s", m->patches_dir, g_strerror(-r));

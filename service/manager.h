@@ -98,9 +98,13 @@ void manager_follow_transition(Manager *m, Patch *p);
 void manager_patch_changed(Manager *m, Patch *p);
 
 /* apply.c: verification, store and load */
+/* Writes the "accepted" record (action "apply" or "apply-break-glass") after
+ * every check and before the intent is recorded: AuditFailed if it cannot. */
 int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
                   int manifest_fd, int signature_fd, int module_fd,
-                  Patch **ret, char **ret_note, sd_bus_error *error);
+                  Patch **ret, sd_bus_error *error);
+/* NotApplied unless @p can be disabled now; manager_disable() checks it too. */
+int manager_disable_check(Patch *p, sd_bus_error *error);
 int manager_disable(Manager *m, const Caller *caller, Patch *p, sd_bus_error *error);
 
 /* manager-soak.c: soaking applied patches in the host's ring */
@@ -154,8 +158,15 @@ int property_get_health_checks(sd_bus *bus, const char *path, const char *interf
                                sd_bus_message *reply, void *userdata, sd_bus_error *error);
 
 /* manager-audit.c */
-void manager_audit(Manager *m, const Caller *caller, const char *action, const char *patch,
-                   const char *sha256, const char *result, const char *message);
+/* Appends a record; a failure is logged and returned. Outcomes (a transition
+ * finished, a soak verdict) can only log it: the change happened. */
+int manager_audit(Manager *m, const Caller *caller, const char *action, const char *patch,
+                  const char *sha256, const char *result, const char *message);
+/* The record that authorizes a change, result "accepted", written before
+ * anything of the change: if it cannot be made durable the change is refused
+ * with AuditFailed (set on @error, whose errno is returned). */
+int manager_audit_accepted(Manager *m, const Caller *caller, const char *action, const char *patch,
+                           const char *sha256, const char *message, sd_bus_error *error);
 void manager_audit_error(Manager *m, const Caller *caller, const char *action, const char *patch,
                          const char *sha256, const sd_bus_error *error);
 

@@ -393,7 +393,7 @@ def test_fleet_lock_is_taken_for_the_reboot_and_given_back_after_it(wave, fleetl
     r = lpmaint("reboot", "finish", user=AUTO)
     assert r.returncode == 0, r.stderr
     assert fleetlock.holders("web") == [] and lpmaint_json("reboot", "status")["fleet_lock_held"] is False
-    assert any(r["action"] == "fleet-lock-release" and r["result"] == "success" for r in history())
+    assert any(r["action"] == "fleet-lock-release" and r["result"] == "accepted" for r in history())
 
 
 def test_a_lock_held_by_another_host_holds_the_wave(wave, fleetlock):
