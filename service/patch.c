@@ -178,7 +178,7 @@ int patch_load_at(int dir_fd, const char *name, const char *dir, Patch **ret) {
         if (r < 0)
                 return r;
         data = g_bytes_get_data(state_bytes, &size);
-        if (memchr(data, '\0', size) || !g_key_file_load_from_data(kf, data, size, G_KEY_FILE_NONE, NULL))
+        if ((size > 0 && memchr(data, '\0', size)) || !g_key_file_load_from_data(kf, data, size, G_KEY_FILE_NONE, NULL))
                 return -EBADMSG;
 
         g_autofree char *state = g_key_file_get_string(kf, STATE_GROUP, "State", NULL);

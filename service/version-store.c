@@ -7,7 +7,6 @@
 #include <glib.h>
 
 #include "errors.h"
-#include "log.h"
 #include "manifest.h"
 #include "patch.h"
 #include "version-store.h"
@@ -222,8 +221,6 @@ static int load(int dir_fd, const char *state_dir, GHashTable **ret, sd_bus_erro
         if (renameat2(dir_fd, VERSIONS_FILE, dir_fd, VERSIONS_DAMAGED_FILE, RENAME_NOREPLACE) < 0)
                 return bus_error_set_storage(error, -errno, "Cannot set aside the damaged record of accepted versions");
         (void) fsync(dir_fd);
-        log_error("The record of accepted versions %s/" VERSIONS_FILE " is damaged (%s); moved to %s/" VERSIONS_DAMAGED_FILE
-                  ". Every apply is refused until an administrator recovers it (see lpmaintd(8)).", state_dir, cause, state_dir);
         g_autofree char *what = g_strdup_printf("The record of accepted versions is %s", cause);
         return state_damaged(error, state_dir, what);
 }
@@ -248,6 +245,14 @@ static const char *store_highest(GHashTable *patches, const char *stream) {
                         highest = m->version;
         }
         return highest;
+}
+
+int version_store_check(const char *state_dir, sd_bus_error *error) {
+        g_autoptr(GHashTable) t = NULL;
+        _cleanup_close_ int dir_fd = open_state_dir(state_dir, error);
+        if (dir_fd < 0)
+                return dir_fd;
+        return load(dir_fd, state_dir, &t, error);
 }
 
 int version_store_get(const char *state_dir, GHashTable *patches, const char *stream, char **ret, sd_bus_error *error) {

@@ -36,6 +36,10 @@ bool version_is_valid(const char *v);
 int version_store_parse(const char *data, size_t size, GHashTable **ret);
 char *version_store_format(GHashTable *t);
 
+/* Reads the record as version_store_get() does, setting a damaged one aside:
+ * at start, so that the journal tells before the first apply is refused. */
+int version_store_check(const char *state_dir, sd_bus_error *error);
+
 /* The highest accepted version of @stream: the record's, or a higher one in
  * the store (@patches: name → Patch), or -ENOENT. A damaged record is
  * StateDamaged, an unreadable one StorageFailed, both set in @error. */

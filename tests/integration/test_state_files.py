@@ -343,3 +343,16 @@ def test_temporary_files_are_removed_at_start(make_patch):
         assert patches()[a.name]["state"] == "disabled"
     finally:
         os.unlink(mine)
+
+
+def test_damaged_versions_record_is_told_at_start(make_patch, versions_record):
+    a = make_patch(version="1.0")
+    applied(a)
+    disable(a.name)
+    kill_daemon(signal.SIGTERM)
+    damage_versions("zeros")
+    mark = log_mark()
+    restart_within_seconds()
+    logged_since(mark, "the record of accepted versions was damaged and is set aside")
+    assert not os.path.lexists(VERSIONS) and os.path.exists(DAMAGED)
+    assert "StateDamaged" in apply(make_patch(name=a.name, version="2.0")).stderr
