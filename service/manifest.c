@@ -182,7 +182,7 @@ int manifest_parse(const void *data, size_t size, Manifest **ret, sd_bus_error *
 
         if (size > MANIFEST_MAX_SIZE)
                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest is larger than %d bytes", MANIFEST_MAX_SIZE);
-        if (memchr(data, '\0', size) || !g_utf8_validate(data, (gssize) size, NULL))
+        if ((size > 0 && memchr(data, '\0', size)) || !g_utf8_validate(data, (gssize) size, NULL))
                 return sd_bus_error_set(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest is not UTF-8 text");
         g_autofree char *text = size > 0 ? g_strndup(data, size) : g_strdup("");
         r = check_repeats(text, error);
