@@ -259,27 +259,32 @@ def restart_within_seconds():
 
 
 def test_fifo_in_the_store_and_boots_does_not_block_the_start(make_patch):
-    a = make_patch()
-    applied(a)
-    disable(a.name)
-    record = os.path.join(STORE, a.name)
+    a, b = make_patch(), make_patch()
+    for x in (a, b):
+        applied(x)
+        disable(x.name)
+    records = [os.path.join(STORE, x.name) for x in (a, b)]
     kill_daemon(signal.SIGTERM)
-    os.unlink(os.path.join(record, "manifest"))
-    os.mkfifo(os.path.join(record, "manifest"), 0o600)
+    # A stored manifest, and a record's state file, replaced by FIFOs.
+    for record, name in zip(records, ("manifest", "state")):
+        os.unlink(os.path.join(record, name))
+        os.mkfifo(os.path.join(record, name), 0o600)
     boots = os.path.join(STATE, "boots")
     os.rename(boots, boots + ".saved")
     os.mkfifo(boots, 0o600)
     try:
         mark = log_mark()
         restart_within_seconds()
-        assert a.name not in patches()
-        assert f"Patch record {record} cannot be read" in log_text()[mark:]
+        for x, record in zip((a, b), records):
+            assert x.name not in patches()
+            assert f"Patch record {record} cannot be read" in log_text()[mark:]
         # The boot log's FIFO is set aside like any damaged boot log.
         assert not os.path.exists(boots) or os.path.isfile(boots)
         assert os.path.exists(boots + ".damaged")
     finally:
         kill_daemon(signal.SIGTERM)
-        shutil.rmtree(record)
+        for record in records:
+            shutil.rmtree(record)
         for p in (boots + ".damaged", boots):
             if os.path.lexists(p):
                 os.unlink(p)
