@@ -91,12 +91,12 @@ static int check_not_present(Manager *m, const char *name, sd_bus_error *error) 
 static int check_rollback(Manager *m, const Manifest *manifest, const ApplyOptions *opts,
                           char **ret_downgraded_from, sd_bus_error *error) {
         g_autofree char *highest = NULL;
-        int r = version_store_get(m->config.state_directory, manifest->stream, &highest);
+        int r = version_store_get(m->config.state_directory, m->patches, manifest->stream, &highest, error);
 
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot read the accepted versions: %m");
+                return r;
         if (version_compare(manifest->version, highest) >= 0)
                 return 0;
         if (!opts->allow_downgrade && !opts->break_glass)
@@ -210,11 +210,18 @@ int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
         p->module_sig_key = g_steal_pointer(&info.sig_key);
         g_free(p->module_sig_hashalgo);
         p->module_sig_hashalgo = g_steal_pointer(&info.sig_hashalgo);
+        /* The accepted version is raised before the record is committed: a
+         * failure in between leaves no stored patch above the record. */
         r = patch_save(p);
-        if (r >= 0)
+        if (r >= 0) {
+                r = version_store_raise(m->config.state_directory, m->patches, p->manifest->stream, p->manifest->version, error);
+                if (r < 0) {
+                        (void) rm_rf(staging);
+                        patch_free(p);
+                        return r;
+                }
                 r = store_commit(m->patches_dir, staging, p->name, &dir);
-        if (r >= 0)
-                r = version_store_raise(m->config.state_directory, p->manifest->stream, p->manifest->version);
+        }
         if (r < 0) {
                 (void) rm_rf(staging);
                 patch_free(p);
@@ -296,7 +303,7 @@ int manager_reapply(Manager *m, Patch *p, sd_bus_error *error) {
         g_autoptr(Manifest) manifest = NULL;
         g_autofree char *signer = NULL;
         _cleanup_(module_info_clear) ModuleInfo info = {};
-        _cleanup_close_ int dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int r;
 
         if (dfd < 0)

@@ -108,7 +108,10 @@ int boot_log_save(const BootLog *l, const char *state_dir) {
         }
         gsize size;
         g_autofree char *data = g_key_file_to_data(kf, &size, NULL);
-        return write_file_atomic(state_dir, BOOTS_FILE, data, size, 0600);
+        _cleanup_close_ int dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        return write_file_atomic_at(dir_fd, BOOTS_FILE, data, size, 0600);
 }
 
 static BootRecord *find(const BootLog *l, const char *boot_id) {

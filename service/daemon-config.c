@@ -449,7 +449,10 @@ static int apply_file(const char *path, Config *c, GHashTable *rings, sd_bus_err
         g_autoptr(GError) gerror = NULL;
         int r;
 
+        /* Never waits on a FIFO and never follows a link: a configuration file is a plain file. */
         r = read_file_at(AT_FDCWD, path, MAX_CONFIG_FILE_SIZE, &bytes);
+        if (r == -EBADFD)
+                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s: not a regular file (a link, FIFO, device or directory)", path);
         if (r < 0)
                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_CONFIG, "%s: cannot read: %s", path, g_strerror(-r));
 

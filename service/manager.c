@@ -9,6 +9,7 @@
 #include "manager.h"
 #include "store.h"
 #include "util.h"
+#include "version-store.h"
 
 Manager *manager_free(Manager *m) {
         if (!m)
@@ -122,6 +123,10 @@ int manager_new(const char *config_path, const char *sim_root, Manager **ret) {
                 log_error("Cannot read the patch store %s: %s", m->patches_dir, g_strerror(-r));
                 return r;
         }
+        /* Damage is told now, not at the first refused apply; it does not stop the start. */
+        if (version_store_check(m->config.state_directory, &error) < 0)
+                log_error("%s", error.message);
+        sd_bus_error_free(&error);
         manager_boots_start(m);
         manager_wave_start(m);
 

@@ -4,6 +4,7 @@
 
 #include "errors.h"
 #include "manifest.h"
+#include "version-store.h"
 
 #define MANIFEST_GROUP "Patch"
 #define RELEASE_GROUP "Release"
@@ -58,10 +59,6 @@ bool patch_name_is_valid(const char *name) {
 
 bool ring_name_is_valid(const char *name) {
         return chars_in(name, "-_", 32);
-}
-
-static bool version_is_valid(const char *v) {
-        return chars_in(v, ".+~_-", 64) && g_ascii_isalnum(v[0]);
 }
 
 static bool release_is_valid(const char *r) {
@@ -138,6 +135,44 @@ static int parse_release(GKeyFile *kf, Manifest *m, sd_bus_error *error) {
         return 0;
 }
 
+/* GKeyFile keeps the last of two equal keys or merges two equal groups without
+ * a word; in a signed document that would let the reader and the signer's
+ * tools see different values, so a repeated key or group is refused. The
+ * lines are read as GKeyFile reads them: leading blanks are skipped, '#'
+ * starts a comment, the key ends at '=' less trailing blanks. */
+static int check_repeats(const char *text, sd_bus_error *error) {
+        g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        g_autofree char *group = g_strdup("");
+
+        for (size_t i = 0; lines[i]; i++) {
+                const char *l = lines[i] + strspn(lines[i], " \t");
+                unsigned line = (unsigned) i + 1;
+
+                if (l[0] == '\0' || l[0] == '#')
+                        continue;
+                if (l[0] == '[') {
+                        const char *end = strchr(l, ']');
+                        if (!end)
+                                continue; /* GKeyFile refuses it */
+                        g_free(group);
+                        group = g_strndup(l + 1, (gsize) (end - l - 1));
+                        if (!g_hash_table_add(seen, g_strconcat("[", group, NULL)))
+                                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST,
+                                                         "Manifest has the group [%s] twice (line %u)", group, line);
+                        continue;
+                }
+                const char *eq = strchr(l, '=');
+                if (!eq)
+                        continue;
+                g_autofree char *key = g_strchomp(g_strndup(l, (gsize) (eq - l)));
+                if (!g_hash_table_add(seen, g_strconcat(group, "]", key, NULL)))
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST,
+                                                 "Manifest has the key %s= twice in [%s] (line %u)", key, group, line);
+        }
+        return 0;
+}
+
 int manifest_parse(const void *data, size_t size, Manifest **ret, sd_bus_error *error) {
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_autoptr(Manifest) m = g_new0(Manifest, 1);
@@ -147,8 +182,12 @@ int manifest_parse(const void *data, size_t size, Manifest **ret, sd_bus_error *
 
         if (size > MANIFEST_MAX_SIZE)
                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest is larger than %d bytes", MANIFEST_MAX_SIZE);
-        if (memchr(data, '\0', size) || !g_utf8_validate(data, (gssize) size, NULL))
+        if ((size > 0 && memchr(data, '\0', size)) || !g_utf8_validate(data, (gssize) size, NULL))
                 return sd_bus_error_set(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest is not UTF-8 text");
+        g_autofree char *text = size > 0 ? g_strndup(data, size) : g_strdup("");
+        r = check_repeats(text, error);
+        if (r < 0)
+                return r;
         /* Keep Key[locale]= entries so that the unknown-key check sees them whatever the locale. */
         if (!g_key_file_load_from_data(kf, data, size, G_KEY_FILE_KEEP_TRANSLATIONS, &gerror))
                 return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST, "Manifest is not a key file: %s", gerror->message);

@@ -140,7 +140,11 @@ int patch_save(const Patch *p) {
 
         gsize size;
         g_autofree char *data = g_key_file_to_data(kf, &size, NULL);
-        return write_file_atomic(p->dir, PATCH_STATE_FILE, data, size, 0600);
+        /* Through the record's own directory, never through a link in its place. */
+        _cleanup_close_ int dir_fd = open_directory_at(AT_FDCWD, p->dir);
+        if (dir_fd < 0)
+                return dir_fd;
+        return write_file_atomic_at(dir_fd, PATCH_STATE_FILE, data, size, 0600);
 }
 
 /* Replaces *@field with the key's value when the state file has it. */
@@ -152,22 +156,29 @@ static void load_string(GKeyFile *kf, const char *key, char **field) {
         *field = v;
 }
 
-int patch_load(const char *dir, Patch **ret) {
-        g_autofree char *manifest_path = g_build_filename(dir, PATCH_MANIFEST_FILE, NULL);
-        g_autofree char *state_path = g_build_filename(dir, PATCH_STATE_FILE, NULL);
-        g_autoptr(GBytes) bytes = NULL;
+int patch_load_at(int dir_fd, const char *name, const char *dir, Patch **ret) {
+        g_autoptr(GBytes) bytes = NULL, state_bytes = NULL;
         g_autoptr(Manifest) manifest = NULL;
         g_autoptr(GKeyFile) kf = g_key_file_new();
         int r;
 
-        r = read_file_at(AT_FDCWD, manifest_path, MANIFEST_MAX_SIZE, &bytes);
+        /* The record's directory and files are opened without following a
+         * link and without waiting on a FIFO: a link out of the store is refused. */
+        _cleanup_close_ int fd = open_directory_at(dir_fd, name);
+        if (fd < 0)
+                return fd;
+        r = read_file_at(fd, PATCH_MANIFEST_FILE, MANIFEST_MAX_SIZE, &bytes);
         if (r < 0)
                 return r;
         gsize size;
         const void *data = g_bytes_get_data(bytes, &size);
         if (manifest_parse(data, size, &manifest, NULL) < 0)
                 return -EBADMSG;
-        if (!g_key_file_load_from_file(kf, state_path, G_KEY_FILE_NONE, NULL))
+        r = read_file_at(fd, PATCH_STATE_FILE, PATCH_STATE_MAX_SIZE, &state_bytes);
+        if (r < 0)
+                return r;
+        data = g_bytes_get_data(state_bytes, &size);
+        if ((size > 0 && memchr(data, '\0', size)) || !g_key_file_load_from_data(kf, data, size, G_KEY_FILE_NONE, NULL))
                 return -EBADMSG;
 
         g_autofree char *state = g_key_file_get_string(kf, STATE_GROUP, "State", NULL);
@@ -220,10 +231,14 @@ int patch_load(const char *dir, Patch **ret) {
         p->transition_started_usec = g_key_file_get_uint64(kf, STATE_GROUP, "TransitionStartedUSec", NULL);
 
         /* The directory name is the patch name; a mismatch means tampering or a bug. */
-        g_autofree char *base = g_path_get_basename(dir);
+        g_autofree char *base = g_path_get_basename(name);
         if (!g_str_equal(base, p->name))
                 return -EBADMSG;
 
         *ret = g_steal_pointer(&p);
         return 0;
+}
+
+int patch_load(const char *dir, Patch **ret) {
+        return patch_load_at(AT_FDCWD, dir, dir, ret);
 }

@@ -55,10 +55,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Patch, patch_free)
 #define PATCH_SIGNATURE_FILE "signature"
 #define PATCH_MODULE_FILE    "module.ko"
 #define PATCH_STATE_FILE     "state"
+#define PATCH_STATE_MAX_SIZE (256 * 1024)
 
-/* Loads a patch directory: the manifest and the recorded status. */
+/* Loads the patch directory @name below @dir_fd (@dir: its path, kept in the
+ * Patch): the manifest and the recorded status. A link in place of the
+ * directory or of its files, or anything that is not a regular file, is
+ * refused (-ENOTDIR, -EBADFD), never followed or waited on. */
+int patch_load_at(int dir_fd, const char *name, const char *dir, Patch **ret);
 int patch_load(const char *dir, Patch **ret);
-/* Records the status durably (atomic replace of the state file). */
+/* Records the status durably (atomic replace of the state file, through the
+ * directory opened without following a link). */
 int patch_save(const Patch *p);
 
 void patch_set_state(Patch *p, PatchState state, uint64_t now_usec);

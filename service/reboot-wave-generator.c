@@ -30,7 +30,10 @@ static int write_dropin(const char *dir, const Config *c) {
         int r = mkdir_p(dropin_dir, 0755);
         if (r < 0)
                 return r;
-        return write_file_atomic(dropin_dir, "50-ring.conf", text, strlen(text), 0644);
+        _cleanup_close_ int dir_fd = open(dropin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        return write_file_atomic_at(dir_fd, "50-ring.conf", text, strlen(text), 0644);
 }
 
 static int want_timer(const char *dir, const char *unit_dir) {

@@ -130,7 +130,10 @@ int reboot_wave_save(const RebootWave *w, const char *state_dir) {
         g_key_file_set_uint64(kf, GROUP, "RequestUSec", w->request_usec);
         gsize size;
         g_autofree char *data = g_key_file_to_data(kf, &size, NULL);
-        return write_file_atomic(state_dir, WAVE_FILE, data, size, 0600);
+        _cleanup_close_ int dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        return write_file_atomic_at(dir_fd, WAVE_FILE, data, size, 0600);
 }
 
 static void set(char **field, const char *value) {

@@ -61,13 +61,19 @@ static int load_trust_store(const char *dir, X509_STORE **ret_store, X509Stack *
 
                 g_autofree char *path = g_build_filename(dir, e, NULL);
                 g_autoptr(GBytes) bytes = NULL;
-                if (read_file_at(AT_FDCWD, path, TRUST_FILE_MAX_SIZE, &bytes) < 0)
-                        return sd_bus_error_setf(error, LPMAINT_ERROR_UNTRUSTED_SIGNER, "Trusted certificate file %s cannot be read", path);
+                /* Fail closed, like a file without a certificate: a FIFO is not
+                 * waited on, a link not followed, and either refuses every patch. */
+                int r = read_file_at(AT_FDCWD, path, TRUST_FILE_MAX_SIZE, &bytes);
+                if (r == -EBADFD)
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_UNTRUSTED_SIGNER,
+                                                 "Trust file %s is not a regular file (a link, FIFO, device or directory)", path);
+                if (r < 0)
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_UNTRUSTED_SIGNER, "Trust file %s cannot be read: %s", path, g_strerror(-r));
 
                 gsize size;
                 const void *data = g_bytes_get_data(bytes, &size);
                 if (crl) {
-                        int r = load_crls(store, path, data, size, error);
+                        r = load_crls(store, path, data, size, error);
                         if (r < 0)
                                 return r;
                         continue;

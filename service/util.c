@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -88,11 +89,9 @@ int read_file_at(int dirfd, const char *path, size_t max, GBytes **ret) {
         return read_regular_fd(fd, max, ret);
 }
 
-int fsync_directory(const char *dir) {
-        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        return fsync(fd) < 0 ? -errno : 0;
+int open_directory_at(int dirfd, const char *path) {
+        int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
 }
 
 int write_all(int fd, const void *data, size_t size) {
@@ -111,27 +110,44 @@ int write_all(int fd, const void *data, size_t size) {
         return 0;
 }
 
-int write_file_atomic(const char *dir, const char *name, const void *data, size_t size, mode_t mode) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        g_autofree char *tmp = g_strdup_printf("%s/.#%s.XXXXXX", dir, name);
+static const char temp_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+bool is_temporary_file_name(const char *name) {
+        size_t n = strlen(name);
+
+        /* ".#" NAME "." and the random suffix, with a NAME of one character or more. */
+        if (!g_str_has_prefix(name, TEMP_FILE_PREFIX) || n < strlen(TEMP_FILE_PREFIX) + 2 + TEMP_FILE_SUFFIX_LEN)
+                return false;
+        const char *suffix = name + n - TEMP_FILE_SUFFIX_LEN;
+        return suffix[-1] == '.' && strspn(suffix, temp_chars) == TEMP_FILE_SUFFIX_LEN;
+}
+
+int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode) {
+        g_autofree char *tmp = g_strdup_printf(TEMP_FILE_PREFIX "%s.XXXXXX", name);
+        char *suffix = tmp + strlen(tmp) - TEMP_FILE_SUFFIX_LEN;
+        _cleanup_close_ int fd = -1;
         int r;
 
-        _cleanup_close_ int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, mode);
-        if (fd < 0)
-                return -errno;
+        for (unsigned attempt = 0; fd < 0; attempt++) {
+                for (size_t i = 0; i < TEMP_FILE_SUFFIX_LEN; i++)
+                        suffix[i] = temp_chars[g_random_int_range(0, (gint32) sizeof(temp_chars) - 1)];
+                fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, mode);
+                if (fd < 0 && (errno != EEXIST || attempt >= 100))
+                        return -errno;
+        }
 
         r = write_all(fd, data, size);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
         if (r >= 0 && fsync(fd) < 0)
                 r = -errno;
-        if (r >= 0 && rename(tmp, path) < 0)
+        if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
                 r = -errno;
         if (r < 0) {
-                (void) unlink(tmp);
+                (void) unlinkat(dir_fd, tmp, 0);
                 return r;
         }
-        return fsync_directory(dir);
+        return fsync(dir_fd) < 0 ? -errno : 0;
 }
 
 int mkdir_p(const char *path, mode_t mode) {
@@ -140,25 +156,36 @@ int mkdir_p(const char *path, mode_t mode) {
         return 0;
 }
 
-int rm_rf(const char *path) {
+int rm_rf_at(int at_fd, const char *path) {
         struct stat st;
 
-        if (lstat(path, &st) < 0)
+        /* Never through a link: a link is removed itself, whatever it points to. */
+        if (fstatat(at_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : -errno;
         if (!S_ISDIR(st.st_mode))
-                return unlink(path) < 0 ? -errno : 0;
+                return unlinkat(at_fd, path, 0) < 0 ? -errno : 0;
 
-        g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-        if (!d)
-                return -EIO;
-        const char *e;
-        while ((e = g_dir_read_name(d))) {
-                g_autofree char *child = g_build_filename(path, e, NULL);
-                int r = rm_rf(child);
-                if (r < 0)
-                        return r;
+        int fd = open_directory_at(at_fd, path);
+        if (fd < 0)
+                return fd;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                (void) close(fd);
+                return -errno;
         }
-        return rmdir(path) < 0 ? -errno : 0;
+        int r = 0;
+        struct dirent *e;
+        while (r >= 0 && (e = readdir(d)))
+                if (!g_str_equal(e->d_name, ".") && !g_str_equal(e->d_name, ".."))
+                        r = rm_rf_at(dirfd(d), e->d_name);
+        (void) closedir(d);
+        if (r < 0)
+                return r;
+        return unlinkat(at_fd, path, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
+int rm_rf(const char *path) {
+        return rm_rf_at(AT_FDCWD, path);
 }
 
 int read_one_line(const char *path, char **ret) {

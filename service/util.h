@@ -41,14 +41,23 @@ int read_regular_fd(int fd, size_t max, GBytes **ret);
 int open_regular_at(int dirfd, const char *path, int flags, mode_t mode);
 int read_file_at(int dirfd, const char *path, size_t max, GBytes **ret);
 
+/* Opens the directory @path below @dirfd, not through a link in its last component. */
+int open_directory_at(int dirfd, const char *path);
+
 /* write(2) until all of @data is written. */
 int write_all(int fd, const void *data, size_t size);
 
-/* Writes @data to @dir/@name through a temporary file: fsync, rename, fsync of
- * the directory. Readers see the old or the new content, never a mix. */
-int write_file_atomic(const char *dir, const char *name, const void *data, size_t size, mode_t mode);
-int fsync_directory(const char *dir);
+/* Writes @data to @name in the directory @dir_fd through a temporary file
+ * (TEMP_FILE_PREFIX NAME "." and a random suffix): fsync, rename, fsync of the
+ * directory. Readers see the old or the new content, never a mix. A crash
+ * can leave the temporary file behind; is_temporary_file_name() knows it. */
+#define TEMP_FILE_PREFIX ".#"
+#define TEMP_FILE_SUFFIX_LEN 6
+int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode);
+bool is_temporary_file_name(const char *name);
 int mkdir_p(const char *path, mode_t mode);
+/* Removes @path below @dirfd and everything under it, never following a link. */
+int rm_rf_at(int dirfd, const char *path);
 int rm_rf(const char *path);
 
 /* Reads a small text file (a sysfs or procfs attribute) and strips the trailing newline. */

@@ -1,57 +1,307 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <glib.h>
 
+#include "errors.h"
+#include "manifest.h"
+#include "patch.h"
 #include "version-store.h"
 #include "util.h"
 
-#define VERSIONS_FILE "versions"
-#define VERSIONS_GROUP "Streams"
+#define VERSIONS_HEADER "[Streams]\n"
+#define VERSIONS_MAX_SIZE (1024 * 1024)
+#define VERSION_MAX 64
+#define EPOCH_MAX 2147483647UL /* dpkg's: an int */
 
-int version_compare(const char *a, const char *b) {
-        int c = strverscmp(a, b);
-        return (c > 0) - (c < 0);
+/* The order of one character in a run of non-digits: '~' before the end of
+ * the run, the end before letters, letters before everything else. */
+static int char_order(char c) {
+        if (c == '~')
+                return -1;
+        if (c == '\0' || g_ascii_isdigit(c))
+                return 0;
+        if (g_ascii_isalpha(c))
+                return (unsigned char) c;
+        return (unsigned char) c + 256;
 }
 
-static GKeyFile *load(const char *state_dir, int *ret_error) {
-        g_autofree char *path = g_build_filename(state_dir, VERSIONS_FILE, NULL);
-        g_autoptr(GKeyFile) kf = g_key_file_new();
-        g_autoptr(GError) error = NULL;
-
-        *ret_error = 0;
-        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error) &&
-            !g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-                /* A damaged record must not silently reopen the door to old patches. */
-                *ret_error = -EBADMSG;
-                return NULL;
+/* Alternating runs of non-digits (compared by char_order()) and digits
+ * (compared as numbers of any length). */
+static int compare_fragment(const char *a, const char *b) {
+        while (*a || *b) {
+                while ((*a && !g_ascii_isdigit(*a)) || (*b && !g_ascii_isdigit(*b))) {
+                        int x = char_order(*a), y = char_order(*b);
+                        if (x != y)
+                                return x < y ? -1 : 1;
+                        /* Equal orders here mean the same character, never an end. */
+                        a++;
+                        b++;
+                }
+                while (*a == '0')
+                        a++;
+                while (*b == '0')
+                        b++;
+                size_t na = strspn(a, "0123456789"), nb = strspn(b, "0123456789");
+                if (na != nb)
+                        return na < nb ? -1 : 1;
+                int c = strncmp(a, b, na);
+                if (c != 0)
+                        return c < 0 ? -1 : 1;
+                a += na;
+                b += nb;
         }
-        return g_steal_pointer(&kf);
-}
-
-int version_store_get(const char *state_dir, const char *stream, char **ret) {
-        int r;
-        g_autoptr(GKeyFile) kf = load(state_dir, &r);
-        if (!kf)
-                return r;
-        char *v = g_key_file_get_string(kf, VERSIONS_GROUP, stream, NULL);
-        if (!v)
-                return -ENOENT;
-        *ret = v;
         return 0;
 }
 
-int version_store_raise(const char *state_dir, const char *stream, const char *version) {
+typedef struct VersionParts {
+        unsigned long epoch;
+        char *upstream;
+        char *revision; /* "" when there is none */
+} VersionParts;
+
+static void version_parts_clear(VersionParts *p) {
+        g_free(p->upstream);
+        g_free(p->revision);
+}
+
+/* Splits like dpkg: the epoch before the first ':' (when that is a number),
+ * the revision after the last '-'. Never fails, so that any two strings
+ * compare; version_is_valid() is the strict check. */
+static void version_split(const char *v, VersionParts *ret) {
+        const char *colon = strchr(v, ':');
+        unsigned long epoch = 0;
+
+        if (colon && colon > v && (size_t) (colon - v) == strspn(v, "0123456789") && colon - v <= 10) {
+                epoch = strtoul(v, NULL, 10);
+                v = colon + 1;
+        }
+        const char *hyphen = strrchr(v, '-');
+        *ret = (VersionParts) {
+                .epoch = epoch,
+                .upstream = hyphen ? g_strndup(v, (gsize) (hyphen - v)) : g_strdup(v),
+                .revision = g_strdup(hyphen ? hyphen + 1 : ""),
+        };
+}
+
+int version_compare(const char *a, const char *b) {
+        _cleanup_(version_parts_clear) VersionParts x = {}, y = {};
+
+        version_split(a, &x);
+        version_split(b, &y);
+        if (x.epoch != y.epoch)
+                return x.epoch < y.epoch ? -1 : 1;
+        return compare_fragment(x.upstream, y.upstream) ?: compare_fragment(x.revision, y.revision);
+}
+
+static bool chars_only(const char *s, const char *extra) {
+        for (const char *p = s; *p; p++)
+                if (!g_ascii_isalnum(*p) && !strchr(extra, *p))
+                        return false;
+        return true;
+}
+
+bool version_is_valid(const char *v) {
+        size_t n = strlen(v);
+
+        if (n == 0 || n > VERSION_MAX)
+                return false;
+        const char *colon = strchr(v, ':');
+        if (colon) {
+                size_t digits = strspn(v, "0123456789");
+                if (digits == 0 || v + digits != colon || strtoul(v, NULL, 10) > EPOCH_MAX || digits > 10)
+                        return false;
+                v = colon + 1;
+        }
+        const char *hyphen = strrchr(v, '-');
+        g_autofree char *upstream = hyphen ? g_strndup(v, (gsize) (hyphen - v)) : g_strdup(v);
+        const char *revision = hyphen ? hyphen + 1 : NULL;
+
+        if (!g_ascii_isdigit(upstream[0]) || !chars_only(upstream, ".+~-:"))
+                return false;
+        return !revision || (revision[0] && chars_only(revision, ".+~"));
+}
+
+/* What the versions file could hold before lpmaint used Debian's order: the
+ * file is read as written then, and only its form is checked. */
+static bool recorded_version_is_valid(const char *v) {
+        size_t n = strlen(v);
+        return n > 0 && n <= VERSION_MAX && g_ascii_isalnum(v[0]) && chars_only(v, ".+~_-:");
+}
+
+int version_store_parse(const char *data, size_t size, GHashTable **ret) {
+        g_autoptr(GHashTable) t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+        /* lpmaintd never writes an empty or unterminated file: either is damage
+         * (a truncation), and so is anything that is not exactly its form. */
+        if (size == 0 || size > VERSIONS_MAX_SIZE || memchr(data, '\0', size) || data[size - 1] != '\n' ||
+            !g_str_has_prefix(data, VERSIONS_HEADER))
+                return -EBADMSG;
+
+        g_autofree char *text = g_strndup(data + strlen(VERSIONS_HEADER), size - strlen(VERSIONS_HEADER));
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        for (size_t i = 0; lines[i]; i++) {
+                if (lines[i][0] == '\0')
+                        continue;
+                char *eq = strchr(lines[i], '=');
+                if (!eq)
+                        return -EBADMSG;
+                *eq = '\0';
+                const char *stream = lines[i], *version = eq + 1;
+                if (!patch_name_is_valid(stream) || !recorded_version_is_valid(version) ||
+                    g_hash_table_contains(t, stream))
+                        return -EBADMSG;
+                g_hash_table_insert(t, g_strdup(stream), g_strdup(version));
+        }
+        *ret = g_steal_pointer(&t);
+        return 0;
+}
+
+static gint compare_keys(gconstpointer a, gconstpointer b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+char *version_store_format(GHashTable *t) {
+        g_autoptr(GString) s = g_string_new(VERSIONS_HEADER);
+        g_autofree gpointer *keys = g_hash_table_get_keys_as_array(t, NULL);
+        guint n = g_hash_table_size(t);
+
+        qsort(keys, n, sizeof(gpointer), (int (*)(const void *, const void *)) compare_keys);
+        for (guint i = 0; i < n; i++)
+                g_string_append_printf(s, "%s=%s\n", (const char *) keys[i], (const char *) g_hash_table_lookup(t, keys[i]));
+        return g_string_free(g_steal_pointer(&s), false);
+}
+
+static int state_damaged(sd_bus_error *error, const char *state_dir, const char *cause) {
+        return sd_bus_error_setf(error, LPMAINT_ERROR_STATE_DAMAGED,
+                                 "%s: the record of accepted versions was damaged and is set aside as %s/" VERSIONS_DAMAGED_FILE
+                                 "; every apply is refused until an administrator reviews it, puts a good copy back as %s/" VERSIONS_FILE
+                                 " (or none, to restart rollback protection from the patches in the store) and removes %s/" VERSIONS_DAMAGED_FILE
+                                 " (see lpmaintd(8))",
+                                 cause, state_dir, state_dir, state_dir);
+}
+
+/* Loads the record into @ret (empty when there is none: a fresh host). A
+ * damaged record is renamed to VERSIONS_DAMAGED_FILE, never rewritten, and
+ * while that copy exists every caller gets StateDamaged. */
+static int load(int dir_fd, const char *state_dir, GHashTable **ret, sd_bus_error *error) {
+        g_autoptr(GBytes) bytes = NULL;
+        struct stat st;
+        const char *cause;
         int r;
-        g_autoptr(GKeyFile) kf = load(state_dir, &r);
-        if (!kf)
+
+        if (fstatat(dir_fd, VERSIONS_DAMAGED_FILE, &st, AT_SYMLINK_NOFOLLOW) >= 0)
+                return state_damaged(error, state_dir, "Refused");
+        if (errno != ENOENT)
+                return bus_error_set_storage(error, -errno, "Cannot look for the damaged record of accepted versions");
+
+        r = read_file_at(dir_fd, VERSIONS_FILE, VERSIONS_MAX_SIZE, &bytes);
+        if (r == -ENOENT) {
+                *ret = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+                return 0;
+        }
+        if (r == -EBADFD)
+                cause = "not a regular file";
+        else if (r == -EFBIG)
+                cause = "too large";
+        else if (r < 0)
+                return bus_error_set_storage(error, r, "Cannot read the record of accepted versions");
+        else {
+                gsize size;
+                const char *data = g_bytes_get_data(bytes, &size);
+                if (version_store_parse(data, size, ret) >= 0)
+                        return 0;
+                cause = "malformed";
+        }
+
+        /* Kept for a person, out of the way of every later read; fail closed. */
+        if (renameat2(dir_fd, VERSIONS_FILE, dir_fd, VERSIONS_DAMAGED_FILE, RENAME_NOREPLACE) < 0)
+                return bus_error_set_storage(error, -errno, "Cannot set aside the damaged record of accepted versions");
+        (void) fsync(dir_fd);
+        g_autofree char *what = g_strdup_printf("The record of accepted versions is %s", cause);
+        return state_damaged(error, state_dir, what);
+}
+
+static int open_state_dir(const char *state_dir, sd_bus_error *error) {
+        int fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd >= 0 ? fd : bus_error_set_storage(error, -errno, "Cannot open the state directory");
+}
+
+/* The highest version of @stream among the patches in the store. */
+static const char *store_highest(GHashTable *patches, const char *stream) {
+        const char *highest = NULL;
+        GHashTableIter i;
+        gpointer value;
+
+        if (!patches)
+                return NULL;
+        g_hash_table_iter_init(&i, patches);
+        while (g_hash_table_iter_next(&i, NULL, &value)) {
+                const Manifest *m = ((const Patch *) value)->manifest;
+                if (g_str_equal(m->stream, stream) && (!highest || version_compare(m->version, highest) > 0))
+                        highest = m->version;
+        }
+        return highest;
+}
+
+int version_store_check(const char *state_dir, sd_bus_error *error) {
+        g_autoptr(GHashTable) t = NULL;
+        _cleanup_close_ int dir_fd = open_state_dir(state_dir, error);
+        if (dir_fd < 0)
+                return dir_fd;
+        return load(dir_fd, state_dir, &t, error);
+}
+
+int version_store_get(const char *state_dir, GHashTable *patches, const char *stream, char **ret, sd_bus_error *error) {
+        g_autoptr(GHashTable) t = NULL;
+        _cleanup_close_ int dir_fd = open_state_dir(state_dir, error);
+        if (dir_fd < 0)
+                return dir_fd;
+        int r = load(dir_fd, state_dir, &t, error);
+        if (r < 0)
                 return r;
-        g_autofree char *old = g_key_file_get_string(kf, VERSIONS_GROUP, stream, NULL);
+
+        const char *recorded = g_hash_table_lookup(t, stream), *stored = store_highest(patches, stream);
+        const char *highest = !recorded || (stored && version_compare(stored, recorded) > 0) ? stored : recorded;
+        if (!highest)
+                return -ENOENT;
+        *ret = g_strdup(highest);
+        return 0;
+}
+
+int version_store_raise(const char *state_dir, GHashTable *patches, const char *stream, const char *version, sd_bus_error *error) {
+        g_autoptr(GHashTable) t = NULL;
+        _cleanup_close_ int dir_fd = open_state_dir(state_dir, error);
+        if (dir_fd < 0)
+                return dir_fd;
+        int r = load(dir_fd, state_dir, &t, error);
+        if (r < 0)
+                return r;
+
+        /* Without a record (a fresh host, or one an administrator removed),
+         * what the store holds is what was accepted. */
+        if (g_hash_table_size(t) == 0 && patches) {
+                GHashTableIter i;
+                gpointer value;
+                g_hash_table_iter_init(&i, patches);
+                while (g_hash_table_iter_next(&i, NULL, &value)) {
+                        const Manifest *m = ((const Patch *) value)->manifest;
+                        const char *old = g_hash_table_lookup(t, m->stream);
+                        if (!old || version_compare(m->version, old) > 0)
+                                g_hash_table_replace(t, g_strdup(m->stream), g_strdup(m->version));
+                }
+        }
+        const char *old = g_hash_table_lookup(t, stream);
         if (old && version_compare(version, old) <= 0)
                 return 0;
+        g_hash_table_replace(t, g_strdup(stream), g_strdup(version));
 
-        g_key_file_set_string(kf, VERSIONS_GROUP, stream, version);
-        gsize size;
-        g_autofree char *data = g_key_file_to_data(kf, &size, NULL);
-        return write_file_atomic(state_dir, VERSIONS_FILE, data, size, 0600);
+        g_autofree char *data = version_store_format(t);
+        r = write_file_atomic_at(dir_fd, VERSIONS_FILE, data, strlen(data), 0600);
+        if (r < 0)
+                return bus_error_set_storage(error, r, "Cannot write the record of accepted versions");
+        return 0;
 }

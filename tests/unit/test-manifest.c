@@ -190,14 +190,20 @@ START_TEST(test_invalid_name) {
 END_TEST
 
 START_TEST(test_invalid_version) {
-        assert_field_invalid("Version", "-1");          /* must start with a letter or digit */
+        /* What dpkg --validate-version refuses (test-version.c has the full table). */
+        assert_field_invalid("Version", "-1");
         assert_field_invalid("Version", ".1");
+        assert_field_invalid("Version", "a1");          /* must start with a digit */
         assert_field_invalid("Version", "1 2");
         assert_field_invalid("Version", "1/2");
         assert_field_invalid("Version", "1;2");
+        assert_field_invalid("Version", "1_0");
+        assert_field_invalid("Version", "1:");
+        assert_field_invalid("Version", "1.0-");
         g_autofree char *too_long = g_strnfill(65, '1');
         assert_field_invalid("Version", too_long);
-        assert_field_valid("Version", "1.0~rc1+deb12_1-2");
+        assert_field_valid("Version", "1.0~rc1+deb12.1-2");
+        assert_field_valid("Version", "2:1.0-1~bpo12+1");
 }
 END_TEST
 
@@ -321,6 +327,47 @@ START_TEST(test_groups) {
         assert_invalid("");
         assert_invalid("Name=lp_fix_1\n"); /* no group */
         assert_invalid("[Patch]\nthis is not a key file\n");
+}
+END_TEST
+
+/* GKeyFile would keep the last of two equal keys: a repeat is refused, named with its line. */
+static void assert_repeat_refused(const char *text, const char *what) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Manifest *m = NULL;
+
+        ck_assert_int_lt(parse_string(text, &m, &error), 0);
+        ck_assert_ptr_null(m);
+        ck_assert_msg(sd_bus_error_has_name(&error, LPMAINT_ERROR_INVALID_MANIFEST), "got %s", error.name);
+        ck_assert_msg(strstr(error.message, what), "\"%s\" does not say \"%s\"", error.message, what);
+}
+
+START_TEST(test_repeated_keys_and_groups) {
+        g_autofree char *valid = manifest_with(NULL, NULL);
+        unsigned lines = 0;
+        for (const char *p = valid; *p; p++)
+                lines += *p == '\n';
+
+        g_autofree char *sha = g_strdup_printf("%sModuleSHA256=%s\n", valid, SHA);
+        g_autofree char *sha_msg = g_strdup_printf("ModuleSHA256= twice in [Patch] (line %u)", lines + 1);
+        assert_repeat_refused(sha, sha_msg);
+
+        g_autofree char *name = g_strdup_printf("%sName=lp_other\n", valid);
+        assert_repeat_refused(name, "Name= twice");
+        /* Blanks around the key do not hide it. */
+        g_autofree char *version = g_strdup_printf("%s  Version = 9.9\n", valid);
+        assert_repeat_refused(version, "Version= twice");
+        /* A second [Patch] group would be merged into the first. */
+        g_autofree char *group = g_strdup_printf("%s[Patch]\nDescription=more\n", valid);
+        g_autofree char *group_msg = g_strdup_printf("group [Patch] twice (line %u)", lines + 1);
+        assert_repeat_refused(group, group_msg);
+        g_autofree char *ring = g_strdup_printf("%s[Release]\ncanary=2024-01-01T00:00:00Z\ncanary=2024-02-01T00:00:00Z\n", valid);
+        assert_repeat_refused(ring, "canary= twice in [Release]");
+
+        /* The same key in two groups, a comment or a translation is no repeat. */
+        g_autofree char *ok = g_strdup_printf("%s# Name=lp_other\n[Release]\nName=2024-01-01T00:00:00Z\n", valid);
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_autoptr(Manifest) m = NULL;
+        th_assert_ok(parse_string(ok, &m, &error), &error);
 }
 END_TEST
 
@@ -520,6 +567,7 @@ static Suite *manifest_suite(void) {
         tcase_add_test(tc, test_expires_before_issued);
         tcase_add_test(tc, test_unknown_key);
         tcase_add_test(tc, test_groups);
+        tcase_add_test(tc, test_repeated_keys_and_groups);
         tcase_add_test(tc, test_not_utf8);
         tcase_add_test(tc, test_nul_byte);
         tcase_add_test(tc, test_size_limit);

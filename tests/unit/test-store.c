@@ -238,11 +238,135 @@ START_TEST(test_load_all) {
         }
         ck_assert(saw_garbage && saw_nostate && saw_wrongdir);
 
-        /* The staging left-over is gone; the bad records are left for a human. */
-        ck_assert(!th_exists(staging));
+        /* The bad records are left for a human; the staging left-over is
+         * skipped by the load and removed at the next start. */
         ck_assert(th_exists(dg));
+        ck_assert(th_exists(staging));
+        g_autofree char *again = NULL;
+        ck_assert_int_eq(store_open(state_dir, &again), 0);
+        ck_assert(!th_exists(staging));
         g_autofree char *names = list_dir(patches);
         ck_assert_str_eq(names, "lp_a lp_b lp_garbage lp_nostate lp_wrongdir");
+}
+END_TEST
+
+/* A patch directory that is a link out of the store is neither loaded nor
+ * written through, and stays for inspection. */
+START_TEST(test_symlinked_record_is_refused) {
+        g_autofree char *patches = NULL;
+        g_autoptr(GPtrArray) loaded = NULL, bad = NULL;
+
+        ck_assert_int_eq(store_open(state_dir, &patches), 0);
+        g_autofree char *ma = manifest_text("lp_a", "1");
+        g_autofree char *da = commit(patches, "lp_a", ma, "SIG-A", "MODULE-A");
+        save_state(da, ma, PATCH_APPLIED);
+
+        /* The same record outside the store, and a link to it in the store. */
+        g_autofree char *outside = g_build_filename(tmp, "outside", "lp_b", NULL);
+        g_autofree char *mb = manifest_text("lp_b", "1");
+        th_write_file(outside, PATCH_MANIFEST_FILE, mb, -1);
+        th_write_file(outside, PATCH_STATE_FILE, "[Status]\nState=applied\nOperation=apply\n", -1);
+        g_autofree char *link = g_build_filename(patches, "lp_b", NULL);
+        ck_assert_int_eq(symlink(outside, link), 0);
+
+        ck_assert_int_eq(store_load_all(patches, &loaded, &bad), 0);
+        ck_assert_uint_eq(loaded->len, 1);
+        ck_assert_ptr_nonnull(find(loaded, "lp_a"));
+        ck_assert_uint_eq(bad->len, 1);
+        ck_assert_str_eq(bad->pdata[0], link);
+        ck_assert(g_file_test(link, G_FILE_TEST_IS_SYMLINK));
+
+        /* A record loaded before its directory was swapped for a link is not written through it. */
+        g_autofree char *moved = g_build_filename(tmp, "moved", NULL);
+        ck_assert_int_eq(rename(da, moved), 0);
+        ck_assert_int_eq(symlink(moved, da), 0);
+        Patch *a = find(loaded, "lp_a");
+        ck_assert_int_lt(patch_save(a), 0);
+        g_autofree char *state_text = g_build_filename(moved, PATCH_STATE_FILE, NULL);
+        g_autofree char *content = th_read_file(state_text, NULL);
+        ck_assert_ptr_nonnull(strstr(content, "State=applied"));
+}
+END_TEST
+
+/* A FIFO or a link in place of a record's files: refused at once, never waited on. */
+START_TEST(test_record_files_must_be_regular) {
+        g_autofree char *patches = NULL;
+
+        ck_assert_int_eq(store_open(state_dir, &patches), 0);
+        g_autofree char *ma = manifest_text("lp_a", "1"), *mb = manifest_text("lp_b", "1"), *mc = manifest_text("lp_c", "1");
+        g_autofree char *da = commit(patches, "lp_a", ma, "SIG", "MOD");
+        g_autofree char *db = commit(patches, "lp_b", mb, "SIG", "MOD");
+        g_autofree char *dc = commit(patches, "lp_c", mc, "SIG", "MOD");
+        save_state(da, ma, PATCH_APPLIED);
+        save_state(db, mb, PATCH_APPLIED);
+
+        g_autofree char *state_a = g_build_filename(da, PATCH_STATE_FILE, NULL);
+        ck_assert_int_eq(unlink(state_a), 0);
+        ck_assert_int_eq(mkfifo(state_a, 0600), 0);
+        g_autofree char *manifest_b = g_build_filename(db, PATCH_MANIFEST_FILE, NULL);
+        ck_assert_int_eq(unlink(manifest_b), 0);
+        ck_assert_int_eq(mkfifo(manifest_b, 0600), 0);
+        save_state(dc, mc, PATCH_APPLIED);
+        g_autofree char *state_c = g_build_filename(dc, PATCH_STATE_FILE, NULL);
+        g_autofree char *elsewhere = g_build_filename(tmp, "state-elsewhere", NULL);
+        ck_assert_int_eq(rename(state_c, elsewhere), 0);
+        ck_assert_int_eq(symlink(elsewhere, state_c), 0);
+
+        Patch *p = NULL;
+        ck_assert_int_eq(patch_load(da, &p), -EBADFD);
+        ck_assert_int_eq(patch_load(db, &p), -EBADFD);
+        ck_assert_int_eq(patch_load(dc, &p), -EBADFD);
+        ck_assert_ptr_null(p);
+}
+END_TEST
+
+/* What a killed lpmaintd leaves behind is removed at start, and nothing else. */
+START_TEST(test_leftovers_removed_at_start) {
+        g_autofree char *patches = NULL;
+
+        ck_assert_int_eq(store_open(state_dir, &patches), 0);
+        g_autofree char *ma = manifest_text("lp_a", "1");
+        g_autofree char *da = commit(patches, "lp_a", ma, "SIG", "MOD");
+        save_state(da, ma, PATCH_APPLIED);
+
+        th_write_file(state_dir, ".#versions.a1B2c3", "half", -1);
+        th_write_file(state_dir, ".#boots.Zz9yY8", "half", -1);
+        th_write_file(state_dir, ".#reboot-wave.000000", "half", -1);
+        th_write_file(da, ".#state.QwErTy", "half", -1);
+        g_autofree char *staging = g_build_filename(patches, ".staging-lp_b-x1Y2z3", NULL);
+        th_write_file(staging, "manifest", "half", -1);
+        th_write_file(staging, ".#module.ko.abcdef", "half", -1);
+
+        /* Not ours, or not a plain temporary file: kept. */
+        th_write_file(state_dir, ".#notes", "mine", -1);
+        th_write_file(state_dir, ".#versions.short", "mine", -1);
+        th_write_file(state_dir, "versions.damaged", "mine", -1);
+        g_autofree char *target = g_build_filename(tmp, "target", NULL);
+        th_write_file(tmp, "target", "keep", -1);
+        g_autofree char *link = g_build_filename(state_dir, ".#boots.LiNk00", NULL);
+        ck_assert_int_eq(symlink(target, link), 0);
+        g_autofree char *fifo = g_build_filename(state_dir, ".#boots.FiFo00", NULL);
+        ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        /* A staging-named link is not followed into what it points to. */
+        g_autofree char *outside = g_build_filename(tmp, "outside", NULL);
+        th_write_file(outside, ".#state.abcdef", "keep", -1);
+        g_autofree char *staging_link = g_build_filename(patches, ".staging-lp_c-aaaaaa", NULL);
+        ck_assert_int_eq(symlink(outside, staging_link), 0);
+        g_autofree char *record_link = g_build_filename(patches, "lp_d", NULL);
+        ck_assert_int_eq(symlink(outside, record_link), 0);
+
+        g_autofree char *again = NULL;
+        ck_assert_int_eq(store_open(state_dir, &again), 0);
+
+        g_autofree char *state_names = list_dir(state_dir);
+        ck_assert_str_eq(state_names, ".#boots.FiFo00 .#boots.LiNk00 .#notes .#versions.short patches versions.damaged");
+        g_autofree char *record_names = list_dir(da);
+        ck_assert_str_eq(record_names, "manifest module.ko signature state");
+        g_autofree char *patch_names = list_dir(patches);
+        ck_assert_str_eq(patch_names, ".staging-lp_c-aaaaaa lp_a lp_d");
+        g_autofree char *outside_names = list_dir(outside);
+        ck_assert_str_eq(outside_names, ".#state.abcdef");
+        ck_assert(th_exists(target));
 }
 END_TEST
 
@@ -266,6 +390,9 @@ static Suite *store_suite(void) {
         tcase_add_test(tc, test_commit_replaces);
         tcase_add_test(tc, test_load_all);
         tcase_add_test(tc, test_load_all_missing_dir);
+        tcase_add_test(tc, test_symlinked_record_is_refused);
+        tcase_add_test(tc, test_record_files_must_be_regular);
+        tcase_add_test(tc, test_leftovers_removed_at_start);
         suite_add_tcase(s, tc);
         return s;
 }
