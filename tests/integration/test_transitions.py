@@ -86,3 +86,105 @@ def test_restart_keeps_state(make_patch):
     for key in ("state", "version", "module_sha256", "applied_usec", "signer", "result"):
         assert after[key] == before[key], key
     assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+# ---- outcomes reach the audit trail exactly once; I/O errors (crash_points.py)
+
+import contextlib  # noqa: E402
+import json  # noqa: E402
+
+from conftest import history, run  # noqa: E402
+from crash_points import audit_log, kill_at, recorded_state, state_file  # noqa: E402
+
+
+def outcomes(name, action, result="success"):
+    return [r for r in history(patch=name) if r["action"] == action and r["result"] == result]
+
+
+def test_apply_and_disable_outcomes_survive_a_kill(make_patch):
+    """Killed as the outcome's audit record is appended (after the record that
+    holds the final state was written): the restart appends it, once."""
+    a = make_patch()
+    # Audit records of an apply: 1 accepted, 2 success.
+    with kill_at("write", when=2, path=audit_log()):
+        assert lpmaint("apply", "--no-wait", a.manifest, user=AUTO).returncode == 0
+    assert recorded_state(a.name)["State"] == "applied"
+    restart_daemon()
+    assert patches()[a.name]["state"] == "applied"
+    assert len(outcomes(a.name, "apply")) == 1
+    # Once: a restart that finds it in the log does not append it again.
+    kill_daemon(signal.SIGKILL)
+    restart_daemon()
+    assert len(outcomes(a.name, "apply")) == 1
+
+    with kill_at("write", when=2, path=audit_log()):
+        assert lpmaint("disable", "--no-wait", a.name, user=AUTO).returncode == 0
+    assert recorded_state(a.name)["State"] == "disabled"
+    restart_daemon()
+    assert patches()[a.name]["state"] == "disabled"
+    assert len(outcomes(a.name, "disable")) == 1
+    kill_daemon(signal.SIGKILL)
+    restart_daemon()
+    assert len(outcomes(a.name, "disable")) == 1
+
+
+@contextlib.contextmanager
+def read_only(path):
+    """@path read-only for everyone, root and lpmaintd included (a bind mount)."""
+    run("mount", "--bind", path, path, check=True)
+    try:
+        run("mount", "-o", "remount,bind,ro", path, check=True)
+        yield
+    finally:
+        run("umount", path, check=True)
+
+
+def unsaved_records():
+    out = run("busctl", "--system", "--json=short", "get-property", "org.lpmaint1", "/org/lpmaint1",
+              "org.lpmaint1.Manager", "UnsavedRecords", check=True).stdout
+    return json.loads(out)["data"]
+
+
+def test_storage_failure_before_the_kernel_is_touched_refuses(make_patch):
+    """A state directory that cannot be written refuses apply and disable with
+    StorageFailed, before the kernel is touched: nothing changes."""
+    store = os.path.join(os.environ["LPMAINT_STATE_DIR"], "patches")
+    a, b = make_patch(), make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    with read_only(store):
+        p = lpmaint("apply", b.manifest, user=AUTO)
+        assert p.returncode == 1 and "org.lpmaint1.Error.StorageFailed" in p.stderr, p.stderr
+        assert b.name not in patches()
+        assert kernel_view(b.name)["module_loaded"] is False
+
+        p = lpmaint("disable", a.name, user=AUTO)
+        assert p.returncode == 1 and "org.lpmaint1.Error.StorageFailed" in p.stderr, p.stderr
+        assert patches()[a.name]["state"] == "applied"
+        assert kernel_view(a.name)["enabled"] is True
+    assert unsaved_records() == []
+    refusals = [r for r in history(result="refused") if "StorageFailed" in r["message"]]
+    assert [r["action"] for r in refusals[-2:]] == ["apply", "disable"]
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+def test_record_behind_the_kernel_is_written_again(make_patch, transition_ms):
+    """Once the kernel has the patch, a record that cannot be written is no
+    refusal: the bus tells what the kernel has, status says the record is
+    behind, and it is written again until it lands."""
+    transition_ms(1500)
+    a = make_patch()
+    assert lpmaint("apply", "--no-wait", a.manifest, user=AUTO).returncode == 0
+    assert recorded_state(a.name)["State"] == "patching"
+    with read_only(os.path.dirname(state_file(a.name))):
+        info = wait_state(a.name, {"applied"})
+        assert info["result"] == "success"
+        wait_for(lambda: unsaved_records() == [a.name], what="record behind")
+        assert recorded_state(a.name)["State"] == "patching"
+        assert lpmaint_json("status")["unsaved_records"] == [a.name]
+        assert f"{a.name} (not yet written to disk; retrying)" in lpmaint("status").stdout
+        # The outcome is audited all the same.
+        assert len(outcomes(a.name, "apply")) == 1
+    wait_for(lambda: unsaved_records() == [], timeout=10, what="record written again")
+    assert recorded_state(a.name)["State"] == "applied"
+    assert "not yet written" not in lpmaint("status").stdout
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
