@@ -232,9 +232,9 @@ def test_soak_start_is_written_with_the_applied_state(make_patch, ring):
     write, so the restart goes on judging it."""
     ring(2)
     a = make_patch()
-    # The patch's directory is opened (fsync) after each write of its record:
-    # 1 the store's commit, 2 patching, 3 applied.
-    with kill_at("open", when=3, path=patch_dir(a.name)):
+    # The patch's directory is opened (fsync) after each write of its record in
+    # the store: 1 patching, 2 applied.
+    with kill_at("open", when=2, path=patch_dir(a.name)):
         lpmaint("apply", a.manifest, user=AUTO)
     assert recorded_state(a.name)["State"] == "applied"
     restart_daemon()
