@@ -60,6 +60,12 @@ void patch_outcome_clear(PatchOutcome *o) {
         g_free(o->message);
 }
 
+void patch_forget_audited_outcomes(Patch *p) {
+        for (guint i = p->outcomes->len; i > 0; i--)
+                if (g_array_index(p->outcomes, PatchOutcome, i - 1).audited)
+                        g_array_remove_index(p->outcomes, i - 1);
+}
+
 PatchOutcome *patch_add_outcome(Patch *p, uint64_t time_usec, uint32_t uid, const char *unit,
                                 const char *action, const char *result, const char *message) {
         PatchOutcome o = {

@@ -81,6 +81,8 @@ int patch_save(const Patch *p);
 void patch_set_state(Patch *p, PatchState state, uint64_t now_usec);
 void patch_set_result(Patch *p, PatchResult result, const char *message);
 void patch_set_blocking_tasks(Patch *p, GArray *tasks);
+/* Drops the outcomes already audited: a start finds them in the audit log. */
+void patch_forget_audited_outcomes(Patch *p);
 /* Adds an outcome to audit; patch_save() makes it durable with the state. */
 PatchOutcome *patch_add_outcome(Patch *p, uint64_t time_usec, uint32_t uid, const char *unit,
                                 const char *action, const char *result, const char *message);

@@ -15,6 +15,7 @@
 #define SLOW_POLL_USEC (1 * USEC_PER_SEC)
 
 void manager_patch_changed(Manager *m, Patch *p) {
+        patch_forget_audited_outcomes(p);
         int r = patch_save(p);
         if (r < 0)
                 manager_record_behind(m, p, r);
@@ -156,8 +157,10 @@ static bool advance(Manager *m, Patch *p) {
         }
         /* The applied state, the soak's start and the outcome to audit are one write:
          * a daemon killed after it neither forgets the soak nor the audit record. */
-        bool soak = next.state == PATCH_APPLIED && changed && was_transition && p->status.operation == PATCH_OPERATION_APPLY &&
-                p->status.result == PATCH_RESULT_SUCCESS && !p->reapplying && manager_soak_arm(m, p, now);
+        bool soak = false;
+        if (next.state == PATCH_APPLIED && changed && was_transition && p->status.operation == PATCH_OPERATION_APPLY &&
+            p->status.result == PATCH_RESULT_SUCCESS && !p->reapplying)
+                soak = manager_soak_arm(m, p, now);
         const char *op = operation_name(p);
         if (finished) {
                 record_outcome(m, p);

@@ -380,6 +380,10 @@ START_TEST(test_outcomes_round_trip) {
         ck_assert_int_eq(patch_load(p->dir, &again), 0);
         ck_assert_uint_eq(again->outcomes->len, 1);
         ck_assert_str_eq(g_array_index(again->outcomes, PatchOutcome, 0).action, "apply");
+        /* And forgotten in memory, the others kept in order. */
+        patch_forget_audited_outcomes(back);
+        ck_assert_uint_eq(back->outcomes->len, 1);
+        ck_assert_str_eq(g_array_index(back->outcomes, PatchOutcome, 0).action, "apply");
         th_rmtree(root);
 }
 END_TEST
