@@ -92,8 +92,12 @@ def test_restart_keeps_state(make_patch):
 
 import contextlib  # noqa: E402
 import json  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
 
-from conftest import history, run  # noqa: E402
+import pytest  # noqa: E402
+
+from conftest import SANDBOX, history, run  # noqa: E402
 from crash_points import audit_log, kill_at, recorded_state, state_file  # noqa: E402
 
 
@@ -139,26 +143,53 @@ def read_only(path):
         run("umount", path, check=True)
 
 
+@contextlib.contextmanager
+def full(path):
+    """@path on a small tmpfs holding a copy of its files and nothing more:
+    every new write fails with ENOSPC. What is written there is dropped after."""
+    copy = tempfile.mkdtemp(dir=SANDBOX)
+    shutil.copytree(path, copy, dirs_exist_ok=True)
+    run("mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", path, check=True)
+    try:
+        shutil.copytree(copy, path, dirs_exist_ok=True)
+        with open(os.path.join(path, ".filler"), "wb") as f:
+            with contextlib.suppress(OSError):
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+        yield
+    finally:
+        run("umount", path, check=True)
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+FAULTS = {"read-only": read_only, "full": full}
+STRERROR = {"read-only": "Read-only file system", "full": "No space left on device"}
+
+
 def unsaved_records():
     out = run("busctl", "--system", "--json=short", "get-property", "org.lpmaint1", "/org/lpmaint1",
               "org.lpmaint1.Manager", "UnsavedRecords", check=True).stdout
     return json.loads(out)["data"]
 
 
-def test_storage_failure_before_the_kernel_is_touched_refuses(make_patch):
-    """A state directory that cannot be written refuses apply and disable with
-    StorageFailed, before the kernel is touched: nothing changes."""
+@pytest.mark.parametrize("fault", FAULTS)
+def test_storage_failure_before_the_kernel_is_touched_refuses(make_patch, fault):
+    """A state directory that cannot be written (read-only, or full) refuses
+    apply and disable with StorageFailed, before the kernel is touched: nothing changes."""
     store = os.path.join(os.environ["LPMAINT_STATE_DIR"], "patches")
     a, b = make_patch(), make_patch()
     assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
-    with read_only(store):
+    with FAULTS[fault](store):
         p = lpmaint("apply", b.manifest, user=AUTO)
         assert p.returncode == 1 and "org.lpmaint1.Error.StorageFailed" in p.stderr, p.stderr
+        assert STRERROR[fault] in p.stderr, p.stderr
         assert b.name not in patches()
         assert kernel_view(b.name)["module_loaded"] is False
 
         p = lpmaint("disable", a.name, user=AUTO)
         assert p.returncode == 1 and "org.lpmaint1.Error.StorageFailed" in p.stderr, p.stderr
+        assert STRERROR[fault] in p.stderr, p.stderr
         assert patches()[a.name]["state"] == "applied"
         assert kernel_view(a.name)["enabled"] is True
     assert unsaved_records() == []
@@ -167,7 +198,8 @@ def test_storage_failure_before_the_kernel_is_touched_refuses(make_patch):
     assert lpmaint("disable", a.name, user=AUTO).returncode == 0
 
 
-def test_record_behind_the_kernel_is_written_again(make_patch, transition_ms):
+@pytest.mark.parametrize("fault", FAULTS)
+def test_record_behind_the_kernel_is_written_again(make_patch, transition_ms, fault):
     """Once the kernel has the patch, a record that cannot be written is no
     refusal: the bus tells what the kernel has, status says the record is
     behind, and it is written again until it lands."""
@@ -175,7 +207,7 @@ def test_record_behind_the_kernel_is_written_again(make_patch, transition_ms):
     a = make_patch()
     assert lpmaint("apply", "--no-wait", a.manifest, user=AUTO).returncode == 0
     assert recorded_state(a.name)["State"] == "patching"
-    with read_only(os.path.dirname(state_file(a.name))):
+    with FAULTS[fault](os.path.dirname(state_file(a.name))):
         info = wait_state(a.name, {"applied"})
         assert info["result"] == "success"
         wait_for(lambda: unsaved_records() == [a.name], what="record behind")
