@@ -178,8 +178,12 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
                 g_ptr_array_remove_index(m->unsaved, i);
                 changed = true;
         }
-        if (changed)
+        if (changed) {
                 emit_unsaved(m);
+                /* A rollback that waited for its record to be written can run now. */
+                if (!m->transitioning)
+                        manager_soak_after_transition(m);
+        }
         if (m->unsaved->len == 0) {
                 m->retry_usec = 0;
                 return 0;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "errors.h"
 #include "kmsg-reader.h"
 #include "log.h"
 #include "manager.h"
@@ -99,12 +100,19 @@ static void rollback(Manager *m, Patch *p) {
         p->rollback_pending = false;
         int r = manager_disable(m, &self, p, &error);
         if (r < 0) {
+                /* Nothing was written: the record still asks for the rollback, and so
+                 * does memory, for the next start or the end of the next transition. */
+                if (sd_bus_error_has_name(&error, LPMAINT_ERROR_STORAGE_FAILED)) {
+                        p->rollback_pending = true;
+                        manager_record_behind(m, p, r);
+                }
                 log_error("Automatic rollback of %s failed: %s", p->name, error.message);
                 manager_audit_error(m, &self, "rollback", p->name, p->manifest->module_sha256, &error);
                 return;
         }
         log_warning("Patch %s: soak failed, rolling back.", p->name);
-        manager_audit(m, &self, "rollback", p->name, p->manifest->module_sha256, "accepted", p->soak_result);
+        manager_outcome_record(m, p, &self, "rollback", "accepted", p->soak_result);
+        manager_patch_changed(m, p);
 }
 
 /* Ends a soak with its verdict. The verdict, the rollback it calls for and

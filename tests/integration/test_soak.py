@@ -244,3 +244,30 @@ def test_soak_start_is_written_with_the_applied_state(make_patch, ring):
     assert len(soak_records(a.name, "healthy")) == 1
     assert len([r for r in history(patch=a.name) if r["action"] == "apply" and r["result"] == "success"]) == 1
     assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+def test_rollback_waits_for_a_state_directory_that_cannot_be_written(make_patch, ring):
+    """The verdict and the rollback cannot be written (read-only store): the
+    kernel keeps the patch, the record is listed as behind, and the rollback
+    runs as soon as the record can be written."""
+    from test_transitions import read_only, unsaved_records
+    ring(60)
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    with read_only(patch_dir(a.name)):
+        kernel_says("BUG: unable to handle page fault for address: ffffffffc0a0b000")
+        wait_for(lambda: soak_state(a.name) == "failed", timeout=10, what="failed soak")
+        wait_for(lambda: unsaved_records() == [a.name], what="record behind")
+        time.sleep(0.5)
+        assert patches()[a.name]["state"] == "applied" and kernel_view(a.name)["enabled"] is True
+        assert recorded_state(a.name)["SoakState"] == "soaking"
+        assert [r for r in history(patch=a.name) if r["action"] == "rollback" and r["result"] == "refused"
+                and "StorageFailed" in r["message"]]
+    info = wait_state(a.name, {"disabled"}, timeout=15)
+    assert info["soak_state"] == "failed"
+    assert unsaved_records() == []
+    assert kernel_view(a.name)["module_loaded"] is False
+    rec = recorded_state(a.name)
+    assert rec["State"] == "disabled" and rec["SoakState"] == "failed" and rec["RollbackPending"] == "false", rec
+    actions = [(r["action"], r["result"]) for r in history(patch=a.name)]
+    assert actions.count(("soak", "failed")) == 1 and ("rollback", "accepted") in actions
