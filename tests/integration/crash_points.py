@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Stopping lpmaintd at a precise step with strace
+"""Stopping lpmaintd at a precise step with strace, and a store that cannot be written
 attached to the running daemon (strace(1): -e inject; -P filters by path).
 
     with kill_at("write", when=2, path=audit_log()):
@@ -13,10 +13,13 @@ follows each write (fsync of the directory): the record is on disk then.
 lpmaintd runs one thread; its health checks are other processes, not traced.
 """
 import contextlib
+import json
 import os
+import shutil
 import subprocess
+import tempfile
 
-from conftest import _alive, daemon_pid, wait_for
+from conftest import SANDBOX, _alive, daemon_pid, run, wait_for
 
 # glibc may use any of them.
 SYSCALLS = {"rename": "rename,renameat,renameat2", "write": "write,pwrite64,writev", "open": "open,openat"}
@@ -78,3 +81,46 @@ def recorded_state(name):
                 k, v = line.rstrip("\n").split("=", 1)
                 fields[k] = v
     return fields
+
+
+# ---- a state directory that cannot be written
+
+@contextlib.contextmanager
+def read_only(path):
+    """@path read-only for everyone, root and lpmaintd included (a bind mount)."""
+    run("mount", "--bind", path, path, check=True)
+    try:
+        run("mount", "-o", "remount,bind,ro", path, check=True)
+        yield
+    finally:
+        run("umount", path, check=True)
+
+
+@contextlib.contextmanager
+def full(path):
+    """@path on a small tmpfs holding a copy of its files and nothing more:
+    every new write fails with ENOSPC. What is written there is dropped after."""
+    copy = tempfile.mkdtemp(dir=SANDBOX)
+    shutil.copytree(path, copy, dirs_exist_ok=True)
+    run("mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", path, check=True)
+    try:
+        shutil.copytree(copy, path, dirs_exist_ok=True)
+        with open(os.path.join(path, ".filler"), "wb") as f:
+            with contextlib.suppress(OSError):
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+        yield
+    finally:
+        run("umount", path, check=True)
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+FAULTS = {"read-only": read_only, "full": full}
+STRERROR = {"read-only": "Read-only file system", "full": "No space left on device"}
+
+
+def unsaved_records():
+    out = run("busctl", "--system", "--json=short", "get-property", "org.lpmaint1", "/org/lpmaint1",
+              "org.lpmaint1.Manager", "UnsavedRecords", check=True).stdout
+    return json.loads(out)["data"]

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """After a reboot the patches come back; one that was being applied when the boot crashed does not."""
 import os
+import signal
 
 import pytest
 
-from conftest import (AUTO, history, kernel_view, lpmaint, lpmaint_json, patches, run, sim_path, sim_read,
-                      sim_write, simulate_reboot, wait_for, wait_state)
+from conftest import (AUTO, history, kernel_view, kill_daemon, lpmaint, lpmaint_json, patches, restart_daemon, run,
+                      sim_path, sim_read, sim_write, simulate_reboot, wait_for, wait_state)
 
 CMDLINE = "BOOT_IMAGE=/boot/vmlinuz-sim root=/dev/sim ro"
 
@@ -97,8 +98,6 @@ def test_patch_being_applied_when_the_boot_crashed_is_quarantined(make_patch, st
 def test_restart_during_the_reapply_resumes_it(make_patch, transition_ms):
     """lpmaintd (not the kernel) killed while it applies the patches again: the
     restart in the same boot resumes the plan; nothing is quarantined."""
-    import signal
-    from conftest import kill_daemon, restart_daemon
     a, b, c = make_patch(), make_patch(), make_patch()
     for x in (a, b, c):
         assert lpmaint("apply", x.manifest, user=AUTO).returncode == 0

@@ -13,6 +13,7 @@ from conftest import (AUTO, ENV, OTHER, history, lpmaint, lpmaint_json, restart_
                       sim_path, sim_write, wait_for, workdir)  # noqa: F401 (workdir is a fixture)
 from test_reboot import newer_kernel  # noqa: F401 (a fixture)
 from test_signals import fake_bzimage
+from crash_points import kill_at
 
 NOW = lambda: int(time.time() * 1_000_000)  # noqa: E731
 WAVE_RING = ("[Daemon]\nRing=canary\n[Ring canary]\nSoakSec=60\nRebootCalendar=*-*-* 02:00\n"
@@ -413,8 +414,6 @@ def test_a_host_that_does_not_go_takes_no_lock(wave, fleetlock):
 
 
 # ---- lpmaintd killed while it schedules a reboot (crash_points.py)
-
-from crash_points import kill_at  # noqa: E402
 
 
 def test_a_schedule_logind_has_but_the_record_lacks_is_adopted(system_double):

@@ -11,6 +11,7 @@ from conftest import (AUTO, RING_DROPIN, history, kernel_view, kill_daemon, lpma
                       reload_daemon, restart_daemon, run, sim_path, sim_read, sim_write, wait_for, wait_state,
                       write_dropin)
 from test_bad_input import refused
+from crash_points import audit_log, kill_at, patch_dir, read_only, recorded_state, unsaved_records
 
 DROPIN = RING_DROPIN
 
@@ -192,8 +193,6 @@ def test_leaving_the_ring_cancels_a_soak(make_patch, ring):
 
 # ---- a kill at any step of a soak loses nothing (crash_points.py)
 
-from crash_points import audit_log, kill_at, patch_dir, recorded_state  # noqa: E402
-
 
 def soak_records(name, result=None):
     return [r for r in history(patch=name) if r["action"] == "soak" and (result is None or r["result"] == result)]
@@ -250,7 +249,6 @@ def test_rollback_waits_for_a_state_directory_that_cannot_be_written(make_patch,
     """The verdict and the rollback cannot be written (read-only store): the
     kernel keeps the patch, the record is listed as behind, and the rollback
     runs as soon as the record can be written."""
-    from test_transitions import read_only, unsaved_records
     ring(60)
     a = make_patch()
     assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0

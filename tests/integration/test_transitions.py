@@ -4,8 +4,11 @@ import os
 import signal
 import time
 
-from conftest import (AUTO, EXIT_BUSY, kernel_view, kill_daemon, kmsg, lpmaint, lpmaint_json, patches,
+import pytest
+
+from conftest import (AUTO, EXIT_BUSY, history, kernel_view, kill_daemon, kmsg, lpmaint, lpmaint_json, patches,
                       restart_daemon, wait_for, wait_state)
+from crash_points import FAULTS, STRERROR, audit_log, kill_at, recorded_state, state_file, unsaved_records
 
 
 def test_second_apply_during_transition_is_busy(make_patch, transition_ms):
@@ -90,16 +93,6 @@ def test_restart_keeps_state(make_patch):
 
 # ---- outcomes reach the audit trail exactly once; I/O errors (crash_points.py)
 
-import contextlib  # noqa: E402
-import json  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-
-import pytest  # noqa: E402
-
-from conftest import SANDBOX, history, run  # noqa: E402
-from crash_points import audit_log, kill_at, recorded_state, state_file  # noqa: E402
-
 
 def outcomes(name, action, result="success"):
     return [r for r in history(patch=name) if r["action"] == action and r["result"] == result]
@@ -130,47 +123,6 @@ def test_apply_and_disable_outcomes_survive_a_kill(make_patch):
     kill_daemon(signal.SIGKILL)
     restart_daemon()
     assert len(outcomes(a.name, "disable")) == 1
-
-
-@contextlib.contextmanager
-def read_only(path):
-    """@path read-only for everyone, root and lpmaintd included (a bind mount)."""
-    run("mount", "--bind", path, path, check=True)
-    try:
-        run("mount", "-o", "remount,bind,ro", path, check=True)
-        yield
-    finally:
-        run("umount", path, check=True)
-
-
-@contextlib.contextmanager
-def full(path):
-    """@path on a small tmpfs holding a copy of its files and nothing more:
-    every new write fails with ENOSPC. What is written there is dropped after."""
-    copy = tempfile.mkdtemp(dir=SANDBOX)
-    shutil.copytree(path, copy, dirs_exist_ok=True)
-    run("mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", path, check=True)
-    try:
-        shutil.copytree(copy, path, dirs_exist_ok=True)
-        with open(os.path.join(path, ".filler"), "wb") as f:
-            with contextlib.suppress(OSError):
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-        yield
-    finally:
-        run("umount", path, check=True)
-        shutil.rmtree(copy, ignore_errors=True)
-
-
-FAULTS = {"read-only": read_only, "full": full}
-STRERROR = {"read-only": "Read-only file system", "full": "No space left on device"}
-
-
-def unsaved_records():
-    out = run("busctl", "--system", "--json=short", "get-property", "org.lpmaint1", "/org/lpmaint1",
-              "org.lpmaint1.Manager", "UnsavedRecords", check=True).stdout
-    return json.loads(out)["data"]
 
 
 @pytest.mark.parametrize("fault", FAULTS)
