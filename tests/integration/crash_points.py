@@ -1,10 +1,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Stopping lpmaintd at a precise step with strace, and a store that cannot be written
-attached to the running daemon (strace(1): -e inject; -P filters by path).
+"""Stopping lpmaintd at a precise step, or failing one of its system calls, with
+strace attached to the running daemon (strace(1): -e inject; -P filters by
+path); and a store that cannot be written (read-only, full, failing).
 
     with kill_at("write", when=2, path=audit_log()):
         ...  # lpmaintd gets SIGKILL as it enters its 2nd write(2) to the audit log: it never lands
     restart_daemon()
+
+    with FAULTS["full"](patch_dir(name)):
+        ...  # every new write there fails with ENOSPC
 
 strace 6.1's -P looks at the first path of rename(2) only, which for a record
 is a temporary name, so a record's write is found either by counting every
@@ -22,7 +26,8 @@ import tempfile
 from conftest import SANDBOX, _alive, daemon_pid, run, wait_for
 
 # glibc may use any of them.
-SYSCALLS = {"rename": "rename,renameat,renameat2", "write": "write,pwrite64,writev", "open": "open,openat"}
+SYSCALLS = {"rename": "rename,renameat,renameat2", "write": "write,pwrite64,writev", "open": "open,openat",
+            "fsync": "fsync,fdatasync"}
 
 
 def _tracer(pid):
@@ -58,6 +63,14 @@ def kill_at(syscall, when=1, path=None, timeout=20):
     with _strace(syscall, f"signal=KILL:when={when}", path) as pid:
         yield pid
         wait_for(lambda: not _alive(pid), timeout=timeout, what=f"lpmaintd killed at {syscall} #{when} on {path}")
+
+
+@contextlib.contextmanager
+def fail_at(syscall, errno_name, when="1", path=None):
+    """The @when-th @syscall (on @path) inside the block fails with @errno_name, and is not made."""
+    with _strace(syscall, f"error={errno_name}:when={when}", path) as pid:
+        yield pid
+    wait_for(lambda: _tracer(pid) == 0, timeout=10, what="strace detached")
 
 
 def patch_dir(name):
@@ -116,8 +129,16 @@ def full(path):
         shutil.rmtree(copy, ignore_errors=True)
 
 
-FAULTS = {"read-only": read_only, "full": full}
-STRERROR = {"read-only": "Read-only file system", "full": "No space left on device"}
+@contextlib.contextmanager
+def io_error(path):
+    """The next fsync(2) lpmaintd makes fails with EIO, as on a failing disk
+    (whatever @path: the next durable write is the one that fails)."""
+    with fail_at("fsync", "EIO"):
+        yield
+
+
+FAULTS = {"read-only": read_only, "full": full, "io-error": io_error}
+STRERROR = {"read-only": "Read-only file system", "full": "No space left on device", "io-error": "Input/output error"}
 
 
 def unsaved_records():
