@@ -30,6 +30,7 @@ typedef struct ManagerInfo {
         char *kernel_lockdown;
         bool module_signature_enforced;
         char **unacknowledged_break_glass;
+        char **unsaved_records;
         bool reboot_required;
         RebootReasonList reboot_reasons;
 } ManagerInfo;
@@ -42,6 +43,7 @@ static void manager_info_clear(ManagerInfo *m) {
         g_free(m->kernel_lockdown);
         taint_flag_list_clear(&m->taint_flags);
         g_strfreev(m->unacknowledged_break_glass);
+        g_strfreev(m->unsaved_records);
         reboot_reason_list_clear(&m->reboot_reasons);
 }
 
@@ -59,6 +61,7 @@ static const PropertyMap manager_properties[] = {
         { "KernelLockdown",        "s",  prop_parse_string, offsetof(ManagerInfo, kernel_lockdown)         },
         { "ModuleSignatureEnforced", "b", prop_parse_bool,  offsetof(ManagerInfo, module_signature_enforced) },
         { "UnacknowledgedBreakGlass", "as", prop_parse_strv, offsetof(ManagerInfo, unacknowledged_break_glass) },
+        { "UnsavedRecords",        "as", prop_parse_strv,   offsetof(ManagerInfo, unsaved_records)         },
         { "RebootRequired",        "b",  prop_parse_bool,   offsetof(ManagerInfo, reboot_required)         },
         { "RebootReasons",         "a(sst)", prop_parse_reboot_reasons, offsetof(ManagerInfo, reboot_reasons)  },
         {}
@@ -135,6 +138,7 @@ static int print_json(const ManagerInfo *m, GArray *counts) {
         json_field_string(&w, "kernel_lockdown", m->kernel_lockdown);
         json_field_bool(&w, "module_signature_enforced", m->module_signature_enforced);
         json_field_strv(&w, "unacknowledged_break_glass", m->unacknowledged_break_glass);
+        json_field_strv(&w, "unsaved_records", m->unsaved_records);
         json_field_bool(&w, "reboot_required", m->reboot_required);
         json_key(&w, "reboot_reasons");
         json_begin_array(&w);
@@ -201,6 +205,12 @@ static int print_human(const ManagerInfo *m, GArray *counts) {
                 print_field("BREAK-GLASS", line);
         }
         print_field("Patches", patches->len > 0 ? patches->str : "none");
+        if (m->unsaved_records && m->unsaved_records[0]) {
+                /* The kernel has what lpmaintd reports; its record on disk is behind. */
+                g_autofree char *names = g_strjoinv(", ", m->unsaved_records);
+                g_autofree char *line = g_strdup_printf("%s (not yet written to disk; retrying)", names);
+                print_field("RECORDS BEHIND", line);
+        }
         print_field("Reboot required", yes_no(m->reboot_required));
         for (size_t i = 0; i < m->reboot_reasons.n; i++)
                 print_field(i == 0 ? "Reboot reasons" : "", m->reboot_reasons.reasons[i].text);

@@ -175,6 +175,8 @@ int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
                         return r;
         }
 
+        /* A state directory that cannot be written (full, read-only, failing) refuses
+         * here, before the kernel is touched: nothing changes. */
         r = store_stage(m->patches_dir, manifest->name, manifest_bytes, signature, module, &staging);
         if (r < 0)
                 return bus_error_set_storage(error, r, "Cannot write the patch to the store");
@@ -225,7 +227,7 @@ int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
         if (r < 0) {
                 (void) rm_rf(staging);
                 patch_free(p);
-                return sd_bus_error_set_errnof(error, r, "Cannot record the patch in the store: %m");
+                return bus_error_set_storage(error, r, "Cannot record the patch in the store");
         }
         g_free(p->dir);
         p->dir = g_steal_pointer(&dir);
@@ -278,14 +280,19 @@ int manager_disable(Manager *m, const Caller *caller, Patch *p, sd_bus_error *er
         patch_set_result(p, PATCH_RESULT_NONE, "");
         patch_set_blocking_tasks(p, NULL);
         patch_set_state(p, PATCH_UNPATCHING, now);
+        /* The intent is recorded before the kernel is touched; if it cannot be,
+         * nothing happens and nothing else is written. */
         r = patch_save(p);
-        if (r >= 0)
+        bool saved = r >= 0;
+        if (saved)
                 r = kernel_set_enabled(m->kernel, p->name, false);
         if (r < 0) {
                 p->status = before;
                 p->state_changed_usec = before_changed;
                 p->transition_started_usec = before_started;
                 patch_set_result(p, before.result, before_message);
+                if (!saved)
+                        return bus_error_set_storage(error, r, "Cannot record the disable of the patch");
                 manager_patch_changed(m, p);
                 return sd_bus_error_setf(error, LPMAINT_ERROR_KERNEL_REFUSED, "Cannot disable patch %s: %s", p->name, g_strerror(-r));
         }
@@ -325,6 +332,11 @@ int manager_reapply(Manager *m, Patch *p, sd_bus_error *error) {
         if (r < 0)
                 return r;
 
+        /* Kept to put back if the intent cannot be recorded. */
+        PatchStatus before = p->status;
+        uint64_t before_changed = p->state_changed_usec, before_started = p->transition_started_usec;
+        g_autofree char *before_boot = g_strdup(p->boot_id), *before_message = g_strdup(p->result_message);
+
         p->status = (PatchStatus) { .state = PATCH_LOADING, .operation = PATCH_OPERATION_APPLY };
         p->requested_uid = 0;
         p->reapplying = true;
@@ -333,8 +345,16 @@ int manager_reapply(Manager *m, Patch *p, sd_bus_error *error) {
         p->transition_started_usec = p->state_changed_usec = now_realtime_usec();
         patch_set_result(p, PATCH_RESULT_NONE, "");
         r = patch_save(p);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot record the patch in the store: %m");
+        if (r < 0) {
+                p->status = before;
+                p->state_changed_usec = before_changed;
+                p->transition_started_usec = before_started;
+                p->reapplying = false;
+                g_free(p->boot_id);
+                p->boot_id = g_steal_pointer(&before_boot);
+                patch_set_result(p, before.result, before_message);
+                return bus_error_set_storage(error, r, "Cannot record the patch in the store");
+        }
 
         r = kernel_insert_module(m->kernel, p->name, module);
         if (r < 0) {

@@ -336,10 +336,10 @@ static bool record_matches(const AuditFilter *f, uint64_t t, uint32_t uid, const
         return !f->result || g_str_equal(f->result, result);
 }
 
-int audit_read_into(Audit *a, const AuditFilter *filter, sd_bus_message *reply) {
+int audit_read_since(Audit *a, uint64_t since_usec, GArray **ret) {
         g_autoptr(GBytes) bytes = NULL;
-        g_autoptr(GArray) matches = g_array_new(false, true, sizeof(AuditChainRecord));
-        g_array_set_clear_func(matches, (GDestroyNotify) audit_chain_record_clear);
+        g_autoptr(GArray) records = g_array_new(false, true, sizeof(AuditChainRecord));
+        g_array_set_clear_func(records, (GDestroyNotify) audit_chain_record_clear);
         int r;
 
         r = read_file_at(AT_FDCWD, a->path, AUDIT_FILE_MAX, &bytes);
@@ -348,23 +348,39 @@ int audit_read_into(Audit *a, const AuditFilter *filter, sd_bus_message *reply) 
 
         gsize size = 0;
         const char *data = bytes ? g_bytes_get_data(bytes, &size) : NULL;
-        g_autofree char *text = g_strndup(data ?: "", size);
-        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-        for (size_t i = 0; lines[i]; i++) {
+        for (const char *line = data, *end = data + size; line && line < end;) {
+                const char *nl = memchr(line, '\n', (size_t) (end - line));
+                size_t len = nl ? (size_t) (nl - line) : (size_t) (end - line);
                 AuditChainRecord rec = {};
                 /* Unparsable lines are skipped here; naming them is `lpmaint audit verify`'s job. */
-                if (audit_chain_parse_line(lines[i], strlen(lines[i]), &rec) < 0)
-                        continue;
-                if (record_matches(filter, rec.time_usec, rec.uid, rec.patch, rec.result))
-                        g_array_append_val(matches, rec); /* the array owns it now */
+                if (audit_chain_parse_line(line, len, &rec) >= 0 && rec.time_usec >= since_usec)
+                        g_array_append_val(records, rec); /* the array owns it now */
                 else
                         audit_chain_record_clear(&rec);
+                line += len + 1;
+        }
+        *ret = g_steal_pointer(&records);
+        return 0;
+}
+
+int audit_read_into(Audit *a, const AuditFilter *filter, sd_bus_message *reply) {
+        g_autoptr(GArray) records = NULL;
+        g_autoptr(GArray) matches = g_array_new(false, false, sizeof(guint));
+        int r;
+
+        r = audit_read_since(a, filter->since_usec, &records);
+        if (r < 0)
+                return r;
+        for (guint i = 0; i < records->len; i++) {
+                const AuditChainRecord *rec = &g_array_index(records, AuditChainRecord, i);
+                if (record_matches(filter, rec->time_usec, rec->uid, rec->patch, rec->result))
+                        g_array_append_val(matches, i);
         }
 
         guint first = filter->limit && matches->len > filter->limit ? matches->len - filter->limit : 0;
         r = sd_bus_message_open_container(reply, 'a', "(tuussssss)");
         for (guint i = first; r >= 0 && i < matches->len; i++) {
-                const AuditChainRecord *rec = &g_array_index(matches, AuditChainRecord, i);
+                const AuditChainRecord *rec = &g_array_index(records, AuditChainRecord, g_array_index(matches, guint, i));
                 r = sd_bus_message_append(reply, "(tuussssss)", rec->time_usec, rec->uid, rec->pid, rec->unit,
                                           rec->action, rec->patch, rec->sha256, rec->result, rec->message);
         }

@@ -79,5 +79,9 @@ typedef struct AuditFilter {
         uint32_t limit;         /* 0: all */
 } AuditFilter;
 
+/* The records of the log from @since_usec on, oldest first, as an array of
+ * AuditChainRecord; lines that are not records are skipped. */
+int audit_read_since(Audit *a, uint64_t since_usec, GArray **ret);
+
 /* Appends the matching records, oldest first, to @reply as a(tuussssss). */
 int audit_read_into(Audit *a, const AuditFilter *filter, sd_bus_message *reply);

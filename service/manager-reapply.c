@@ -5,7 +5,12 @@
  * before, one transition at a time, oldest first. A patch that was still
  * being applied when the previous boot crashed may be why it crashed: it is
  * quarantined, not applied again, until an administrator applies it anew.
- * "lpmaint.reapply=0" on the kernel command line skips all of it. */
+ * "lpmaint.reapply=0" on the kernel command line skips all of it.
+ *
+ * The plan is written to STATE_DIRECTORY/reapply before anything else of the
+ * boot is: lpmaintd killed during the re-apply (not the kernel: the boot is
+ * the same) resumes the plan at its next start instead of finding the
+ * patches absent and leaving them so. */
 #include <errno.h>
 #include <string.h>
 
@@ -15,6 +20,9 @@
 #include "util.h"
 
 #define CMDLINE_SWITCH "lpmaint.reapply="
+#define PLAN_FILE "reapply"
+#define PLAN_FILE_MAX_SIZE (1024 * 1024)
+#define PLAN_GROUP "Reapply"
 
 static bool reapply_disabled_on_cmdline(Manager *m) {
         g_autofree char *line = NULL;
@@ -44,6 +52,57 @@ static void set_state(Manager *m, const char *state) {
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "BootReapply", NULL);
 }
 
+static void save_plan(Manager *m) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        gsize size;
+
+        g_key_file_set_string(kf, PLAN_GROUP, "BootID", m->boot_id);
+        g_key_file_set_string(kf, PLAN_GROUP, "State", m->reapply_state);
+        g_key_file_set_string_list(kf, PLAN_GROUP, "Queue", (const char *const *) m->reapply_queue->pdata, m->reapply_queue->len);
+        g_key_file_set_string_list(kf, PLAN_GROUP, "Quarantine", (const char *const *) m->quarantine->pdata, m->quarantine->len);
+        g_autofree char *data = g_key_file_to_data(kf, &size, NULL);
+        _cleanup_close_ int dir_fd = open_directory_at(AT_FDCWD, m->config.state_directory);
+        int r = dir_fd < 0 ? dir_fd : write_file_atomic_at(dir_fd, PLAN_FILE, data, size, 0600);
+        if (r < 0)
+                log_error("Cannot record the re-apply plan of this boot: %s; a restart of lpmaintd in this boot would not resume it.",
+                          g_strerror(-r));
+}
+
+static void add_names(GPtrArray *to, char **names) {
+        for (size_t i = 0; names && names[i]; i++)
+                if (patch_name_is_valid(names[i]))
+                        g_ptr_array_add(to, g_strdup(names[i]));
+}
+
+/* The plan made by an earlier start in this boot, if any. */
+static bool load_plan(Manager *m) {
+        g_autofree char *path = g_build_filename(m->config.state_directory, PLAN_FILE, NULL);
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(GBytes) bytes = NULL;
+        gsize size = 0;
+
+        int r = read_file_at(AT_FDCWD, path, PLAN_FILE_MAX_SIZE, &bytes);
+        if (r == -ENOENT)
+                return false;
+        const char *data = r < 0 ? NULL : g_bytes_get_data(bytes, &size);
+        if (r < 0 || !g_key_file_load_from_data(kf, data ?: "", size, G_KEY_FILE_NONE, NULL)) {
+                manager_set_aside_damaged(m, PLAN_FILE, "re-apply plan", r < 0 ? r : -EBADMSG);
+                return false;
+        }
+        g_autofree char *boot = g_key_file_get_string(kf, PLAN_GROUP, "BootID", NULL);
+        if (!boot || !g_str_equal(boot, m->boot_id))
+                return false;
+        g_autofree char *state = g_key_file_get_string(kf, PLAN_GROUP, "State", NULL);
+        g_auto(GStrv) queue = g_key_file_get_string_list(kf, PLAN_GROUP, "Queue", NULL, NULL);
+        g_auto(GStrv) quarantine = g_key_file_get_string_list(kf, PLAN_GROUP, "Quarantine", NULL, NULL);
+        add_names(m->reapply_queue, queue);
+        add_names(m->quarantine, quarantine);
+        set_state(m, state ?: "");
+        if (m->reapply_queue->len > 0)
+                log_notice("Resuming the re-apply of this boot: %u patch(es) to go.", m->reapply_queue->len);
+        return true;
+}
+
 void manager_reapply_plan(Manager *m) {
         const BootRecord *prev = boot_log_previous(m->boots);
         g_autoptr(GPtrArray) todo = g_ptr_array_new();
@@ -52,10 +111,15 @@ void manager_reapply_plan(Manager *m) {
 
         m->reapply_queue = g_ptr_array_new_with_free_func(g_free);
         m->quarantine = g_ptr_array_new_with_free_func(g_free);
-        if (!m->new_boot) {
+        if (!m->boot_id[0]) {
                 set_state(m, "");
                 return;
         }
+        if (load_plan(m))
+                return;
+        /* No plan for this boot: this is its first start, or the first one died
+         * before making it (nothing was reconciled then, so the records still
+         * say what the previous boot had). */
 
         /* Decided before reconciling, which turns what the kernel lost into "absent". */
         g_hash_table_iter_init(&i, m->patches);
@@ -81,9 +145,11 @@ void manager_reapply_plan(Manager *m) {
                            m->reapply_queue->len);
                 g_ptr_array_set_size(m->reapply_queue, 0);
                 set_state(m, "skipped");
+                save_plan(m);
                 return;
         }
         set_state(m, m->reapply_queue->len > 0 ? "pending" : "");
+        save_plan(m);
 }
 
 /* After reconciling: the quarantined patches are marked as such. */
@@ -92,7 +158,8 @@ void manager_reapply_quarantine(Manager *m) {
 
         for (guint j = 0; m->quarantine && j < m->quarantine->len; j++) {
                 Patch *p = g_hash_table_lookup(m->patches, m->quarantine->pdata[j]);
-                if (!p || patch_state_is_transition(p->status.state) || p->status.state == PATCH_APPLIED)
+                if (!p || patch_state_is_transition(p->status.state) || p->status.state == PATCH_APPLIED ||
+                    p->status.result == PATCH_RESULT_QUARANTINED) /* by an earlier start in this boot */
                         continue;
                 g_autofree char *why = g_strdup_printf("it was being applied when boot %s crashed; not applied again",
                                                        boot_log_previous(m->boots)->boot_id);
@@ -113,21 +180,31 @@ void manager_reapply_next(Manager *m) {
                 g_ptr_array_remove_index(m->reapply_queue, 0);
 
                 Patch *p = g_hash_table_lookup(m->patches, name);
-                if (!p || p->status.state != PATCH_ABSENT)
-                        continue; /* replaced or changed since */
+                /* A re-apply of this boot that lpmaintd died in before the kernel had
+                 * the patch was recorded as interrupted: it is tried again. */
+                bool interrupted = p && p->status.state == PATCH_FAILED && p->status.result == PATCH_RESULT_INTERRUPTED &&
+                        g_str_equal(p->boot_id, m->boot_id);
+                if (!p || (p->status.state != PATCH_ABSENT && !interrupted)) {
+                        save_plan(m);
+                        continue; /* replaced, changed or done since */
+                }
                 set_state(m, "running");
                 int r = manager_reapply(m, p, &error);
+                /* Taken off the plan once its own record says where it is. */
+                save_plan(m);
                 if (r >= 0)
                         continue;
                 log_error("Patch %s: cannot apply it again: %s", p->name, error.message);
-                if (p->status.state == PATCH_ABSENT) {
+                if (p->status.state == PATCH_ABSENT || (p->status.state == PATCH_FAILED && p->status.result == PATCH_RESULT_INTERRUPTED)) {
                         patch_set_result(p, PATCH_RESULT_REAPPLY_FAILED, error.message);
                         manager_patch_changed(m, p);
                 }
                 manager_audit_error(m, &self, "reapply", p->name, p->manifest->module_sha256, &error);
         }
-        if (!m->transitioning && (g_str_equal(m->reapply_state, "pending") || g_str_equal(m->reapply_state, "running")))
+        if (!m->transitioning && (g_str_equal(m->reapply_state, "pending") || g_str_equal(m->reapply_state, "running"))) {
                 set_state(m, "done");
+                save_plan(m);
+        }
         /* Back from a planned reboot: health is judged with the patches back in place. */
         if (!m->transitioning)
                 manager_wave_after_reapply(m);

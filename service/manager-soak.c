@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "errors.h"
 #include "kmsg-reader.h"
 #include "log.h"
 #include "manager.h"
@@ -72,44 +73,69 @@ static void emit_finished(Manager *m, Patch *p) {
                                           "osss", p->object_path, p->name, p->soak_state, p->soak_result);
 }
 
+/* Acts on a failed verdict that is already in the patch's record
+ * (rollback_pending), so that a daemon killed on the way acts on it at its
+ * next start. */
 static void rollback(Manager *m, Patch *p) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
-        if (p->status.state != PATCH_APPLIED)
-                return;
-        if (m->transitioning) {
-                /* One transition at a time: this one waits for the running one. */
-                p->rollback_pending = true;
-                manager_patch_changed(m, p);
+        if (p->status.state != PATCH_APPLIED) {
+                /* Out of the kernel already (disabled, superseded, gone with a reboot). */
+                if (p->rollback_pending) {
+                        p->rollback_pending = false;
+                        manager_patch_changed(m, p);
+                }
                 return;
         }
+        if (m->transitioning) {
+                /* One transition at a time: this one waits for the running one. */
+                if (!p->rollback_pending) {
+                        p->rollback_pending = true;
+                        manager_patch_changed(m, p);
+                }
+                return;
+        }
+        /* Cleared in the same write as the disable's intent. */
         p->rollback_pending = false;
         int r = manager_disable(m, &self, p, &error);
         if (r < 0) {
+                /* Nothing was written: the record still asks for the rollback, and so
+                 * does memory, for the next start or the end of the next transition. */
+                if (sd_bus_error_has_name(&error, LPMAINT_ERROR_STORAGE_FAILED)) {
+                        p->rollback_pending = true;
+                        manager_record_behind(m, p, r);
+                }
                 log_error("Automatic rollback of %s failed: %s", p->name, error.message);
                 manager_audit_error(m, &self, "rollback", p->name, p->manifest->module_sha256, &error);
                 return;
         }
         log_warning("Patch %s: soak failed, rolling back.", p->name);
-        manager_audit(m, &self, "rollback", p->name, p->manifest->module_sha256, "accepted", p->soak_result);
+        manager_outcome_record(m, p, &self, "rollback", "accepted", p->soak_result);
+        manager_patch_changed(m, p);
 }
 
-/* Ends a soak with its verdict: recorded, audited and announced. */
-static void conclude(Manager *m, Patch *p, const char *verdict, const char *reason) {
+/* Ends a soak with its verdict. The verdict, the rollback it calls for and
+ * its audit record are one write of the patch's record, made before anything
+ * is acted on or announced. */
+static void conclude(Manager *m, Patch *p, const char *verdict, const char *reason, bool roll_back) {
         Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
         set_soak(p, verdict, reason);
+        if (roll_back && p->status.state == PATCH_APPLIED)
+                p->rollback_pending = true;
+        manager_outcome_record(m, p, &self, "soak", p->soak_state, p->soak_result);
         manager_patch_changed(m, p);
-        manager_audit(m, &self, "soak", p->name, p->manifest->module_sha256, p->soak_state, p->soak_result);
         log_info("Patch %s: soak in ring %s %s%s%s.", p->name, m->config.ring, p->soak_state,
                  reason ? ": " : "", reason ?: "");
         emit_finished(m, p);
 }
 
 static void finish(Manager *m, Patch *p, SoakVerdict v, const char *reason) {
-        conclude(m, p, v == SOAK_HEALTHY ? "healthy" : "failed", reason);
-        if (v == SOAK_FAILED && m->config.automatic_rollback)
+        bool roll_back = v == SOAK_FAILED && m->config.automatic_rollback;
+
+        conclude(m, p, v == SOAK_HEALTHY ? "healthy" : "failed", reason, roll_back);
+        if (roll_back)
                 rollback(m, p);
 }
 
@@ -304,16 +330,20 @@ int manager_soak_setup(Manager *m) {
         return 0;
 }
 
-void manager_soak_begin(Manager *m, Patch *p) {
+bool manager_soak_arm(Manager *m, Patch *p, uint64_t now) {
         if (!ring_configured(m))
-                return;
-        uint64_t now = now_realtime_usec();
+                return false;
         set_soak(p, SOAK_SOAKING, "");
         p->soak_started_usec = now;
         p->soak_ends_usec = now + m->config.soak.soak_usec;
-        manager_patch_changed(m, p);
+        return true;
+}
+
+void manager_soak_begin(Manager *m, Patch *p) {
+        if (!soaking(p))
+                return;
         log_info("Patch %s: soaking in ring %s until %" PRIu64 ".", p->name, m->config.ring, p->soak_ends_usec);
-        judge(m, p, now);
+        judge(m, p, now_realtime_usec());
         manager_soak_update(m);
 }
 
@@ -364,7 +394,8 @@ void manager_soak_note_reboot(Manager *m) {
                 if (!soaking(p) || !p->boot_id[0] || g_str_equal(p->boot_id, m->boot_id))
                         continue;
                 g_autofree char *why = g_strdup_printf("the host rebooted during the soak (boot %s, now %s)", p->boot_id, m->boot_id);
-                conclude(m, p, "failed", why);
+                /* The reboot took the patch out of the kernel already. */
+                conclude(m, p, "failed", why, false);
         }
 }
 

@@ -183,16 +183,21 @@ static int logind_call(Manager *m, const char *method, sd_bus_error *error, cons
         return sd_bus_call(m->bus, call, LOGIND_TIMEOUT_USEC, error, &reply);
 }
 
-/* Asks logind to reboot at @when and records it; on any failure nothing is
- * scheduled and nothing recorded. */
+static void restore(Manager *m, RebootWave *saved) {
+        g_free(m->wave->scheduled_by);
+        g_free(m->wave->scheduled_boot_id);
+        g_free(m->wave->reasons);
+        *m->wave = *saved;
+}
+
+/* Records the intent, then asks logind to reboot at @when, then records its
+ * answer. Killed in between, the next start finds the intent and asks
+ * logind what it has (manager_wave_reconcile()): logind never holds a
+ * reboot that lpmaint has no record of. On a failure before logind said
+ * yes nothing is scheduled and the intent is withdrawn. */
 static int schedule(Manager *m, const char *by, uint64_t when, bool fleet_lock, sd_bus_error *error) {
         _cleanup_bus_error_ sd_bus_error lerror = SD_BUS_ERROR_NULL;
         int r;
-
-        r = logind_call(m, "ScheduleShutdown", &lerror, "st", "reboot", when);
-        if (r < 0)
-                return sd_bus_error_setf(error, LPMAINT_ERROR_REBOOT_FAILED, "logind did not schedule the reboot: %s",
-                                         lerror.message ?: g_strerror(-r));
 
         g_autofree char *reasons = reasons_text(m);
         RebootWave saved = *m->wave;
@@ -202,18 +207,29 @@ static int schedule(Manager *m, const char *by, uint64_t when, bool fleet_lock, 
         m->wave->scheduled_boot_id = g_strdup(m->boot_id);
         m->wave->reasons = g_strdup(reasons);
         m->wave->fleet_lock_held = saved.fleet_lock_held || fleet_lock;
+        m->wave->schedule_unconfirmed = true;
         r = reboot_wave_save(m->wave, m->config.state_directory);
         if (r < 0) {
                 /* Unrecorded, it must not happen: a reboot nobody knows why is a crash to the next boot. */
-                _cleanup_bus_error_ sd_bus_error cerror = SD_BUS_ERROR_NULL;
-                (void) logind_call(m, "CancelScheduledShutdown", &cerror, NULL);
-                g_free(m->wave->scheduled_by);
-                g_free(m->wave->scheduled_boot_id);
-                g_free(m->wave->reasons);
-                *m->wave = saved;
+                restore(m, &saved);
                 return sd_bus_error_setf(error, LPMAINT_ERROR_REBOOT_FAILED, "Cannot record the planned reboot, so it is not scheduled: %s",
                                          g_strerror(-r));
         }
+
+        r = logind_call(m, "ScheduleShutdown", &lerror, "st", "reboot", when);
+        if (r < 0) {
+                restore(m, &saved);
+                /* If this write fails too, the next start finds logind without the schedule and withdraws it. */
+                save_or_log(m);
+                return sd_bus_error_setf(error, LPMAINT_ERROR_REBOOT_FAILED, "logind did not schedule the reboot: %s",
+                                         lerror.message ?: g_strerror(-r));
+        }
+
+        m->wave->schedule_unconfirmed = false;
+        r = reboot_wave_save(m->wave, m->config.state_directory);
+        if (r < 0)
+                /* The intent is on disk: the next start adopts logind's schedule. */
+                log_warning("Cannot record that logind confirmed the reboot: %s; the record of the intent stands.", g_strerror(-r));
         g_free(saved.scheduled_by);
         g_free(saved.scheduled_boot_id);
         g_free(saved.reasons);
@@ -224,26 +240,77 @@ static int schedule(Manager *m, const char *by, uint64_t when, bool fleet_lock, 
         return 0;
 }
 
-/* A reboot we scheduled that logind no longer has was cancelled behind our
- * back (shutdown -c): the wave is open again. */
-static void reconcile_with_logind(Manager *m) {
+/* logind's ScheduledShutdown; < 0 when it cannot be asked. */
+static int logind_scheduled(Manager *m, char **ret_type, uint64_t *ret_usec) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         g_autoptr(sd_bus_message) reply = NULL;
         const char *type = NULL;
         uint64_t usec = 0;
+        int r;
 
-        if (m->wave->state != WAVE_SCHEDULED)
-                return;
-        if (sd_bus_get_property(m->bus, LOGIND_DEST, LOGIND_PATH, LOGIND_MANAGER, "ScheduledShutdown", &error, &reply, "(st)") < 0 ||
-            sd_bus_message_read(reply, "(st)", &type, &usec) < 0)
-                return; /* cannot tell: keep what we know */
-        if (type && type[0] && usec != 0)
-                return;
-        log_notice("The reboot scheduled for this wave was cancelled outside lpmaint (shutdown -c?); the wave is open again.");
-        manager_audit(m, &self, "reboot-cancelled", NULL, NULL, "success", "cancelled outside lpmaint");
+        if (!m->bus)
+                return -ENOTCONN;
+        r = sd_bus_get_property(m->bus, LOGIND_DEST, LOGIND_PATH, LOGIND_MANAGER, "ScheduledShutdown", &error, &reply, "(st)");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "(st)", &type, &usec);
+        if (r < 0)
+                return r;
+        *ret_type = g_strdup(type ?: "");
+        *ret_usec = usec;
+        return 0;
+}
+
+static void reopen(Manager *m) {
         reboot_wave_unschedule(m->wave);
         m->wave->state = WAVE_WAITING;
         save_or_log(m);
+}
+
+/* A reboot we scheduled that logind no longer has was cancelled behind our
+ * back (shutdown -c): the wave is open again. */
+static void reconcile_with_logind(Manager *m) {
+        g_autofree char *type = NULL;
+        uint64_t usec = 0;
+
+        if (m->wave->state != WAVE_SCHEDULED)
+                return;
+        if (logind_scheduled(m, &type, &usec) < 0)
+                return; /* cannot tell: keep what we know */
+        if (type[0] && usec != 0)
+                return;
+        log_notice("The reboot scheduled for this wave was cancelled outside lpmaint (shutdown -c?); the wave is open again.");
+        manager_audit(m, &self, "reboot-cancelled", NULL, NULL, "success", "cancelled outside lpmaint");
+        reopen(m);
+}
+
+void manager_wave_reconcile(Manager *m) {
+        g_autofree char *type = NULL;
+        uint64_t usec = 0;
+
+        if (m->wave->state != WAVE_SCHEDULED || !g_str_equal(m->wave->scheduled_boot_id, m->boot_id))
+                return;
+        if (!m->wave->schedule_unconfirmed) {
+                reconcile_with_logind(m);
+                return;
+        }
+        /* lpmaintd stopped between recording the intent and recording logind's answer. */
+        if (logind_scheduled(m, &type, &usec) < 0) {
+                log_warning("A reboot was being scheduled when lpmaintd stopped and logind cannot be asked; keeping the record.");
+                return;
+        }
+        if (g_str_equal(type, "reboot") && usec != 0) {
+                g_autofree char *at = format_timestamp_utc(usec);
+                m->wave->scheduled_usec = usec;
+                m->wave->schedule_unconfirmed = false;
+                save_or_log(m);
+                log_notice("logind has the reboot lpmaintd was scheduling when it stopped (%s); adopted.", at);
+                manager_audit(m, &self, "reboot-schedule", NULL, NULL, "success",
+                              "adopted from logind: lpmaintd stopped before it recorded logind's answer");
+                return;
+        }
+        log_notice("The reboot lpmaintd was scheduling when it stopped never reached logind; the wave is open again.");
+        manager_audit(m, &self, "reboot-schedule", NULL, NULL, "failed", "lpmaintd stopped before logind scheduled the reboot");
+        reopen(m);
 }
 
 /* ---- the bus */

@@ -17,6 +17,9 @@ Manager *manager_free(Manager *m) {
         sd_event_source_unref(m->poll_source);
         sd_event_source_unref(m->soak_timer);
         sd_event_source_unref(m->soak_judge);
+        sd_event_source_unref(m->record_retry);
+        if (m->unsaved)
+                g_ptr_array_unref(m->unsaved);
         kmsg_reader_free(m->kmsg);
         pressure_watch_free(m->pressure);
         health_run_free(m->health_run);
@@ -151,6 +154,8 @@ int manager_start_bus(Manager *m) {
         r = manager_soak_setup(m);
         if (r < 0)
                 return r;
+        /* Outcomes an earlier run recorded but did not audit come first, in their order. */
+        manager_outcome_recover(m);
         /* Reconcile before the name is taken: the first caller sees the truth. */
         manager_reapply_plan(m);
         manager_soak_note_reboot(m);
@@ -166,6 +171,7 @@ int manager_start_bus(Manager *m) {
         if ((r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, manager_vtable, m)) < 0 ||
             (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, reboot_vtable, m)) < 0 ||
             (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, wave_vtable, m)) < 0 ||
+            (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, records_vtable, m)) < 0 ||
             (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_KERNEL_INTERFACE, kernel_vtable, m)) < 0 ||
             (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_SIGNALS_INTERFACE, signals_vtable, m)) < 0 ||
             (r = sd_bus_add_fallback_vtable(m->bus, NULL, PATCH_OBJECT_PREFIX, LPMAINT_PATCH_INTERFACE, patch_vtable, patch_object_find, m)) < 0 ||
@@ -186,6 +192,7 @@ int manager_start_bus(Manager *m) {
                 log_error("Cannot own the bus name %s: %s", LPMAINT_BUS_NAME, g_strerror(-r));
                 return r;
         }
+        manager_wave_reconcile(m);
         manager_reapply_next(m);
         return 0;
 }

@@ -58,6 +58,9 @@ typedef struct Manager {
         struct timespec boot_dir_mtime;
 
         GHashTable *patches;            /* name → Patch */
+        GPtrArray *unsaved;             /* names of patches whose record could not be written yet */
+        sd_event_source *record_retry;
+        uint64_t retry_usec;            /* the retry timer's current back-off; 0 while idle */
         Patch *transitioning;           /* the one transition lpmaintd follows */
         sd_event_source *poll_source;
 
@@ -97,6 +100,19 @@ void manager_follow_transition(Manager *m, Patch *p);
 /* Persists @p's status and tells the bus. */
 void manager_patch_changed(Manager *m, Patch *p);
 
+/* manager-records.c: outcomes audited exactly once, records written until they land */
+/* Adds an outcome to @p's record; the next manager_patch_changed() writes and audits it. */
+void manager_outcome_record(Manager *m, Patch *p, const Caller *c, const char *action, const char *result,
+                            const char *message);
+/* Appends @p's outcomes not yet audited (after the record holding them was written). */
+void manager_outcome_flush(Manager *m, Patch *p);
+/* At start: appends the outcomes recorded by an earlier run whose audit record never landed. */
+void manager_outcome_recover(Manager *m);
+/* The record of @p could not be written (-@error) once the kernel acted: written again on a timer. */
+void manager_record_behind(Manager *m, Patch *p, int error);
+void manager_record_saved(Manager *m, Patch *p);
+extern const sd_bus_vtable records_vtable[];
+
 /* apply.c: verification, store and load */
 /* Writes the "accepted" record (action "apply" or "apply-break-glass") after
  * every check and before the intent is recorded: AuditFailed if it cannot. */
@@ -110,6 +126,9 @@ int manager_disable(Manager *m, const Caller *caller, Patch *p, sd_bus_error *er
 /* manager-soak.c: soaking applied patches in the host's ring */
 int manager_soak_setup(Manager *m);
 void manager_soak_take_baseline(Manager *m, Patch *p);
+/* Sets @p's soak going in memory, to be written with its applied state; false without a ring. */
+bool manager_soak_arm(Manager *m, Patch *p, uint64_t now);
+/* After that write: the first look, and the timers. */
 void manager_soak_begin(Manager *m, Patch *p);
 void manager_soak_cancel(Manager *m, Patch *p);
 void manager_soak_config_changed(Manager *m);
@@ -144,6 +163,9 @@ extern const sd_bus_vtable reboot_vtable[];
 
 /* manager-wave.c: reboot waves, scheduled reboots and the fleet lock */
 void manager_wave_start(Manager *m);
+/* Once on the bus: the record against logind's ScheduledShutdown (a schedule
+ * being made is adopted or withdrawn; one logind lost reopens the wave). */
+void manager_wave_reconcile(Manager *m);
 void manager_wave_after_reapply(Manager *m);
 /* The end to record for this boot: a planned reboot when lpmaint scheduled it. */
 BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason);

@@ -12,6 +12,22 @@
 
 #define PATCH_OBJECT_PREFIX "/org/lpmaint1/patch"
 
+/* An outcome to be audited (an operation's end, a soak's verdict), recorded
+ * in the same write as the state it describes. Its time is the audit
+ * record's time, so that a start after a crash can tell whether the record
+ * landed before appending it. */
+typedef struct PatchOutcome {
+        uint64_t time_usec;
+        uint32_t uid;
+        char *unit;
+        char *action;
+        char *result;
+        char *message;
+        bool audited;                   /* appended in this run: left out of the next write */
+} PatchOutcome;
+
+void patch_outcome_clear(PatchOutcome *o);
+
 /* One live patch lpmaintd knows: its signed manifest, its status, and the
  * directory in the store holding the bytes that were verified. */
 typedef struct Patch {
@@ -44,6 +60,7 @@ typedef struct Patch {
         uint64_t state_changed_usec;
         uint64_t applied_usec;
         uint64_t transition_started_usec;
+        GArray *outcomes;               /* PatchOutcome, oldest first, not yet known to be audited */
 } Patch;
 
 Patch *patch_new(const char *dir, Manifest *manifest, const char *signer);
@@ -70,3 +87,8 @@ int patch_save(const Patch *p);
 void patch_set_state(Patch *p, PatchState state, uint64_t now_usec);
 void patch_set_result(Patch *p, PatchResult result, const char *message);
 void patch_set_blocking_tasks(Patch *p, GArray *tasks);
+/* Drops the outcomes already audited: a start finds them in the audit log. */
+void patch_forget_audited_outcomes(Patch *p);
+/* Adds an outcome to audit; patch_save() makes it durable with the state. */
+PatchOutcome *patch_add_outcome(Patch *p, uint64_t time_usec, uint32_t uid, const char *unit,
+                                const char *action, const char *result, const char *message);

@@ -109,6 +109,12 @@ int reboot_wave_load(const char *state_dir, RebootWave **ret) {
         w->fleet_lock_held = g_key_file_get_boolean(kf, GROUP, "FleetLockHeld", &e);
         if (e)
                 return -EBADMSG;
+        /* Absent in records written before it existed: a schedule logind confirmed. */
+        if (g_key_file_has_key(kf, GROUP, "ScheduleUnconfirmed", NULL)) {
+                w->schedule_unconfirmed = g_key_file_get_boolean(kf, GROUP, "ScheduleUnconfirmed", &e);
+                if (e)
+                        return -EBADMSG;
+        }
         *ret = g_steal_pointer(&w);
         return 0;
 }
@@ -125,6 +131,7 @@ int reboot_wave_save(const RebootWave *w, const char *state_dir) {
         g_key_file_set_string(kf, GROUP, "ScheduledBootID", w->scheduled_boot_id);
         g_key_file_set_string(kf, GROUP, "Reasons", w->reasons);
         g_key_file_set_boolean(kf, GROUP, "FleetLockHeld", w->fleet_lock_held);
+        g_key_file_set_boolean(kf, GROUP, "ScheduleUnconfirmed", w->schedule_unconfirmed);
         g_key_file_set_string(kf, GROUP, "RequestBootID", w->request_boot_id);
         g_key_file_set_string(kf, GROUP, "RequestText", w->request_text);
         g_key_file_set_uint64(kf, GROUP, "RequestUSec", w->request_usec);
@@ -143,6 +150,7 @@ static void set(char **field, const char *value) {
 
 void reboot_wave_unschedule(RebootWave *w) {
         w->scheduled_usec = 0;
+        w->schedule_unconfirmed = false;
         set(&w->scheduled_by, "");
         set(&w->scheduled_boot_id, "");
         set(&w->reasons, "");

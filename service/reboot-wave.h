@@ -34,6 +34,7 @@ typedef struct RebootWave {
         char *scheduled_by;             /* "wave", "admin" or "" */
         char *scheduled_boot_id;        /* the boot the reboot ends */
         char *reasons;                  /* why, as recorded when it was scheduled */
+        bool schedule_unconfirmed;      /* recorded before logind was asked; its answer not yet recorded */
 
         bool fleet_lock_held;
 

@@ -14,14 +14,15 @@
 /* After a reversal that also hangs, keep watching, but gently. */
 #define SLOW_POLL_USEC (1 * USEC_PER_SEC)
 
-static const char *patch_sha(const Patch *p) {
-        return p->manifest->module_sha256;
-}
-
 void manager_patch_changed(Manager *m, Patch *p) {
+        patch_forget_audited_outcomes(p);
         int r = patch_save(p);
         if (r < 0)
-                log_error("Failed to record state of patch %s: %s", p->name, g_strerror(-r));
+                manager_record_behind(m, p, r);
+        else
+                manager_record_saved(m, p);
+        /* Audited after the write that holds them, so that a start can complete the trail. */
+        manager_outcome_flush(m, p);
         patch_emit_changed(m, p);
         /* A patch's state is one of the reasons for a reboot. */
         manager_emit_reboot_changed(m);
@@ -76,14 +77,23 @@ static void supersede_others(Manager *m, Patch *replacer) {
         }
 }
 
-static void finish_operation(Manager *m, Patch *p) {
-        const char *op = p->reapplying ? "reapply" : patch_operation_to_string(p->status.operation);
-        const char *result = patch_result_to_string(p->status.result);
+static const char *operation_name(const Patch *p) {
+        return p->reapplying ? "reapply" : patch_operation_to_string(p->status.operation);
+}
+
+/* The outcome goes into the same write as the state that ends the operation. */
+static void record_outcome(Manager *m, Patch *p) {
         Caller c = { .uid = p->requested_uid, .unit = (char *) "" };
+
+        manager_outcome_record(m, p, &c, operation_name(p), patch_result_to_string(p->status.result), p->result_message);
+}
+
+/* After the write: told to the log and the bus (the audit record came with the write). */
+static void finish_operation(Manager *m, Patch *p, const char *op) {
+        const char *result = patch_result_to_string(p->status.result);
 
         log_info("Patch %s: %s finished: %s%s%s", p->name, op, result,
                  p->result_message[0] ? ": " : "", p->result_message);
-        manager_audit(m, &c, op, p->name, patch_sha(p), result, p->result_message);
         if (m->bus)
                 (void) sd_bus_emit_signal(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "TransitionFinished",
                                           "osss", p->object_path, p->name, op, result);
@@ -136,6 +146,7 @@ static bool advance(Manager *m, Patch *p) {
         }
 
         bool changed = next.state != p->status.state || next.result != p->status.result || next.reversed != p->status.reversed;
+        bool finished = was_transition && !patch_state_is_transition(next.state);
         record_status(p, &next, now);
 
         if (action == PATCH_ACTION_REMOVE_MODULE)
@@ -144,23 +155,28 @@ static bool advance(Manager *m, Patch *p) {
                 g_free(p->boot_id);
                 p->boot_id = g_strdup(m->boot_id);
         }
-        if (changed || action == PATCH_ACTION_REMOVE_MODULE)
+        /* The applied state, the soak's start and the outcome to audit are one write:
+         * a daemon killed after it neither forgets the soak nor the audit record. */
+        bool soak = false;
+        if (next.state == PATCH_APPLIED && changed && was_transition && p->status.operation == PATCH_OPERATION_APPLY &&
+            p->status.result == PATCH_RESULT_SUCCESS && !p->reapplying)
+                soak = manager_soak_arm(m, p, now);
+        const char *op = operation_name(p);
+        if (finished) {
+                record_outcome(m, p);
+                p->reapplying = false;
+        }
+        if (changed || finished || action == PATCH_ACTION_REMOVE_MODULE)
                 manager_patch_changed(m, p);
 
         if (next.state == PATCH_APPLIED && p->manifest->replace && changed)
                 supersede_others(m, p);
-        if (next.state == PATCH_APPLIED && changed && was_transition && p->status.operation == PATCH_OPERATION_APPLY &&
-            p->status.result == PATCH_RESULT_SUCCESS && !p->reapplying)
+        if (finished)
+                finish_operation(m, p, op);
+        if (soak)
                 manager_soak_begin(m, p);
         if (next.state != PATCH_APPLIED)
                 manager_soak_cancel(m, p);
-        if (was_transition && !patch_state_is_transition(next.state)) {
-                finish_operation(m, p);
-                if (p->reapplying) {
-                        p->reapplying = false;
-                        manager_patch_changed(m, p);
-                }
-        }
 
         return patch_state_is_transition(next.state);
 }

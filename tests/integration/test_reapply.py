@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """After a reboot the patches come back; one that was being applied when the boot crashed does not."""
 import os
+import signal
 
 import pytest
 
-from conftest import (AUTO, history, kernel_view, lpmaint, lpmaint_json, patches, run, sim_path, sim_read,
-                      sim_write, simulate_reboot, wait_for, wait_state)
+from conftest import (AUTO, history, kernel_view, kill_daemon, lpmaint, lpmaint_json, patches, restart_daemon, run,
+                      sim_path, sim_read, sim_write, simulate_reboot, wait_for, wait_state)
 
 CMDLINE = "BOOT_IMAGE=/boot/vmlinuz-sim root=/dev/sim ro"
 
@@ -92,3 +93,29 @@ def test_patch_being_applied_when_the_boot_crashed_is_quarantined(make_patch, st
     # An administrator may apply it anew.
     os.unlink(sim_path("sim/stuck-pids"))
     sim_write("sim/stuck-pids", "")
+
+
+def test_restart_during_the_reapply_resumes_it(make_patch, transition_ms):
+    """lpmaintd (not the kernel) killed while it applies the patches again: the
+    restart in the same boot resumes the plan; nothing is quarantined."""
+    a, b, c = make_patch(), make_patch(), make_patch()
+    for x in (a, b, c):
+        assert lpmaint("apply", x.manifest, user=AUTO).returncode == 0
+    transition_ms(1500)
+    simulate_reboot()
+    assert boot_reapply() == "running"
+    kill_daemon(signal.SIGKILL)
+    restart_daemon()
+    wait_for(lambda: boot_reapply() == "done", timeout=30, what="re-apply resumed and done")
+    for x in (a, b, c):
+        info = wait_state(x.name, {"applied"})
+        assert info["result"] == "success", info
+        assert kernel_view(x.name)["enabled"] is True
+    assert not [r for x in (a, b, c) for r in history(patch=x.name) if r["action"] == "quarantine"]
+    # A second restart in the same boot has nothing left to do and re-applies nothing twice.
+    kill_daemon(signal.SIGKILL)
+    restart_daemon()
+    assert boot_reapply() == "done"
+    for x in (a, b, c):
+        assert len([r for r in history(patch=x.name) if r["action"] == "reapply" and r["result"] == "success"]) == 1
+        assert lpmaint("disable", x.name, user=AUTO).returncode == 0

@@ -11,6 +11,7 @@ from conftest import (AUTO, RING_DROPIN, history, kernel_view, kill_daemon, lpma
                       reload_daemon, restart_daemon, run, sim_path, sim_read, sim_write, wait_for, wait_state,
                       write_dropin)
 from test_bad_input import refused
+from crash_points import audit_log, kill_at, patch_dir, read_only, recorded_state, unsaved_records
 
 DROPIN = RING_DROPIN
 
@@ -188,3 +189,83 @@ def test_leaving_the_ring_cancels_a_soak(make_patch, ring):
     assert "left its ring" in patches()[a.name]["soak_result"]
     assert patches()[a.name]["state"] == "applied"
     assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+# ---- a kill at any step of a soak loses nothing (crash_points.py)
+
+
+def soak_records(name, result=None):
+    return [r for r in history(patch=name) if r["action"] == "soak" and (result is None or r["result"] == result)]
+
+
+@pytest.mark.parametrize("step", ["record", "audit"])
+def test_failed_verdict_is_acted_on_after_a_kill(make_patch, ring, step):
+    """Killed while writing the failed verdict into the patch's record, or while
+    appending its audit record: the restart still rolls the patch back, and the
+    trail holds the verdict exactly once."""
+    ring(60)
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    assert soak_state(a.name) == "soaking"
+    # The first rename of a quiet daemon after the trouble is the verdict's record.
+    point = dict(syscall="rename") if step == "record" else dict(syscall="write", path=audit_log())
+    with kill_at(**point):
+        kernel_says("WARNING: CPU: 0 PID: 7 at mm/slub.c:1 kfree+0x1/0x2")
+    if step == "audit":
+        # The verdict and the rollback it calls for were written before anything else.
+        rec = recorded_state(a.name)
+        assert rec["SoakState"] == "failed" and rec["RollbackPending"] == "true" and rec["State"] == "applied", rec
+        with open(audit_log()) as f:
+            assert not [line for line in f if a.name in line and "'soak'" in line]
+    restart_daemon()
+    info = wait_state(a.name, {"disabled"})
+    assert info["soak_state"] == "failed" and "kernel log events" in info["soak_result"]
+    assert kernel_view(a.name)["module_loaded"] is False
+    assert len(soak_records(a.name, "failed")) == 1
+    actions = [(r["action"], r["result"]) for r in history(patch=a.name)]
+    assert ("rollback", "accepted") in actions and ("disable", "success") in actions
+
+
+def test_soak_start_is_written_with_the_applied_state(make_patch, ring):
+    """Killed right after the record says applied: the soak's start was in that
+    write, so the restart goes on judging it."""
+    ring(2)
+    a = make_patch()
+    # The patch's directory is opened (fsync) after each write of its record in
+    # the store: 1 patching, 2 applied.
+    with kill_at("open", when=2, path=patch_dir(a.name)):
+        lpmaint("apply", a.manifest, user=AUTO)
+    assert recorded_state(a.name)["State"] == "applied"
+    restart_daemon()
+    assert soak_state(a.name) in ("soaking", "healthy")
+    wait_for(lambda: soak_state(a.name) == "healthy", timeout=15, what="healthy after restart")
+    assert patches()[a.name]["state"] == "applied"
+    assert len(soak_records(a.name, "healthy")) == 1
+    assert len([r for r in history(patch=a.name) if r["action"] == "apply" and r["result"] == "success"]) == 1
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+def test_rollback_waits_for_a_state_directory_that_cannot_be_written(make_patch, ring):
+    """The verdict and the rollback cannot be written (read-only store): the
+    kernel keeps the patch, the record is listed as behind, and the rollback
+    runs as soon as the record can be written."""
+    ring(60)
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    with read_only(patch_dir(a.name)):
+        kernel_says("BUG: unable to handle page fault for address: ffffffffc0a0b000")
+        wait_for(lambda: soak_state(a.name) == "failed", timeout=10, what="failed soak")
+        wait_for(lambda: unsaved_records() == [a.name], what="record behind")
+        time.sleep(0.5)
+        assert patches()[a.name]["state"] == "applied" and kernel_view(a.name)["enabled"] is True
+        assert recorded_state(a.name)["SoakState"] == "soaking"
+        assert [r for r in history(patch=a.name) if r["action"] == "rollback" and r["result"] == "refused"
+                and "StorageFailed" in r["message"]]
+    info = wait_state(a.name, {"disabled"}, timeout=15)
+    assert info["soak_state"] == "failed"
+    assert unsaved_records() == []
+    assert kernel_view(a.name)["module_loaded"] is False
+    rec = recorded_state(a.name)
+    assert rec["State"] == "disabled" and rec["SoakState"] == "failed" and rec["RollbackPending"] == "false", rec
+    actions = [(r["action"], r["result"]) for r in history(patch=a.name)]
+    assert actions.count(("soak", "failed")) == 1 and ("rollback", "accepted") in actions

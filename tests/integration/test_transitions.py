@@ -4,8 +4,11 @@ import os
 import signal
 import time
 
-from conftest import (AUTO, EXIT_BUSY, kernel_view, kill_daemon, kmsg, lpmaint, lpmaint_json, patches,
+import pytest
+
+from conftest import (AUTO, EXIT_BUSY, history, kernel_view, kill_daemon, kmsg, lpmaint, lpmaint_json, patches,
                       restart_daemon, wait_for, wait_state)
+from crash_points import FAULTS, STRERROR, audit_log, kill_at, recorded_state, state_file, unsaved_records
 
 
 def test_second_apply_during_transition_is_busy(make_patch, transition_ms):
@@ -85,4 +88,90 @@ def test_restart_keeps_state(make_patch):
     after = patches()[a.name]
     for key in ("state", "version", "module_sha256", "applied_usec", "signer", "result"):
         assert after[key] == before[key], key
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+# ---- outcomes reach the audit trail exactly once; I/O errors (crash_points.py)
+
+
+def outcomes(name, action, result="success"):
+    return [r for r in history(patch=name) if r["action"] == action and r["result"] == result]
+
+
+def test_apply_and_disable_outcomes_survive_a_kill(make_patch):
+    """Killed as the outcome's audit record is appended (after the record that
+    holds the final state was written): the restart appends it, once."""
+    a = make_patch()
+    # Audit records of an apply: 1 accepted, 2 success.
+    with kill_at("write", when=2, path=audit_log()):
+        assert lpmaint("apply", "--no-wait", a.manifest, user=AUTO).returncode == 0
+    assert recorded_state(a.name)["State"] == "applied"
+    restart_daemon()
+    assert patches()[a.name]["state"] == "applied"
+    assert len(outcomes(a.name, "apply")) == 1
+    # Once: a restart that finds it in the log does not append it again.
+    kill_daemon(signal.SIGKILL)
+    restart_daemon()
+    assert len(outcomes(a.name, "apply")) == 1
+
+    with kill_at("write", when=2, path=audit_log()):
+        assert lpmaint("disable", "--no-wait", a.name, user=AUTO).returncode == 0
+    assert recorded_state(a.name)["State"] == "disabled"
+    restart_daemon()
+    assert patches()[a.name]["state"] == "disabled"
+    assert len(outcomes(a.name, "disable")) == 1
+    kill_daemon(signal.SIGKILL)
+    restart_daemon()
+    assert len(outcomes(a.name, "disable")) == 1
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_storage_failure_before_the_kernel_is_touched_refuses(make_patch, fault):
+    """A state directory that cannot be written (read-only, full, failing)
+    refuses apply and disable with StorageFailed, before the kernel is
+    touched: nothing changes."""
+    store = os.path.join(os.environ["LPMAINT_STATE_DIR"], "patches")
+    a, b = make_patch(), make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    with FAULTS[fault](store):
+        p = lpmaint("apply", b.manifest, user=AUTO)
+    assert p.returncode == 1 and "org.lpmaint1.Error.StorageFailed" in p.stderr, p.stderr
+    assert STRERROR[fault] in p.stderr, p.stderr
+    assert b.name not in patches()
+    assert kernel_view(b.name)["module_loaded"] is False
+
+    with FAULTS[fault](store):
+        p = lpmaint("disable", a.name, user=AUTO)
+    assert p.returncode == 1 and "org.lpmaint1.Error.StorageFailed" in p.stderr, p.stderr
+    assert STRERROR[fault] in p.stderr, p.stderr
+    assert patches()[a.name]["state"] == "applied"
+    assert recorded_state(a.name)["State"] == "applied"
+    assert kernel_view(a.name)["enabled"] is True
+    assert unsaved_records() == []
+    refusals = [r for r in history(result="refused") if "StorageFailed" in r["message"]]
+    assert [r["action"] for r in refusals[-2:]] == ["apply", "disable"]
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+@pytest.mark.parametrize("fault", ["read-only", "full"])
+def test_record_behind_the_kernel_is_written_again(make_patch, transition_ms, fault):
+    """Once the kernel has the patch, a record that cannot be written is no
+    refusal: the bus tells what the kernel has, status says the record is
+    behind, and it is written again until it lands."""
+    transition_ms(1500)
+    a = make_patch()
+    assert lpmaint("apply", "--no-wait", a.manifest, user=AUTO).returncode == 0
+    assert recorded_state(a.name)["State"] == "patching"
+    with FAULTS[fault](os.path.dirname(state_file(a.name))):
+        info = wait_state(a.name, {"applied"})
+        assert info["result"] == "success"
+        wait_for(lambda: unsaved_records() == [a.name], what="record behind")
+        assert recorded_state(a.name)["State"] == "patching"
+        assert lpmaint_json("status")["unsaved_records"] == [a.name]
+        assert f"{a.name} (not yet written to disk; retrying)" in lpmaint("status").stdout
+        # The outcome is audited all the same.
+        assert len(outcomes(a.name, "apply")) == 1
+    wait_for(lambda: unsaved_records() == [], timeout=10, what="record written again")
+    assert recorded_state(a.name)["State"] == "applied"
+    assert "not yet written" not in lpmaint("status").stdout
     assert lpmaint("disable", a.name, user=AUTO).returncode == 0

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <string.h>
 
+#include "manifest.h"
+#include "patch.h"
 #include "patch-state.h"
 #include "test-helpers.h"
 
@@ -325,6 +328,89 @@ START_TEST(test_is_transition) {
 }
 END_TEST
 
+/* A patch record in a directory named like the patch, as the store keeps it. */
+static Patch *record_in(const char *root) {
+        static const char manifest[] =
+                "[Patch]\nName=lp_rec\nVersion=1\nKernelRelease=6.1.0-13-amd64\nModule=lp_rec.ko\n"
+                "ModuleSHA256=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+                "IssuedAt=2024-01-02T03:04:05Z\n";
+        g_autofree char *dir = g_build_filename(root, "lp_rec", NULL);
+        g_autoptr(Manifest) m = NULL;
+
+        ck_assert_int_eq(g_mkdir_with_parents(dir, 0700), 0);
+        th_write_file(dir, PATCH_MANIFEST_FILE, manifest, -1);
+        ck_assert_int_eq(manifest_parse(manifest, strlen(manifest), &m, NULL), 0);
+        return patch_new(dir, g_steal_pointer(&m), "CN=signer");
+}
+
+START_TEST(test_outcomes_round_trip) {
+        g_autofree char *root = th_mkdtemp();
+        g_autoptr(Patch) p = record_in(root);
+        g_autoptr(Patch) back = NULL, again = NULL;
+
+        /* The verdict, the rollback it calls for and its outcome are one record. */
+        patch_set_state(p, PATCH_APPLIED, 100);
+        g_free(p->soak_state);
+        p->soak_state = g_strdup("failed");
+        p->rollback_pending = true;
+        patch_add_outcome(p, 1796539292533812, 0, "lpmaintd", "soak", "failed", "1 kernel log events; with = and ; and \"quotes\"");
+        patch_add_outcome(p, 1796539292533813, 1001, "", "apply", "success", "");
+        ck_assert_int_eq(patch_save(p), 0);
+        ck_assert_int_eq(patch_load(p->dir, &back), 0);
+        ck_assert_int_eq(back->status.state, PATCH_APPLIED);
+        ck_assert_str_eq(back->soak_state, "failed");
+        ck_assert(back->rollback_pending);
+        ck_assert_uint_eq(back->outcomes->len, 2);
+        const PatchOutcome *o = &g_array_index(back->outcomes, PatchOutcome, 0);
+        ck_assert_uint_eq(o->time_usec, 1796539292533812);
+        ck_assert_uint_eq(o->uid, 0);
+        ck_assert_str_eq(o->unit, "lpmaintd");
+        ck_assert_str_eq(o->action, "soak");
+        ck_assert_str_eq(o->result, "failed");
+        ck_assert_str_eq(o->message, "1 kernel log events; with = and ; and \"quotes\"");
+        ck_assert(!o->audited);
+        o = &g_array_index(back->outcomes, PatchOutcome, 1);
+        ck_assert_uint_eq(o->uid, 1001);
+        ck_assert_str_eq(o->action, "apply");
+        ck_assert_str_eq(o->message, "");
+
+        /* Audited ones are left out of the next write. */
+        g_array_index(back->outcomes, PatchOutcome, 0).audited = true;
+        ck_assert_int_eq(patch_save(back), 0);
+        ck_assert_int_eq(patch_load(p->dir, &again), 0);
+        ck_assert_uint_eq(again->outcomes->len, 1);
+        ck_assert_str_eq(g_array_index(again->outcomes, PatchOutcome, 0).action, "apply");
+        /* And forgotten in memory, the others kept in order. */
+        patch_forget_audited_outcomes(back);
+        ck_assert_uint_eq(back->outcomes->len, 1);
+        ck_assert_str_eq(g_array_index(back->outcomes, PatchOutcome, 0).action, "apply");
+        th_rmtree(root);
+}
+END_TEST
+
+START_TEST(test_damaged_outcome_is_refused) {
+        g_autofree char *root = th_mkdtemp();
+        g_autoptr(Patch) p = record_in(root);
+        static const char *const bad[] = {
+                "Outcome.0=12;0;lpmaintd;soak;failed\n",               /* a field short */
+                "Outcome.0=soon;0;lpmaintd;soak;failed;why\n",         /* not a time */
+                "Outcome.0=12;4294967296;lpmaintd;soak;failed;why\n",  /* uid out of range */
+                "Outcome.0=12;0;lpmaintd;;failed;why\n",               /* no action */
+        };
+
+        ck_assert_int_eq(patch_save(p), 0);
+        g_autofree char *path = g_build_filename(p->dir, PATCH_STATE_FILE, NULL);
+        g_autofree char *good = th_read_file(path, NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_autoptr(Patch) d = NULL;
+                g_autofree char *text = g_strconcat(good, bad[i], NULL);
+                th_write_file(p->dir, PATCH_STATE_FILE, text, -1);
+                ck_assert_int_eq(patch_load(p->dir, &d), -EBADMSG);
+        }
+        th_rmtree(root);
+}
+END_TEST
+
 static Suite *patch_state_suite(void) {
         Suite *s = suite_create("patch-state");
         TCase *tc = tcase_create("step");
@@ -338,6 +424,11 @@ static Suite *patch_state_suite(void) {
         tcase_add_test(tc, test_operation_strings);
         tcase_add_test(tc, test_result_strings);
         tcase_add_test(tc, test_is_transition);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("record");
+        tcase_add_test(tc, test_outcomes_round_trip);
+        tcase_add_test(tc, test_damaged_outcome_is_refused);
         suite_add_tcase(s, tc);
         return s;
 }

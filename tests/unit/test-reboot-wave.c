@@ -92,6 +92,27 @@ START_TEST(test_save_load) {
         ck_assert(back->fleet_lock_held);
         ck_assert_str_eq(back->request_text, w->request_text);
         ck_assert_uint_eq(back->request_usec, 99);
+        ck_assert(!back->schedule_unconfirmed);
+
+        /* An intent recorded before logind was asked stays one across a restart. */
+        w->schedule_unconfirmed = true;
+        ck_assert_int_eq(reboot_wave_save(w, dir), 0);
+        g_clear_pointer(&back, reboot_wave_free);
+        ck_assert_int_eq(reboot_wave_load(dir, &back), 0);
+        ck_assert(back->schedule_unconfirmed);
+        /* Unscheduling forgets it. */
+        reboot_wave_unschedule(back);
+        ck_assert(!back->schedule_unconfirmed);
+
+        /* A record written before the key existed is a confirmed schedule. */
+        const char *old_record = "[Wave]\nState=scheduled\nOpenedUSec=0\nAttempts=0\nLastVerdict=\nScheduledUSec=500\n"
+                "ScheduledBy=wave\nScheduledBootID=\nReasons=\nRequestBootID=\nRequestText=\nRequestUSec=0\n"
+                "FleetLockHeld=false\n";
+        th_write_file(dir, "reboot-wave", old_record, -1);
+        g_clear_pointer(&back, reboot_wave_free);
+        ck_assert_int_eq(reboot_wave_load(dir, &back), 0);
+        ck_assert_int_eq(back->state, WAVE_SCHEDULED);
+        ck_assert(!back->schedule_unconfirmed);
 
         /* A damaged file is an error, never an empty wave. */
         const char *bad[] = {
@@ -102,6 +123,9 @@ START_TEST(test_save_load) {
                 "ScheduledBootID=\nReasons=\nRequestBootID=\nRequestText=\nRequestUSec=0\nFleetLockHeld=false\n",
                 "[Wave]\nState=\nOpenedUSec=0\nAttempts=0\nLastVerdict=\nScheduledUSec=0\nScheduledBy=\n"
                 "ScheduledBootID=\nReasons=\nRequestBootID=\nRequestText=\nRequestUSec=0\nFleetLockHeld=maybe\n",
+                "[Wave]\nState=\nOpenedUSec=0\nAttempts=0\nLastVerdict=\nScheduledUSec=0\nScheduledBy=\n"
+                "ScheduledBootID=\nReasons=\nRequestBootID=\nRequestText=\nRequestUSec=0\nFleetLockHeld=false\n"
+                "ScheduleUnconfirmed=perhaps\n",
         };
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
                 g_autoptr(RebootWave) d = NULL;

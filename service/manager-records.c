@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* What lpmaintd acknowledged must survive it: a patch's record and the audit
+ * records of its outcomes.
+ *
+ * An outcome (an operation's end, a soak's verdict) is written into the
+ * patch's record together with the state it describes, and appended to the
+ * audit log after that write, with the time it was recorded at. A start after
+ * a crash appends those whose audit record never landed, once: a record of
+ * the same time, action and patch already in the log is the one.
+ *
+ * A record that cannot be written once the kernel has the patch (a full
+ * disk, an I/O error) cannot be refused any more: the kernel already acted.
+ * It is kept in memory, shown in UnsavedRecords, and written again on a
+ * timer that backs off, until it lands. */
+#include <errno.h>
+#include <string.h>
+
+#include "audit-chain.h"
+#include "log.h"
+#include "manager.h"
+#include "util.h"
+
+#define RETRY_FIRST_USEC (1 * USEC_PER_SEC)
+#define RETRY_MAX_USEC (60 * USEC_PER_SEC)
+
+void manager_outcome_record(Manager *m, Patch *p, const Caller *c, const char *action, const char *result,
+                            const char *message) {
+        /* Two outcomes in one microsecond would be one to the look-up at start. */
+        uint64_t t = now_realtime_usec();
+        if (p->outcomes->len > 0)
+                t = MAX(t, g_array_index(p->outcomes, PatchOutcome, p->outcomes->len - 1).time_usec + 1);
+        patch_add_outcome(p, t, c->uid, c->unit, action, result, message);
+}
+
+static int append(Manager *m, const Patch *p, const PatchOutcome *o) {
+        AuditRecord rec = {
+                .time_usec = o->time_usec,
+                .uid = o->uid,
+                .unit = o->unit,
+                .action = o->action,
+                .patch = p->name,
+                .sha256 = p->manifest->module_sha256,
+                .result = o->result,
+                .message = o->message,
+        };
+        return audit_append(m->audit, &rec);
+}
+
+void manager_outcome_flush(Manager *m, Patch *p) {
+        for (guint i = 0; i < p->outcomes->len; i++) {
+                PatchOutcome *o = &g_array_index(p->outcomes, PatchOutcome, i);
+                if (o->audited)
+                        continue;
+                int r = append(m, p, o);
+                if (r < 0) {
+                        /* Still in the record: the next write keeps it, a start appends it. */
+                        log_error("Cannot append the %s outcome of %s to the audit log: %s", o->action, p->name, g_strerror(-r));
+                        return;
+                }
+                o->audited = true;
+        }
+}
+
+static bool in_log(GArray *log, const Patch *p, const PatchOutcome *o) {
+        for (guint i = 0; i < log->len; i++) {
+                const AuditChainRecord *rec = &g_array_index(log, AuditChainRecord, i);
+                if (rec->time_usec == o->time_usec && g_str_equal(rec->action, o->action) && g_str_equal(rec->patch, p->name))
+                        return true;
+        }
+        return false;
+}
+
+void manager_outcome_recover(Manager *m) {
+        g_autoptr(GArray) log = NULL;
+        uint64_t oldest = UINT64_MAX;
+        GHashTableIter i;
+        Patch *p;
+
+        g_hash_table_iter_init(&i, m->patches);
+        while (g_hash_table_iter_next(&i, NULL, (void **) &p))
+                for (guint j = 0; j < p->outcomes->len; j++)
+                        oldest = MIN(oldest, g_array_index(p->outcomes, PatchOutcome, j).time_usec);
+        if (oldest == UINT64_MAX)
+                return;
+        /* An outcome is never older than the oldest one a record still holds. */
+        int r = audit_read_since(m->audit, oldest, &log);
+        if (r < 0) {
+                /* Appending blindly could write a record twice; a later start tries again. */
+                log_error("Cannot read the audit log to complete it: %s; outcomes recorded but maybe not audited stay pending.",
+                          g_strerror(-r));
+                return;
+        }
+
+        g_hash_table_iter_init(&i, m->patches);
+        while (g_hash_table_iter_next(&i, NULL, (void **) &p)) {
+                if (p->outcomes->len == 0)
+                        continue;
+                for (guint j = 0; j < p->outcomes->len; j++) {
+                        PatchOutcome *o = &g_array_index(p->outcomes, PatchOutcome, j);
+                        if (in_log(log, p, o)) {
+                                o->audited = true;
+                                continue;
+                        }
+                        log_notice("Patch %s: the audit record of its %s outcome (%s) did not land before lpmaintd stopped; appending it.",
+                                   p->name, o->action, o->result);
+                        r = append(m, p, o);
+                        if (r < 0) {
+                                log_error("Cannot append the %s outcome of %s to the audit log: %s", o->action, p->name, g_strerror(-r));
+                                break;
+                        }
+                        o->audited = true;
+                }
+                /* Written without them; a failure keeps them for the next start, which finds them in the log. */
+                r = patch_save(p);
+                if (r < 0)
+                        manager_record_behind(m, p, r);
+        }
+}
+
+/* ---- records that could not be written */
+
+static bool behind(Manager *m, const char *name, guint *ret_index) {
+        return m->unsaved && g_ptr_array_find_with_equal_func(m->unsaved, name, g_str_equal, ret_index);
+}
+
+static void emit_unsaved(Manager *m) {
+        if (m->bus)
+                (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "UnsavedRecords", NULL);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        bool changed = false;
+
+        for (guint i = 0; i < m->unsaved->len;) {
+                Patch *p = g_hash_table_lookup(m->patches, m->unsaved->pdata[i]);
+                int r = p ? patch_save(p) : 0;
+                if (r < 0) {
+                        log_debug("Record of patch %s still cannot be written: %s", p->name, g_strerror(-r));
+                        i++;
+                        continue;
+                }
+                if (p) {
+                        log_notice("Record of patch %s written after all.", p->name);
+                        manager_outcome_flush(m, p);
+                }
+                g_ptr_array_remove_index(m->unsaved, i);
+                changed = true;
+        }
+        if (changed) {
+                emit_unsaved(m);
+                /* A rollback that waited for its record to be written can run now. */
+                if (!m->transitioning)
+                        manager_soak_after_transition(m);
+        }
+        if (m->unsaved->len == 0) {
+                m->retry_usec = 0;
+                return 0;
+        }
+        m->retry_usec = MIN(m->retry_usec * 2, RETRY_MAX_USEC);
+        (void) sd_event_source_set_time_relative(s, m->retry_usec);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+void manager_record_behind(Manager *m, Patch *p, int error) {
+        log_error("Cannot write the record of patch %s: %s; the kernel has already acted, writing it again until it lands.",
+                  p->name, g_strerror(-error));
+        if (!m->unsaved)
+                m->unsaved = g_ptr_array_new_with_free_func(g_free);
+        if (behind(m, p->name, NULL))
+                return;
+        g_ptr_array_add(m->unsaved, g_strdup(p->name));
+        emit_unsaved(m);
+        if (!m->event || m->retry_usec > 0)
+                return;
+        m->retry_usec = RETRY_FIRST_USEC;
+        int r = m->record_retry ? sd_event_source_set_time_relative(m->record_retry, m->retry_usec) :
+                sd_event_add_time_relative(m->event, &m->record_retry, CLOCK_MONOTONIC, m->retry_usec,
+                                           100 * USEC_PER_MSEC, on_retry, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->record_retry, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_error("Cannot arm the timer that writes records again: %s", g_strerror(-r));
+}
+
+void manager_record_saved(Manager *m, Patch *p) {
+        guint i;
+
+        if (!behind(m, p->name, &i))
+                return;
+        g_ptr_array_remove_index(m->unsaved, i);
+        emit_unsaved(m);
+}
+
+static int property_get_unsaved(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+
+        for (guint i = 0; r >= 0 && m->unsaved && i < m->unsaved->len; i++)
+                r = sd_bus_message_append(reply, "s", (const char *) m->unsaved->pdata[i]);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+const sd_bus_vtable records_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("UnsavedRecords", "as", property_get_unsaved, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END
+};
