@@ -82,7 +82,7 @@ static int authorize(Manager *m, sd_bus_message *msg, const Caller *caller, cons
                                                  "Only members of group %s may apply live patches (uid %u is not)",
                                                  m->config.automation_group, caller->uid);
         }
-        return polkit_check(msg, action, m->polkit_registry, error);
+        return polkit_check(msg, action, caller->uid, m->polkit_registry, error);
 }
 
 static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -4,14 +4,18 @@ options, callers that hang up before the reply. Each call that can still be
 answered gets a named error; lpmaintd stays up, answers, and does not leak."""
 import os
 import re
+import signal
+import subprocess
 
 import pytest
 
-from conftest import AUTO, OTHER, history, lpmaint_json, patches, run
+from conftest import AUTO, OTHER, daemon_pid, history, lpmaint, lpmaint_json, patches, run, wait_for, wait_state
 from daemon_health import assert_answers, stop_and_check_for_leaks, tool
 
 DEST = ("org.lpmaint1", "/org/lpmaint1", "org.lpmaint1.Manager")
 INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
+LIMITS_EXCEEDED = "org.freedesktop.DBus.Error.LimitsExceeded"
+PENDING_PER_UID = 4     # POLKIT_PENDING_PER_UID in service/polkit.h
 MIB = 1024 * 1024
 
 
@@ -125,3 +129,71 @@ def test_callers_that_hang_up_before_the_reply(small_file):
     assert len(records) == 4 * rounds + 1, len(records)
     assert all(r["result"] in ("denied", "refused") for r in records)
     stop_and_check_for_leaks()
+
+
+def fd_count():
+    return len(os.listdir(f"/proc/{daemon_pid()}/fd"))
+
+
+def polkitd_pid():
+    p = run("busctl", "--system", "call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+            "GetConnectionUnixProcessID", "s", "org.freedesktop.PolicyKit1", check=True)
+    return int(p.stdout.split()[1])
+
+
+def apply_and_disable(a):
+    p = lpmaint("apply", a.manifest, user=AUTO)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    wait_state(a.name, ("applied",))
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+    wait_state(a.name, ("disabled",))
+
+
+def test_hung_up_applies_do_not_keep_their_fds(make_patch, small_file):
+    """An ordinary user's break-glass applies reach polkit (the group check does
+    not apply to break-glass); hanging up while polkit is asked once left the
+    three passed fds in lpmaintd for good, 1,200 calls were enough to run it
+    out of descriptors."""
+    before = fd_count()
+    for _ in range(4):
+        # Round i hangs up i % 6 ms after sending: some before lpmaintd looks,
+        # some while polkit is asked, some after the answer.
+        assert abuse("disconnect-apply", small_file, "300", "break-glass", "5", user=OTHER) == "sent 300"
+        assert fd_count() <= before + 3 * PENDING_PER_UID + 2, fd_count()
+    wait_for(lambda: fd_count() <= before + 1, what=f"lpmaintd back to {before} fds (has {fd_count()})")
+    apply_and_disable(make_patch())
+    assert_answers()
+
+
+def test_calls_waiting_for_polkit_are_bounded_per_uid(make_patch, small_file):
+    """While polkit does not answer, one uid holds at most a few calls (and
+    their fds); more are LimitsExceeded at once, and another uid is not held up."""
+    before = fd_count()
+    a = make_patch()
+    n = PENDING_PER_UID + 8
+    polkitd = polkitd_pid()
+    os.kill(polkitd, signal.SIGSTOP)
+    try:
+        held = subprocess.Popen(("runuser", "-u", OTHER, "--", tool("bus-abuse"), "hold-apply", small_file, str(n),
+                                 "break-glass"), stdout=subprocess.PIPE, text=True)
+        early = [held.stdout.readline().strip() for _ in range(n - PENDING_PER_UID)]
+        assert all(line.startswith(LIMITS_EXCEEDED + ":") for line in early), early
+        assert fd_count() <= before + 3 * PENDING_PER_UID + 1, fd_count()
+        auto = subprocess.Popen(("runuser", "-u", AUTO, "--", "lpmaint", "--no-ask-password", "apply", a.manifest),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_for(lambda: fd_count() >= before + 3 * PENDING_PER_UID + 3, what="the automation user's apply waiting")
+    finally:
+        os.kill(polkitd, signal.SIGCONT)
+    rest = held.communicate(timeout=60)[0].split("\n")
+    assert held.returncode == 0
+    assert rest[-2:] == ["done", ""], rest
+    # Those that waited got polkit's answer: no administrator authenticated.
+    assert len(rest) == PENDING_PER_UID + 2 and not any(LIMITS_EXCEEDED in line for line in rest), rest
+    out, err = auto.communicate(timeout=60)
+    assert auto.returncode == 0, (out, err)
+    wait_state(a.name, ("applied",))
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+    wait_state(a.name, ("disabled",))
+    refusals = [r for r in history(result="refused") if r["message"].startswith(LIMITS_EXCEEDED)]
+    assert len(refusals) >= n - PENDING_PER_UID, refusals[-3:]
+    wait_for(lambda: fd_count() <= before + 1, what=f"lpmaintd back to {before} fds (has {fd_count()})")
