@@ -33,15 +33,62 @@ int caller_identify(sd_bus_message *m, Caller *ret) {
         return 0;
 }
 
-int user_in_group(uid_t uid, const char *group) {
-        struct passwd pw, *pwp = NULL;
-        struct group gr, *grp = NULL;
-        char pwbuf[4096], grbuf[16384];
+/* Group entries list their members; a group of a few hundred members does not
+ * fit a fixed buffer, so it grows on ERANGE, up to a bound. */
+#define NSS_BUFFER_START 4096U
+#define NSS_BUFFER_MAX (4U << 20)
 
-        if (getgrnam_r(group, &gr, grbuf, sizeof(grbuf), &grp) != 0 || !grp)
-                return 0;
-        if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &pwp) != 0 || !pwp)
-                return 0;
+static int lookup_group(const char *name, struct group *ret, char **ret_buf) {
+        for (size_t size = NSS_BUFFER_START;; size *= 2) {
+                g_autofree char *buf = g_malloc(size);
+                struct group *found = NULL;
+                int r = getgrnam_r(name, ret, buf, size, &found);
+
+                if (r == 0 && !found)
+                        return -ENOENT;
+                if (r == 0) {
+                        *ret_buf = g_steal_pointer(&buf);
+                        return 0;
+                }
+                if (r != ERANGE)
+                        return -r;
+                if (size >= NSS_BUFFER_MAX)
+                        return -E2BIG;
+        }
+}
+
+static int lookup_user(uid_t uid, struct passwd *ret, char **ret_buf) {
+        for (size_t size = NSS_BUFFER_START;; size *= 2) {
+                g_autofree char *buf = g_malloc(size);
+                struct passwd *found = NULL;
+                int r = getpwuid_r(uid, ret, buf, size, &found);
+
+                if (r == 0 && !found)
+                        return -ENOENT;
+                if (r == 0) {
+                        *ret_buf = g_steal_pointer(&buf);
+                        return 0;
+                }
+                if (r != ERANGE)
+                        return -r;
+                if (size >= NSS_BUFFER_MAX)
+                        return -E2BIG;
+        }
+}
+
+int user_in_group(uid_t uid, const char *group) {
+        g_autofree char *pwbuf = NULL, *grbuf = NULL;
+        struct passwd pw;
+        struct group gr;
+        int r;
+
+        /* No group, no user, or an entry past the bound: not a member. */
+        r = lookup_group(group, &gr, &grbuf);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        r = lookup_user(uid, &pw, &pwbuf);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
         if (pw.pw_gid == gr.gr_gid)
                 return 1;
 

@@ -16,5 +16,7 @@ int caller_identify(sd_bus_message *m, Caller *ret);
 void caller_clear(Caller *c);
 
 /* Membership as the user database says (the same test polkit's isInGroup()
- * makes), not the groups a process happens to carry. 1 yes, 0 no. */
+ * makes), not the groups a process happens to carry. 1 yes, 0 no (no such
+ * user or group), or a negative errno when the user database cannot say
+ * (-E2BIG: an entry larger than 4 MiB); callers deny on anything but 1. */
 int user_in_group(uid_t uid, const char *group);

@@ -1,7 +1,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The happy path: apply, list, status, disable, history, as the automation user."""
-from conftest import (AUTO, RELEASE, kernel_view, kmsg, lpmaint, lpmaint_json, patches, history,
-                      sim_read, wait_state)
+import contextlib
+import os
+import subprocess
+
+from conftest import (AUTO, EXIT_DENIED, OTHER, RELEASE, SANDBOX, kernel_view, kmsg, lpmaint, lpmaint_json, patches,
+                      history, sim_read, wait_state)
+
+GROUP = os.environ.get("LPMAINT_AUTOMATION_GROUP", "lpmaint-automation")
 
 TAINT_LIVEPATCH = 1 << 15
 
@@ -105,3 +111,56 @@ def test_disable_unknown_and_not_applied(make_patch):
     p = lpmaint("disable", a.name, user=AUTO)
     assert p.returncode == 1
     assert "org.lpmaint1.Error.NotApplied" in p.stderr
+
+
+@contextlib.contextmanager
+def automation_group_with_members(count, length):
+    """/etc/group with COUNT more members of LENGTH characters before the real
+    ones of the automation group, bind-mounted over /etc/group in the sandbox's
+    mount namespace only (lpmaintd and polkitd read it; the host does not)."""
+    with open("/etc/group") as f:
+        lines = f.read().splitlines()
+    extra = ",".join(f"m{i:0{length - 1}d}" for i in range(count))
+    for i, line in enumerate(lines):
+        fields = line.split(":")
+        if fields[0] == GROUP:
+            fields[3] = extra + ("," + fields[3] if fields[3] else "")
+            lines[i] = ":".join(fields)
+            break
+    else:
+        raise AssertionError(f"no group {GROUP} in /etc/group")
+    path = os.path.join(SANDBOX, "group")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o644)
+    subprocess.run(("mount", "--bind", path, "/etc/group"), check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(("umount", "/etc/group"), check=True)
+        os.unlink(path)
+
+
+def test_automation_group_with_a_long_member_list(make_patch):
+    """A member list longer than 16 KiB once locked every member out."""
+    a = make_patch()
+    with automation_group_with_members(800, 31):  # about 25 KiB of members
+        p = lpmaint("apply", a.manifest, user=AUTO)
+        assert p.returncode == 0, p.stderr
+        wait_state(a.name, ("applied",))
+        assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+        wait_state(a.name, ("disabled",))
+        # Still no one else.
+        p = lpmaint("apply", make_patch().manifest, user=OTHER)
+        assert p.returncode == EXIT_DENIED, p.stderr
+
+
+def test_automation_group_entry_past_the_bound_is_a_denial(make_patch):
+    """An entry larger than lpmaintd reads (4 MiB) is no proof of membership."""
+    a = make_patch()
+    with automation_group_with_members(140000, 31):  # about 4.4 MiB
+        p = lpmaint("apply", a.manifest, user=AUTO)
+    assert p.returncode == EXIT_DENIED, p.stderr
+    assert "Cannot check whether uid" in p.stderr, p.stderr
+    assert a.name not in patches()
+    assert history(result="denied")[-1]["action"] == "apply"
