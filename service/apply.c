@@ -6,6 +6,7 @@
  * bytes that were verified. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "errors.h"
@@ -141,9 +142,9 @@ static void replace_patch(Manager *m, Patch *p) {
                 (void) sd_bus_emit_object_added(m->bus, p->object_path);
 }
 
-int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
-                  int manifest_fd, int signature_fd, int module_fd,
-                  Patch **ret, char **ret_note, sd_bus_error *error) {
+static int apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
+                 int manifest_fd, int signature_fd, int module_fd,
+                 Patch **ret, char **ret_note, sd_bus_error *error) {
         g_autoptr(GBytes) manifest_bytes = NULL, signature = NULL, module = NULL;
         g_autoptr(Manifest) manifest = NULL;
         g_autofree char *signer = NULL, *staging = NULL, *dir = NULL, *downgraded_from = NULL;
@@ -234,6 +235,18 @@ int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
                                     downgraded_from ? ", deliberate downgrade from " : "", downgraded_from ?: "",
                                     opts->break_glass ? ", break-glass" : "");
         return 0;
+}
+
+int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
+                  int manifest_fd, int signature_fd, int module_fd,
+                  Patch **ret, char **ret_note, sd_bus_error *error) {
+        int r = apply(m, caller, opts, manifest_fd, signature_fd, module_fd, ret, ret_note, error);
+
+        /* The artifacts are freed by now, accepted or refused; what the heap
+         * kept of them (smaller than the mmap threshold, or fragments) goes
+         * back to the kernel rather than staying resident until the next apply. */
+        (void) malloc_trim(0);
+        return r;
 }
 
 int manager_disable(Manager *m, const Caller *caller, Patch *p, sd_bus_error *error) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -10,6 +11,8 @@
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
+
+#define LPMAINT_MMAP_THRESHOLD (256 * 1024)
 
 static const char *arg_config = LPMAINT_CONFIG_FILE;
 static const char *arg_simulate_kernel = NULL;
@@ -83,6 +86,13 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        /* Artifacts up to MaxModuleSize= pass through the heap. glibc raises its
+         * mmap threshold to the size of each large block freed, so the next
+         * module of up to 32 MiB would come from the heap and stay resident
+         * after it is freed; a fixed threshold (which also fixes the trim
+         * threshold) keeps large buffers mmap'd and returned on free. */
+        (void) mallopt(M_MMAP_THRESHOLD, LPMAINT_MMAP_THRESHOLD);
 
         lpmaint_errors_register();
         /* Created files are for root only, whatever umask we were started with. */

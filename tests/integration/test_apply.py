@@ -4,8 +4,12 @@ import contextlib
 import os
 import subprocess
 
+import pytest
+
 from conftest import (AUTO, EXIT_DENIED, OTHER, RELEASE, SANDBOX, kernel_view, kmsg, lpmaint, lpmaint_json, patches,
                       history, sim_read, wait_state)
+
+from daemon_health import rss_kib, sanitized
 
 GROUP = os.environ.get("LPMAINT_AUTOMATION_GROUP", "lpmaint-automation")
 
@@ -164,3 +168,23 @@ def test_automation_group_entry_past_the_bound_is_a_denial(make_patch):
     assert "Cannot check whether uid" in p.stderr, p.stderr
     assert a.name not in patches()
     assert history(result="denied")[-1]["action"] == "apply"
+
+
+def test_memory_goes_back_after_large_modules(make_patch):
+    """Large modules, refused here for their digest, leave nothing resident:
+    glibc's rising mmap threshold once kept up to the last module's size in the heap."""
+    if sanitized():
+        pytest.skip("ASan keeps freed memory in its quarantine on purpose")
+    a = make_patch()
+    with open(a.module, "rb") as f:
+        original = f.read()
+    before = rss_kib()
+    # Each size below glibc's 32 MiB ceiling raised the threshold for the next.
+    for mib in (31, 20, 30, 12, 24, 63):
+        with open(a.module, "wb") as f:
+            f.write(original)
+        os.truncate(a.module, mib << 20)
+        p = lpmaint("apply", a.manifest, user=AUTO)
+        assert p.returncode == 1 and "org.lpmaint1.Error.DigestMismatch" in p.stderr, p.stderr
+    grown = rss_kib() - before
+    assert grown < 8 * 1024, f"lpmaintd kept {grown} KiB resident after the large modules"
