@@ -120,6 +120,14 @@ static int inspect_module(Manager *m, const char *staging_dir, const Manifest *m
                 r = sd_bus_error_setf(error, LPMAINT_ERROR_NOT_LIVEPATCH, "Module %s is not a livepatch module (no livepatch=Y)", info.name);
         else if (!g_str_equal(info.name, manifest->name))
                 r = sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST, "Module is named %s, the manifest names %s", info.name, manifest->name);
+        else if (info.replace >= 0 && info.replace != manifest->replace)
+                /* Loaded anyway, it would silently take every other patch out
+                 * of the kernel (or leave them in while the manifest promises
+                 * a cumulative patch). */
+                r = sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST,
+                                      "The manifest says Replace=%s, the module is %san atomic-replace patch (livepatch_replace=%s)",
+                                      manifest->replace ? "true" : "false", info.replace ? "" : "not ",
+                                      info.replace ? "Y" : "N");
         else if (!module_vermagic_matches(&info, kernel_release(m->kernel)))
                 r = sd_bus_error_setf(error, LPMAINT_ERROR_WRONG_KERNEL, "Module was built for \"%s\", this host runs %s",
                                       info.vermagic, kernel_release(m->kernel));

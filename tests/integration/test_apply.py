@@ -3,11 +3,12 @@
 import contextlib
 import os
 import subprocess
+import tempfile
 
 import pytest
 
-from conftest import (AUTO, EXIT_DENIED, OTHER, RELEASE, SANDBOX, kernel_view, kmsg, lpmaint, lpmaint_json, patches,
-                      history, sim_read, wait_state)
+from conftest import (AUTO, EXIT_DENIED, OTHER, PKI, RELEASE, SANDBOX, kernel_view, kmsg, lpmaint, lpmaint_json,
+                      patches, history, run, sim_read, unique, wait_state)
 
 from daemon_health import rss_kib, sanitized
 
@@ -188,3 +189,69 @@ def test_memory_goes_back_after_large_modules(make_patch):
         assert p.returncode == 1 and "org.lpmaint1.Error.DigestMismatch" in p.stderr, p.stderr
     grown = rss_kib() - before
     assert grown < 8 * 1024, f"lpmaintd kept {grown} KiB resident after the large modules"
+
+
+def signed_patch(workdir, module_flags=(), manifest_flags=()):
+    """A signed patch whose module and manifest are built with separate flags."""
+    name = unique("lp")
+    src, out = tempfile.mkdtemp(dir=workdir), tempfile.mkdtemp(dir=workdir)
+    module = os.path.join(src, f"{name}.ko")
+    run("make-sim-module", "--name", name, "--release", RELEASE, *module_flags, "-o", module, check=True)
+    run("lpmaint-sign", "--key", os.path.join(PKI, "signer.key"), "--cert", os.path.join(PKI, "signer.pem"),
+        "--module", module, "--name", name, "--version", "1.0", "--kernel", RELEASE, "--output-dir", out,
+        *manifest_flags, check=True)
+    for d in (src, out):
+        os.chmod(d, 0o755)
+        for f in os.listdir(d):
+            os.chmod(os.path.join(d, f), 0o644)
+    return name, os.path.join(out, f"{name}.manifest")
+
+
+@pytest.mark.parametrize("module_flags,manifest_flags,says", [
+    (("--replace",), (), "Replace=false, the module is an atomic-replace patch"),
+    ((), ("--replace",), "Replace=true, the module is not an atomic-replace patch"),
+    (("--modinfo", "livepatch_replace=maybe"), (), 'livepatch_replace="maybe"'),
+])
+def test_replace_flag_of_the_module_must_match_the_manifest(make_patch, workdir, module_flags, manifest_flags, says):
+    """A module that declares whether it replaces the others is held to its manifest."""
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    wait_state(a.name, ("applied",))
+    before = len(history(result="refused"))
+
+    name, manifest = signed_patch(workdir, module_flags, manifest_flags)
+    p = lpmaint("apply", manifest, user=AUTO)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert "org.lpmaint1.Error.InvalidManifest" in p.stderr and says in p.stderr, p.stderr
+    assert name not in patches()
+    assert kernel_view(name)["module_loaded"] is False
+    assert kernel_view(a.name)["enabled"] is True and patches()[a.name]["state"] == "applied"
+    assert len(history(result="refused")) == before + 1
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+    wait_state(a.name, ("disabled",))
+
+
+def test_a_replacing_module_that_does_not_say_so_is_reconciled(make_patch, workdir):
+    """A module that does not declare its replace flag cannot be checked before
+    loading; when it turns out to have replaced the others, they are recorded
+    as superseded by it, whatever its manifest said."""
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    wait_state(a.name, ("applied",))
+
+    name, manifest = signed_patch(workdir, ("--replace", "--undeclared"))
+    p = lpmaint("apply", manifest, user=AUTO)
+    assert p.returncode == 0, p.stderr
+    wait_state(name, ("applied",))
+    info = wait_state(a.name, ("superseded",))
+    assert info["superseded_by"] == name
+    assert kernel_view(a.name) == {"module_loaded": False, "present": False, "enabled": False, "transition": False}
+
+    # A patch that replaces nothing leaves the others as they are.
+    b = make_patch()
+    assert lpmaint("apply", b.manifest, user=AUTO).returncode == 0
+    wait_state(b.name, ("applied",))
+    assert patches()[name]["state"] == "applied"
+    for n in (b.name, name):
+        assert lpmaint("disable", n, user=AUTO).returncode == 0
+        wait_state(n, ("disabled",))
