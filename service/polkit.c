@@ -139,13 +139,19 @@ static int on_name_owner_changed(sd_bus_message *signal, void *userdata, sd_bus_
         return 0;
 }
 
+static int on_watch_installed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        /* Without the watch the call waits for polkit's answer instead: no reason to
+         * fail the connection, which sd-bus does for a failed match without this. */
+        return 0;
+}
+
 static int watch_caller(sd_bus *bus, PolkitQuery *q, const char *sender) {
         g_autofree char *match = g_strdup_printf("type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
                                                  "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'",
                                                  sender);
-        /* Asynchronous, so asking costs no round trip; a caller gone before the
-         * match is in place makes polkitd answer with an error instead. */
-        return sd_bus_add_match_async(bus, &q->caller_gone, match, on_name_owner_changed, NULL, q);
+        /* Asynchronous, so asking costs no round trip; for a caller gone before
+         * the match is in place, polkitd's answer (or its timeout) ends the wait. */
+        return sd_bus_add_match_async(bus, &q->caller_gone, match, on_name_owner_changed, on_watch_installed, q);
 }
 
 static int ask(sd_bus_message *m, const char *action, uid_t uid, PolkitRegistry *registry) {
