@@ -269,3 +269,21 @@ def many_uids_waiting(small_file, pending_max, n):
         assert not any(LIMITS_EXCEEDED in line for line in lines), lines
     wait_for(lambda: fd_count() <= before, what=f"lpmaintd back to {before} fds (has {fd_targets()})")
     assert_answers()
+    stop_and_check_for_leaks()
+
+
+def test_stopping_with_calls_waiting_for_polkit(small_file):
+    """lpmaintd stopped while calls wait for polkit lets go of them cleanly (no leak)."""
+    polkitd = polkitd_pid()
+    before = settled_fd_count()
+    os.kill(polkitd, signal.SIGSTOP)
+    try:
+        held = subprocess.Popen(("runuser", "-u", OTHER, "--", tool("bus-abuse"), "hold-apply", small_file,
+                                 str(PENDING_PER_UID), "break-glass"), stdout=subprocess.PIPE, text=True)
+        wait_for(lambda: fd_count() >= before + 3 * PENDING_PER_UID, what="the calls waiting")
+        stop_and_check_for_leaks()
+    finally:
+        os.kill(polkitd, signal.SIGCONT)
+    lines = held.communicate(timeout=60)[0].split("\n")
+    assert held.returncode == 0 and lines[-2:] == ["done", ""], lines
+    assert_answers()
