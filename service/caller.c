@@ -12,6 +12,56 @@ void caller_clear(Caller *c) {
         g_clear_pointer(&c->unit, g_free);
 }
 
+/* Asking the bus daemon who called is a round trip. Made on the connection
+ * the call came in on, sd-bus would read every call that arrived meanwhile
+ * into its queue, each with the file descriptors it carries: a flood of
+ * calls, read ahead call after call, held thousands of descriptors at once.
+ * A connection of its own for these questions reads nothing else. */
+static sd_bus *creds_bus = NULL;
+
+static int open_creds_bus(sd_bus *like, sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const char *address;
+        int r;
+
+        r = sd_bus_get_address(like, &address);
+        if (r < 0)
+                return r;
+        r = sd_bus_new(&bus);
+        if (r < 0)
+                return r;
+        if ((r = sd_bus_set_address(bus, address)) < 0 ||
+            (r = sd_bus_set_bus_client(bus, true)) < 0 ||
+            (r = sd_bus_start(bus)) < 0)
+                return r;
+        *ret = g_steal_pointer(&bus);
+        return 0;
+}
+
+static int query_creds(sd_bus_message *m, uint64_t mask, sd_bus_creds **ret) {
+        const char *sender = sd_bus_message_get_sender(m);
+        int r;
+
+        if (!sender)
+                return -ENXIO;
+        for (int attempt = 0;; attempt++) {
+                if (!creds_bus) {
+                        r = open_creds_bus(sd_bus_message_get_bus(m), &creds_bus);
+                        if (r < 0)
+                                return r;
+                }
+                r = sd_bus_get_name_creds(creds_bus, sender, mask, ret);
+                if (r >= 0 || attempt > 0 || sd_bus_is_open(creds_bus) > 0)
+                        return r;
+                /* The connection itself broke (the bus daemon restarted, say): once more on a new one. */
+                creds_bus = sd_bus_flush_close_unref(creds_bus);
+        }
+}
+
+void caller_disconnect(void) {
+        creds_bus = sd_bus_flush_close_unref(creds_bus);
+}
+
 int caller_identify(sd_bus_message *m, Caller *ret) {
         g_autoptr(sd_bus_creds) creds = NULL;
         uid_t uid;
@@ -19,7 +69,7 @@ int caller_identify(sd_bus_message *m, Caller *ret) {
         const char *unit = NULL;
         int r;
 
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID | SD_BUS_CREDS_UNIT | SD_BUS_CREDS_AUGMENT, &creds);
+        r = query_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID | SD_BUS_CREDS_UNIT | SD_BUS_CREDS_AUGMENT, &creds);
         if (r < 0)
                 return r;
         /* The uid is the one fact decisions rest on; it comes from the bus daemon. */

@@ -12,7 +12,11 @@ typedef struct Caller {
         char *unit;     /* informational; from /proc, may be "" */
 } Caller;
 
+/* Asks the bus daemon, on a connection of its own (opened at the first call,
+ * to the bus @m came from) so that waiting for the answer reads no other
+ * call ahead. caller_disconnect() closes it. */
 int caller_identify(sd_bus_message *m, Caller *ret);
+void caller_disconnect(void);
 void caller_clear(Caller *c);
 
 /* Membership as the user database says (the same test polkit's isInGroup()

@@ -128,6 +128,7 @@ int main(int argc, char *argv[]) {
         /* Give up the name before the last messages go, so no new call is lost. */
         (void) sd_bus_release_name(m->bus, LPMAINT_BUS_NAME);
         (void) sd_bus_flush(m->bus);
+        caller_disconnect();
         if (r < 0) {
                 log_error("Event loop failed: %s", g_strerror(-r));
                 return EXIT_FAILURE;

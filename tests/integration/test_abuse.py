@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -149,7 +150,13 @@ def settled_fd_count():
 
 def fd_targets():
     d = f"/proc/{daemon_pid()}/fd"
-    return sorted(os.readlink(os.path.join(d, f)) for f in os.listdir(d))
+    targets = []
+    for f in os.listdir(d):
+        try:
+            targets.append(os.readlink(os.path.join(d, f)))
+        except FileNotFoundError:   # closed meanwhile
+            pass
+    return sorted(targets)
 
 
 def polkitd_pid():
@@ -178,8 +185,27 @@ def test_hung_up_applies_do_not_keep_their_fds(make_patch, small_file):
         assert abuse("disconnect-apply", small_file, "300", "break-glass", "5", user=OTHER) == "sent 300"
         # Calls not handled yet hold their fds for a moment (sd-bus reads ahead
         # while lpmaintd asks the bus who called); handled, none is left.
-        wait_for(lambda: fd_count() <= before, what=f"lpmaintd back to {before} fds (has {fd_targets()})")
+        wait_for(lambda: fd_count() <= before, what=f"lpmaintd back to {before} fds")
     apply_and_disable(make_patch())
+    assert_answers()
+
+
+def test_a_flood_of_calls_is_not_read_ahead(small_file):
+    """Calls that arrive faster than lpmaintd answers wait in the bus, not in
+    lpmaintd: asking the bus who called once read every call that had arrived
+    meanwhile, with its fds, into lpmaintd (thousands of fds from 8 clients)."""
+    before = settled_fd_count()
+    clients = [subprocess.Popen(("runuser", "-u", OTHER, "--", tool("bus-abuse"), "disconnect-apply", small_file,
+                                 "400", "break-glass", "2"), stdout=subprocess.PIPE, text=True) for _ in range(8)]
+    peak = before
+    while any(c.poll() is None for c in clients):
+        peak = max(peak, fd_count())
+        time.sleep(0.01)
+    for c in clients:
+        assert c.communicate()[0].strip() == "sent 400"
+    # The call being handled, those of the uid waiting for polkit, and a few more a read may bring.
+    assert peak <= before + 3 * (PENDING_PER_UID + 4) + TRANSIENT_FDS, peak
+    wait_for(lambda: fd_count() <= before, what=f"lpmaintd back to {before} fds")
     assert_answers()
 
 
@@ -214,7 +240,7 @@ def test_calls_waiting_for_polkit_are_bounded_per_uid(make_patch, small_file):
     wait_state(a.name, ("disabled",))
     refusals = [r for r in history(result="refused") if r["message"].startswith(LIMITS_EXCEEDED)]
     assert len(refusals) >= n - PENDING_PER_UID, refusals[-3:]
-    wait_for(lambda: fd_count() <= before, what=f"lpmaintd back to {before} fds (has {fd_targets()})")
+    wait_for(lambda: fd_count() <= before, what=f"lpmaintd back to {before} fds")
 
 
 @contextlib.contextmanager
@@ -267,7 +293,7 @@ def many_uids_waiting(small_file, pending_max, n):
         lines = h.communicate(timeout=60)[0].split("\n")
         assert h.returncode == 0 and lines[-2:] == ["done", ""], lines
         assert not any(LIMITS_EXCEEDED in line for line in lines), lines
-    wait_for(lambda: fd_count() <= before, what=f"lpmaintd back to {before} fds (has {fd_targets()})")
+    wait_for(lambda: fd_count() <= before, what=f"lpmaintd back to {before} fds")
     assert_answers()
     stop_and_check_for_leaks()
 
