@@ -17,9 +17,13 @@ void caller_clear(Caller *c) {
  * into its queue, each with the file descriptors it carries: a flood of
  * calls, read ahead call after call, held thousands of descriptors at once.
  * A connection of its own for these questions reads nothing else. */
-static sd_bus *creds_bus = NULL;
+static sd_bus *query_bus = NULL;
 
-static int open_creds_bus(sd_bus *like, sd_bus **ret) {
+/* Nobody calls this connection, but anyone may send it a signal; what came
+ * in while it waited for an answer is dropped, a bounded amount at a time. */
+#define QUERY_BUS_DRAIN_MAX 64
+
+static int open_query_bus(sd_bus *like, sd_bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const char *address;
         int r;
@@ -30,36 +34,40 @@ static int open_creds_bus(sd_bus *like, sd_bus **ret) {
         r = sd_bus_new(&bus);
         if (r < 0)
                 return r;
+        /* Answers carry no descriptors, and nothing else should bring any. */
         if ((r = sd_bus_set_address(bus, address)) < 0 ||
             (r = sd_bus_set_bus_client(bus, true)) < 0 ||
+            (r = sd_bus_negotiate_fds(bus, false)) < 0 ||
             (r = sd_bus_start(bus)) < 0)
                 return r;
         *ret = g_steal_pointer(&bus);
         return 0;
 }
 
-static int query_creds(sd_bus_message *m, uint64_t mask, sd_bus_creds **ret) {
-        const char *sender = sd_bus_message_get_sender(m);
-        int r;
-
-        if (!sender)
-                return -ENXIO;
-        for (int attempt = 0;; attempt++) {
-                if (!creds_bus) {
-                        r = open_creds_bus(sd_bus_message_get_bus(m), &creds_bus);
-                        if (r < 0)
-                                return r;
-                }
-                r = sd_bus_get_name_creds(creds_bus, sender, mask, ret);
-                if (r >= 0 || attempt > 0 || sd_bus_is_open(creds_bus) > 0)
-                        return r;
-                /* The connection itself broke (the bus daemon restarted, say): once more on a new one. */
-                creds_bus = sd_bus_flush_close_unref(creds_bus);
+sd_bus *caller_query_bus(sd_bus *bus) {
+        if (query_bus) {
+                for (unsigned i = 0; i < QUERY_BUS_DRAIN_MAX && sd_bus_process(query_bus, NULL) > 0; i++)
+                        ;
+                if (sd_bus_is_open(query_bus) > 0)
+                        return query_bus;
+                /* The connection broke (the bus daemon restarted, say): a new one. */
+                query_bus = sd_bus_flush_close_unref(query_bus);
         }
+        if (open_query_bus(bus, &query_bus) < 0)
+                return bus;     /* still answers, only without the protection */
+        return query_bus;
 }
 
 void caller_disconnect(void) {
-        creds_bus = sd_bus_flush_close_unref(creds_bus);
+        query_bus = sd_bus_flush_close_unref(query_bus);
+}
+
+static int query_creds(sd_bus_message *m, uint64_t mask, sd_bus_creds **ret) {
+        const char *sender = sd_bus_message_get_sender(m);
+
+        if (!sender)
+                return -ENXIO;
+        return sd_bus_get_name_creds(caller_query_bus(sd_bus_message_get_bus(m)), sender, mask, ret);
 }
 
 int caller_identify(sd_bus_message *m, Caller *ret) {

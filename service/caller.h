@@ -12,10 +12,17 @@ typedef struct Caller {
         char *unit;     /* informational; from /proc, may be "" */
 } Caller;
 
-/* Asks the bus daemon, on a connection of its own (opened at the first call,
- * to the bus @m came from) so that waiting for the answer reads no other
- * call ahead. caller_disconnect() closes it. */
+/* Asks the bus daemon, on caller_query_bus(), so that waiting for the answer
+ * reads no other call ahead. */
 int caller_identify(sd_bus_message *m, Caller *ret);
+
+/* A second connection to the same bus as @bus, for synchronous questions
+ * asked while handling a call: sd-bus reads every message that arrives on a
+ * connection while it waits there for an answer, so waiting on @bus itself
+ * would pull the calls of any number of callers, with their file
+ * descriptors, into lpmaintd at once. Opened at the first use, borrowed (do
+ * not unref); @bus itself if it cannot be opened. caller_disconnect() closes it. */
+sd_bus *caller_query_bus(sd_bus *bus);
 void caller_disconnect(void);
 void caller_clear(Caller *c);
 

@@ -192,15 +192,23 @@ def test_hung_up_applies_do_not_keep_their_fds(make_patch, small_file):
 
 def test_a_flood_of_calls_is_not_read_ahead(small_file):
     """Calls that arrive faster than lpmaintd answers wait in the bus, not in
-    lpmaintd: asking the bus who called once read every call that had arrived
-    meanwhile, with its fds, into lpmaintd (thousands of fds from 8 clients)."""
+    lpmaintd: asking the bus who called, or logind for PlanReboot (open to
+    all), once read every call that had arrived meanwhile, with its fds, into
+    lpmaintd (thousands of fds from 8 clients)."""
     before = settled_fd_count()
     clients = [subprocess.Popen(("runuser", "-u", OTHER, "--", tool("bus-abuse"), "disconnect-apply", small_file,
                                  "400", "break-glass", "2"), stdout=subprocess.PIPE, text=True) for _ in range(8)]
+    planner = subprocess.Popen(("runuser", "-u", OTHER, "--", "bash", "-c",
+                                "while :; do busctl --system call org.lpmaint1 /org/lpmaint1 org.lpmaint1.Manager "
+                                "PlanReboot >/dev/null 2>&1; done"), start_new_session=True)
     peak = before
-    while any(c.poll() is None for c in clients):
-        peak = max(peak, fd_count())
-        time.sleep(0.01)
+    try:
+        while any(c.poll() is None for c in clients):
+            peak = max(peak, fd_count())
+            time.sleep(0.01)
+    finally:
+        os.killpg(planner.pid, signal.SIGKILL)     # runuser, bash and busctl
+        planner.wait()
     for c in clients:
         assert c.communicate()[0].strip() == "sent 400"
     # The call being handled, those of the uid waiting for polkit, and a few more a read may bring.
