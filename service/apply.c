@@ -6,6 +6,7 @@
  * bytes that were verified. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "errors.h"
@@ -119,6 +120,14 @@ static int inspect_module(Manager *m, const char *staging_dir, const Manifest *m
                 r = sd_bus_error_setf(error, LPMAINT_ERROR_NOT_LIVEPATCH, "Module %s is not a livepatch module (no livepatch=Y)", info.name);
         else if (!g_str_equal(info.name, manifest->name))
                 r = sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST, "Module is named %s, the manifest names %s", info.name, manifest->name);
+        else if (info.replace >= 0 && info.replace != manifest->replace)
+                /* Loaded anyway, it would silently take every other patch out
+                 * of the kernel (or leave them in while the manifest promises
+                 * a cumulative patch). */
+                r = sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST,
+                                      "The manifest says Replace=%s, the module is %san atomic-replace patch (livepatch_replace=%s)",
+                                      manifest->replace ? "true" : "false", info.replace ? "" : "not ",
+                                      info.replace ? "Y" : "N");
         else if (!module_vermagic_matches(&info, kernel_release(m->kernel)))
                 r = sd_bus_error_setf(error, LPMAINT_ERROR_WRONG_KERNEL, "Module was built for \"%s\", this host runs %s",
                                       info.vermagic, kernel_release(m->kernel));
@@ -141,9 +150,9 @@ static void replace_patch(Manager *m, Patch *p) {
                 (void) sd_bus_emit_object_added(m->bus, p->object_path);
 }
 
-int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
-                  int manifest_fd, int signature_fd, int module_fd,
-                  Patch **ret, sd_bus_error *error) {
+static int apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
+                 int manifest_fd, int signature_fd, int module_fd,
+                 Patch **ret, sd_bus_error *error) {
         g_autoptr(GBytes) manifest_bytes = NULL, signature = NULL, module = NULL;
         g_autoptr(Manifest) manifest = NULL;
         g_autofree char *signer = NULL, *staging = NULL, *dir = NULL, *downgraded_from = NULL, *note = NULL;
@@ -259,6 +268,18 @@ int manager_disable_check(Patch *p, sd_bus_error *error) {
                 return sd_bus_error_setf(error, LPMAINT_ERROR_NOT_APPLIED, "Patch %s is %s, not applied",
                                          p->name, patch_state_to_string(p->status.state));
         return 0;
+}
+
+int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
+                  int manifest_fd, int signature_fd, int module_fd,
+                  Patch **ret, sd_bus_error *error) {
+        int r = apply(m, caller, opts, manifest_fd, signature_fd, module_fd, ret, error);
+
+        /* The artifacts are freed by now, accepted or refused; what the heap
+         * kept of them (smaller than the mmap threshold, or fragments) goes
+         * back to the kernel rather than staying resident until the next apply. */
+        (void) malloc_trim(0);
+        return r;
 }
 
 int manager_disable(Manager *m, const Caller *caller, Patch *p, sd_bus_error *error) {

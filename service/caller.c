@@ -12,6 +12,64 @@ void caller_clear(Caller *c) {
         g_clear_pointer(&c->unit, g_free);
 }
 
+/* Asking the bus daemon who called is a round trip. Made on the connection
+ * the call came in on, sd-bus would read every call that arrived meanwhile
+ * into its queue, each with the file descriptors it carries: a flood of
+ * calls, read ahead call after call, held thousands of descriptors at once.
+ * A connection of its own for these questions reads nothing else. */
+static sd_bus *query_bus = NULL;
+
+/* Nobody calls this connection, but anyone may send it a signal; what came
+ * in while it waited for an answer is dropped, a bounded amount at a time. */
+#define QUERY_BUS_DRAIN_MAX 64
+
+static int open_query_bus(sd_bus *like, sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const char *address;
+        int r;
+
+        r = sd_bus_get_address(like, &address);
+        if (r < 0)
+                return r;
+        r = sd_bus_new(&bus);
+        if (r < 0)
+                return r;
+        /* Answers carry no descriptors, and nothing else should bring any. */
+        if ((r = sd_bus_set_address(bus, address)) < 0 ||
+            (r = sd_bus_set_bus_client(bus, true)) < 0 ||
+            (r = sd_bus_negotiate_fds(bus, false)) < 0 ||
+            (r = sd_bus_start(bus)) < 0)
+                return r;
+        *ret = g_steal_pointer(&bus);
+        return 0;
+}
+
+sd_bus *caller_query_bus(sd_bus *bus) {
+        if (query_bus) {
+                for (unsigned i = 0; i < QUERY_BUS_DRAIN_MAX && sd_bus_process(query_bus, NULL) > 0; i++)
+                        ;
+                if (sd_bus_is_open(query_bus) > 0)
+                        return query_bus;
+                /* The connection broke (the bus daemon restarted, say): a new one. */
+                query_bus = sd_bus_flush_close_unref(query_bus);
+        }
+        if (open_query_bus(bus, &query_bus) < 0)
+                return bus;     /* still answers, only without the protection */
+        return query_bus;
+}
+
+void caller_disconnect(void) {
+        query_bus = sd_bus_flush_close_unref(query_bus);
+}
+
+static int query_creds(sd_bus_message *m, uint64_t mask, sd_bus_creds **ret) {
+        const char *sender = sd_bus_message_get_sender(m);
+
+        if (!sender)
+                return -ENXIO;
+        return sd_bus_get_name_creds(caller_query_bus(sd_bus_message_get_bus(m)), sender, mask, ret);
+}
+
 int caller_identify(sd_bus_message *m, Caller *ret) {
         g_autoptr(sd_bus_creds) creds = NULL;
         uid_t uid;
@@ -19,7 +77,7 @@ int caller_identify(sd_bus_message *m, Caller *ret) {
         const char *unit = NULL;
         int r;
 
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID | SD_BUS_CREDS_UNIT | SD_BUS_CREDS_AUGMENT, &creds);
+        r = query_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID | SD_BUS_CREDS_UNIT | SD_BUS_CREDS_AUGMENT, &creds);
         if (r < 0)
                 return r;
         /* The uid is the one fact decisions rest on; it comes from the bus daemon. */
@@ -33,15 +91,62 @@ int caller_identify(sd_bus_message *m, Caller *ret) {
         return 0;
 }
 
-int user_in_group(uid_t uid, const char *group) {
-        struct passwd pw, *pwp = NULL;
-        struct group gr, *grp = NULL;
-        char pwbuf[4096], grbuf[16384];
+/* Group entries list their members; a group of a few hundred members does not
+ * fit a fixed buffer, so it grows on ERANGE, up to a bound. */
+#define NSS_BUFFER_START 4096U
+#define NSS_BUFFER_MAX (4U << 20)
 
-        if (getgrnam_r(group, &gr, grbuf, sizeof(grbuf), &grp) != 0 || !grp)
-                return 0;
-        if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &pwp) != 0 || !pwp)
-                return 0;
+static int lookup_group(const char *name, struct group *ret, char **ret_buf) {
+        for (size_t size = NSS_BUFFER_START;; size *= 2) {
+                g_autofree char *buf = g_malloc(size);
+                struct group *found = NULL;
+                int r = getgrnam_r(name, ret, buf, size, &found);
+
+                if (r == 0 && !found)
+                        return -ENOENT;
+                if (r == 0) {
+                        *ret_buf = g_steal_pointer(&buf);
+                        return 0;
+                }
+                if (r != ERANGE)
+                        return -r;
+                if (size >= NSS_BUFFER_MAX)
+                        return -E2BIG;
+        }
+}
+
+static int lookup_user(uid_t uid, struct passwd *ret, char **ret_buf) {
+        for (size_t size = NSS_BUFFER_START;; size *= 2) {
+                g_autofree char *buf = g_malloc(size);
+                struct passwd *found = NULL;
+                int r = getpwuid_r(uid, ret, buf, size, &found);
+
+                if (r == 0 && !found)
+                        return -ENOENT;
+                if (r == 0) {
+                        *ret_buf = g_steal_pointer(&buf);
+                        return 0;
+                }
+                if (r != ERANGE)
+                        return -r;
+                if (size >= NSS_BUFFER_MAX)
+                        return -E2BIG;
+        }
+}
+
+int user_in_group(uid_t uid, const char *group) {
+        g_autofree char *pwbuf = NULL, *grbuf = NULL;
+        struct passwd pw;
+        struct group gr;
+        int r;
+
+        /* No group, no user, or an entry past the bound: not a member. */
+        r = lookup_group(group, &gr, &grbuf);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        r = lookup_user(uid, &pw, &pwbuf);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
         if (pw.pw_gid == gr.gr_gid)
                 return 1;
 

@@ -12,9 +12,22 @@ typedef struct Caller {
         char *unit;     /* informational; from /proc, may be "" */
 } Caller;
 
+/* Asks the bus daemon, on caller_query_bus(), so that waiting for the answer
+ * reads no other call ahead. */
 int caller_identify(sd_bus_message *m, Caller *ret);
+
+/* A second connection to the same bus as @bus, for synchronous questions
+ * asked while handling a call: sd-bus reads every message that arrives on a
+ * connection while it waits there for an answer, so waiting on @bus itself
+ * would pull the calls of any number of callers, with their file
+ * descriptors, into lpmaintd at once. Opened at the first use, borrowed (do
+ * not unref); @bus itself if it cannot be opened. caller_disconnect() closes it. */
+sd_bus *caller_query_bus(sd_bus *bus);
+void caller_disconnect(void);
 void caller_clear(Caller *c);
 
 /* Membership as the user database says (the same test polkit's isInGroup()
- * makes), not the groups a process happens to carry. 1 yes, 0 no. */
+ * makes), not the groups a process happens to carry. 1 yes, 0 no (no such
+ * user or group), or a negative errno when the user database cannot say
+ * (-E2BIG: an entry larger than 4 MiB); callers deny on anything but 1. */
 int user_in_group(uid_t uid, const char *group);

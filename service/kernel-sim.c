@@ -16,7 +16,10 @@
  * sim/pinned-modules (module names whose removal fails with EBUSY, as if
  * something held a reference). PSI is proc/pressure/{cpu,io,memory}.
  * The simulated kernel's log, in the words of kernel/livepatch/, is sim/kmsg.
- * Sim modules carry "livepatch_replace=Y" in .modinfo for atomic replace. */
+ * A sim module is an atomic-replace patch when its .modinfo says
+ * "sim_klp_replace=Y", standing for struct klp_patch's replace field, which
+ * lpmaintd does not read; older sim modules say "livepatch_replace=Y", the
+ * declaration lpmaintd checks against the manifest. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -263,7 +266,8 @@ int kernel_sim_insert(Kernel *k, const char *name, GBytes *image) {
         }
 
         bool livepatch = g_str_equal(g_hash_table_lookup(modinfo, "livepatch") ?: "", "Y");
-        bool replace = g_str_equal(g_hash_table_lookup(modinfo, "livepatch_replace") ?: "", "Y");
+        const char *klp_replace = g_hash_table_lookup(modinfo, "sim_klp_replace") ?: g_hash_table_lookup(modinfo, "livepatch_replace");
+        bool replace = g_str_equal(klp_replace ?: "", "Y");
         bool intree = g_str_equal(g_hash_table_lookup(modinfo, "intree") ?: "", "Y");
 
         /* klp_enable_patch() refuses while another patch is in transition. */

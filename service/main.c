@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -10,6 +11,8 @@
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
+
+#define LPMAINT_MMAP_THRESHOLD (256 * 1024)
 
 static const char *arg_config = LPMAINT_CONFIG_FILE;
 static const char *arg_simulate_kernel = NULL;
@@ -84,6 +87,13 @@ int main(int argc, char *argv[]) {
         if (r <= 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
+        /* Artifacts up to MaxModuleSize= pass through the heap. glibc raises its
+         * mmap threshold to the size of each large block freed, so the next
+         * module of up to 32 MiB would come from the heap and stay resident
+         * after it is freed; a fixed threshold (which also fixes the trim
+         * threshold) keeps large buffers mmap'd and returned on free. */
+        (void) mallopt(M_MMAP_THRESHOLD, LPMAINT_MMAP_THRESHOLD);
+
         lpmaint_errors_register();
         /* Created files are for root only, whatever umask we were started with. */
         umask(0077);
@@ -118,6 +128,7 @@ int main(int argc, char *argv[]) {
         /* Give up the name before the last messages go, so no new call is lost. */
         (void) sd_bus_release_name(m->bus, LPMAINT_BUS_NAME);
         (void) sd_bus_flush(m->bus);
+        caller_disconnect();
         if (r < 0) {
                 log_error("Event loop failed: %s", g_strerror(-r));
                 return EXIT_FAILURE;

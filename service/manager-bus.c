@@ -77,12 +77,16 @@ static int authorize(Manager *m, sd_bus_message *msg, const Caller *caller, cons
                      bool require_group, sd_bus_error *error) {
         if (require_group) {
                 int r = user_in_group(caller->uid, m->config.automation_group);
-                if (r <= 0)
+                if (r < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                                 "Cannot check whether uid %u is a member of group %s (%s), denying",
+                                                 caller->uid, m->config.automation_group, g_strerror(-r));
+                if (r == 0)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                                  "Only members of group %s may apply live patches (uid %u is not)",
                                                  m->config.automation_group, caller->uid);
         }
-        return polkit_check(msg, action, m->polkit_registry, error);
+        return polkit_check(msg, action, caller->uid, m->polkit_registry, error);
 }
 
 static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

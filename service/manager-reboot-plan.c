@@ -23,7 +23,7 @@ static void read_window(Manager *m, RebootPlanInput *in, char **ret_error) {
         in->window_usec = m->config.reboot_window_usec;
         if (!in->window_configured)
                 return;
-        int r = sd_bus_get_property_trivial(m->bus, SYSTEMD_DEST, WAVE_TIMER_PATH, "org.freedesktop.systemd1.Timer",
+        int r = sd_bus_get_property_trivial(caller_query_bus(m->bus), SYSTEMD_DEST, WAVE_TIMER_PATH, "org.freedesktop.systemd1.Timer",
                                             "LastTriggerUSec", &error, 't', &in->window_start_usec);
         if (r < 0)
                 *ret_error = bus_error_text(&error, r);
@@ -36,7 +36,7 @@ static void read_logind(Manager *m, RebootPlanInput *in, GPtrArray *inhibitors, 
         uint32_t uid, pid;
         int r;
 
-        r = sd_bus_call_method(m->bus, LOGIND_DEST, LOGIND_PATH, LOGIND_MANAGER, "ListInhibitors", &error, &reply, "");
+        r = sd_bus_call_method(caller_query_bus(m->bus), LOGIND_DEST, LOGIND_PATH, LOGIND_MANAGER, "ListInhibitors", &error, &reply, "");
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', "(ssssuu)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(ssssuu)", &what, &who, &why, &mode, &uid, &pid)) > 0) {
@@ -50,7 +50,7 @@ static void read_logind(Manager *m, RebootPlanInput *in, GPtrArray *inhibitors, 
         }
 
         g_clear_pointer(&reply, sd_bus_message_unref);
-        r = sd_bus_call_method(m->bus, LOGIND_DEST, LOGIND_PATH, LOGIND_MANAGER, "ListUsers", &error, &reply, "");
+        r = sd_bus_call_method(caller_query_bus(m->bus), LOGIND_DEST, LOGIND_PATH, LOGIND_MANAGER, "ListUsers", &error, &reply, "");
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', "(uso)");
         const char *name, *path;

@@ -319,7 +319,7 @@ static int authorize(Manager *m, sd_bus_message *msg, const char *action, Caller
         int r = manager_identify_caller(m, msg, action, NULL, caller, error);
         if (r < 0)
                 return r;
-        r = polkit_check(msg, POLKIT_ACTION_REBOOT, m->polkit_registry, error);
+        r = polkit_check(msg, POLKIT_ACTION_REBOOT, caller->uid, m->polkit_registry, error);
         if (r < 0)
                 manager_audit_error(m, caller, action, NULL, NULL, error);
         return r;

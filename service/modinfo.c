@@ -48,10 +48,16 @@ int module_inspect(const char *path, ModuleInfo *ret, sd_bus_error *error) {
         if (!name || !vermagic)
                 return sd_bus_error_set(error, LPMAINT_ERROR_NOT_LIVEPATCH, "Module has no name or vermagic in its .modinfo");
 
+        const char *replace = g_hash_table_lookup(table, "livepatch_replace");
+        if (replace && !g_str_equal(replace, "Y") && !g_str_equal(replace, "N"))
+                return sd_bus_error_setf(error, LPMAINT_ERROR_INVALID_MANIFEST,
+                                         "Module has livepatch_replace=\"%s\" in its .modinfo, not Y or N", replace);
+
         *ret = (ModuleInfo) {
                 .name = g_strdup(name),
                 .vermagic = g_strdup(vermagic),
                 .livepatch = g_str_equal(g_hash_table_lookup(table, "livepatch") ?: "", "Y"),
+                .replace = replace ? g_str_equal(replace, "Y") : -1,
                 /* libkmod reports the appended signature among the modinfo keys. */
                 .sig_signer = g_strdup(g_hash_table_lookup(table, "signer") ?: ""),
                 .sig_key = g_strdup(g_hash_table_lookup(table, "sig_key") ?: ""),

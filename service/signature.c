@@ -38,8 +38,10 @@ static int load_crls(X509_STORE *store, const char *path, const void *data, size
         ERR_clear_error();
         if (n == 0)
                 return sd_bus_error_setf(error, LPMAINT_ERROR_UNTRUSTED_SIGNER, "Revocation list file %s holds no PEM CRL", path);
-        /* Fail closed from here on: a signer whose issuer has no CRL is refused. */
-        X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+        /* Fail closed from here on: every certificate of the chain is checked,
+         * not only the signer's (an intermediate CA revoked by the root's CRL
+         * revokes all it issued), and one whose issuer has no CRL is refused. */
+        X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
         return 0;
 }
 

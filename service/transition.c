@@ -50,7 +50,10 @@ static void remove_module(Manager *m, Patch *p) {
 }
 
 /* A cumulative patch that reached the patched state took every other patch
- * out of the kernel; record that as what it is. */
+ * out of the kernel; record that as what it is. Asked after every apply, not
+ * only when the manifest says Replace=true: the module decides what the
+ * kernel does, and a patch recorded applied that the kernel dropped just now
+ * was replaced by this one. */
 static void supersede_others(Manager *m, Patch *replacer) {
         GHashTableIter i;
         Patch *p;
@@ -58,7 +61,8 @@ static void supersede_others(Manager *m, Patch *replacer) {
         g_hash_table_iter_init(&i, m->patches);
         while (g_hash_table_iter_next(&i, NULL, (void **) &p)) {
                 KernelPatchView v;
-                if (p == replacer || (p->status.state != PATCH_APPLIED && p->status.state != PATCH_ABSENT))
+                if (p == replacer || (p->status.state != PATCH_APPLIED &&
+                                      (p->status.state != PATCH_ABSENT || !replacer->manifest->replace)))
                         continue;
                 if (p->applied_usec > replacer->applied_usec)
                         continue;
@@ -72,7 +76,11 @@ static void supersede_others(Manager *m, Patch *replacer) {
                 g_free(p->superseded_by);
                 p->superseded_by = g_strdup(replacer->name);
                 patch_set_state(p, PATCH_SUPERSEDED, now_realtime_usec());
-                log_info("Patch %s is superseded by cumulative patch %s.", p->name, replacer->name);
+                if (replacer->manifest->replace)
+                        log_info("Patch %s is superseded by cumulative patch %s.", p->name, replacer->name);
+                else
+                        log_warning("Patch %s left the kernel when patch %s, whose manifest says Replace=false, was applied; "
+                                    "recorded as superseded by it.", p->name, replacer->name);
                 manager_patch_changed(m, p);
         }
 }
@@ -169,7 +177,7 @@ static bool advance(Manager *m, Patch *p) {
         if (changed || finished || action == PATCH_ACTION_REMOVE_MODULE)
                 manager_patch_changed(m, p);
 
-        if (next.state == PATCH_APPLIED && p->manifest->replace && changed)
+        if (next.state == PATCH_APPLIED && changed)
                 supersede_others(m, p);
         if (finished)
                 finish_operation(m, p, op);

@@ -65,6 +65,34 @@ def test_revoked_signer(make_patch, crl):
     assert lpmaint("disable", a.name, user=AUTO).returncode == 0
 
 
+@pytest.fixture
+def intermediate_crls(crl):
+    """Every CA of the chains gets its CRL (with CRLs in use each one needs one)."""
+    paths = []
+    for name in ("inter-ca.crl", "revoked-inter-ca.crl"):
+        paths.append(os.path.join(TRUST, name))
+        shutil.copy(os.path.join(PKI, name), paths[-1])
+    yield
+    for path in paths:
+        os.unlink(path)
+
+
+def test_signer_under_a_revoked_intermediate(make_patch, intermediate_crls):
+    """ca.crl revokes the intermediate CA, not the signer: the whole chain is checked."""
+    chain = ("--chain", os.path.join(PKI, "revoked-inter-ca.pem"))
+    refused(make_patch(signer="revoked-inter-signer", extra=chain), "org.lpmaint1.Error.CertificateRevoked")
+    # A signer under an intermediate that is not revoked still applies.
+    a = make_patch(signer="inter-signer", extra=("--chain", os.path.join(PKI, "inter-ca.pem")))
+    applied(a)
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+
+
+def test_intermediate_without_a_crl(make_patch, crl):
+    """With CRLs in use, an intermediate that publishes none vouches for nobody."""
+    a = make_patch(signer="inter-signer", extra=("--chain", os.path.join(PKI, "inter-ca.pem")))
+    refused(a, "org.lpmaint1.Error.UntrustedSigner")
+
+
 def test_own_purpose(make_patch, dropin):
     dropin("RequiredPurpose=lpmaint")
     refused(make_patch(), "org.lpmaint1.Error.WrongPurpose")

@@ -3,8 +3,15 @@
  *   bus-abuse huge-disable BYTES      Disable with a name of BYTES 'a's
  *   bus-abuse huge-history BYTES      GetHistory with a "patch" filter of BYTES 'a's
  *   bus-abuse apply-option FILE KEY   Apply (three fds on FILE) with option KEY=true
- *   bus-abuse disconnect-apply FILE N     N times: send Apply, hang up before the reply
+ *   bus-abuse disconnect-apply FILE N [KEY [MSEC]]
+ *                                     N times: send Apply (with option KEY=true, if
+ *                                     given), hang up before the reply; round i
+ *                                     waits i % (MSEC + 1) ms after sending, so
+ *                                     some hang up while polkit is being asked
  *   bus-abuse disconnect-disable NAME N   the same with Disable(NAME)
+ *   bus-abuse hold-apply FILE N [KEY]     N connections each send Apply (option KEY=true)
+ *                                     at once and stay; each answer is printed
+ *                                     as it comes, then "done"
  * A call prints "OK" or "ERROR.NAME: message"; the disconnecting ones print
  * "sent N". The exit status is 0 once the call is made, whatever its answer,
  * and 2 if it could not be made. */
@@ -77,7 +84,7 @@ static int new_apply(sd_bus *bus, const int fds[3], const char *option, sd_bus_m
 
 /* Each round on a fresh connection that is gone before lpmaintd answers:
  * the message is flushed out, then the socket closed. */
-static int disconnect_rounds(const char *what, const char *arg, unsigned n) {
+static int disconnect_rounds(const char *what, const char *arg, unsigned n, const char *option, unsigned max_wait_ms) {
         int fds[3] = { -1, -1, -1 };
         unsigned sent = 0;
         int r = 0;
@@ -91,7 +98,7 @@ static int disconnect_rounds(const char *what, const char *arg, unsigned n) {
                 if (connect_bus(&bus) < 0)
                         return 2;
                 if (fds[0] >= 0)
-                        r = new_apply(bus, fds, NULL, &m);
+                        r = new_apply(bus, fds, option, &m);
                 else {
                         r = sd_bus_message_new_method_call(bus, &m, DEST, PATH, MANAGER, "Disable");
                         if (r >= 0)
@@ -101,6 +108,8 @@ static int disconnect_rounds(const char *what, const char *arg, unsigned n) {
                         r = sd_bus_send(bus, m, NULL);
                 if (r >= 0)
                         r = sd_bus_flush(bus);
+                if (r >= 0 && max_wait_ms > 0)
+                        usleep(1000 * (i % (max_wait_ms + 1)));
                 sd_bus_message_unref(m);
                 sd_bus_close(bus);
                 sd_bus_unref(bus);
@@ -117,6 +126,57 @@ static int disconnect_rounds(const char *what, const char *arg, unsigned n) {
         return 0;
 }
 
+static int print_answer(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        unsigned *answered = userdata;
+
+        if (e)
+                printf("%s: %s\n", e->name, e->message ?: "");
+        else
+                printf("OK\n");
+        fflush(stdout);
+        (*answered)++;
+        return 0;
+}
+
+/* N callers at once, each on its own connection, all waiting for their answer. */
+static int hold_rounds(const char *file, unsigned n, const char *option) {
+        sd_bus **buses = calloc(n, sizeof(sd_bus *));
+        int fds[3] = { -1, -1, -1 };
+        unsigned answered = 0;
+        int r = 0;
+
+        if (!buses || open_three(file, fds) < 0)
+                return 2;
+        for (unsigned i = 0; r >= 0 && i < n; i++) {
+                sd_bus_message *m = NULL;
+
+                r = sd_bus_open_system(&buses[i]);
+                if (r >= 0)
+                        r = new_apply(buses[i], fds, option, &m);
+                if (r >= 0)
+                        r = sd_bus_call_async(buses[i], NULL, m, print_answer, &answered, 0);
+                sd_bus_message_unref(m);
+        }
+        if (r < 0) {
+                fprintf(stderr, "send: %s\n", strerror(-r));
+                return 2;
+        }
+        while (answered < n) {
+                for (unsigned i = 0; i < n; i++)
+                        while ((r = sd_bus_process(buses[i], NULL)) > 0)
+                                ;
+                usleep(10000);
+        }
+        printf("done\n");
+        for (unsigned i = 0; i < n; i++)
+                sd_bus_flush_close_unref(buses[i]);
+        for (int i = 0; i < 3; i++)
+                close(fds[i]);
+        free(buses);
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         sd_bus *bus = NULL;
         sd_bus_message *m = NULL, *reply = NULL;
@@ -129,10 +189,14 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "usage: see the top of bus-abuse.c\n");
                 return 2;
         }
-        if (strcmp(argv[1], "disconnect-apply") == 0 && argc == 4)
-                return disconnect_rounds("apply", argv[2], (unsigned) strtoul(argv[3], NULL, 10));
+        if (strcmp(argv[1], "disconnect-apply") == 0 && argc >= 4 && argc <= 6)
+                return disconnect_rounds("apply", argv[2], (unsigned) strtoul(argv[3], NULL, 10),
+                                         argc >= 5 && argv[4][0] ? argv[4] : NULL,
+                                         argc == 6 ? (unsigned) strtoul(argv[5], NULL, 10) : 0);
+        if (strcmp(argv[1], "hold-apply") == 0 && (argc == 4 || argc == 5))
+                return hold_rounds(argv[2], (unsigned) strtoul(argv[3], NULL, 10), argc == 5 ? argv[4] : NULL);
         if (strcmp(argv[1], "disconnect-disable") == 0 && argc == 4)
-                return disconnect_rounds("disable", argv[2], (unsigned) strtoul(argv[3], NULL, 10));
+                return disconnect_rounds("disable", argv[2], (unsigned) strtoul(argv[3], NULL, 10), NULL, 0);
 
         if (connect_bus(&bus) < 0)
                 return 2;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One client of the stress test (tests/integration/test_stress.py): for N
  * seconds, calls lpmaintd in a fixed mix of reads and writes that must be
- * refused, as an ordinary user, and counts the outcomes it did not expect.
+ * refused (AccessDenied, InteractiveAuthorizationRequired, or LimitsExceeded
+ * when the uid has too many calls waiting for polkit), as an ordinary user,
+ * and counts the outcomes it did not expect.
  *   stress-client [--seconds=N] [--limit=N] FILE
  * FILE is a small regular file; the refused Apply sends three fds on it.
  * Prints one line per kind, "KIND calls=N unexpected=N", then a total line
@@ -52,9 +54,12 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
+/* Refused for lack of rights, or because the clients (one uid) already have as
+ * many calls waiting for polkit as lpmaintd lets one uid have. */
 static bool write_refused(const sd_bus_error *e) {
         return sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED) ||
-               sd_bus_error_has_name(e, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED);
+               sd_bus_error_has_name(e, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) ||
+               sd_bus_error_has_name(e, SD_BUS_ERROR_LIMITS_EXCEEDED);
 }
 
 static int call(sd_bus *bus, Kind kind, int fds[3], uint32_t limit, sd_bus_error *error) {
@@ -90,7 +95,7 @@ static int call(sd_bus *bus, Kind kind, int fds[3], uint32_t limit, sd_bus_error
 
 static void account(Kind kind, int r, const sd_bus_error *error) {
         bool write = kind == KIND_APPLY || kind == KIND_DISABLE;
-        /* A read must succeed; a write must fail, and only for lack of rights. */
+        /* A read must succeed; a write must fail, and only for lack of rights (or of room to wait). */
         bool ok = write ? r < 0 && write_refused(error) : r >= 0;
 
         calls[kind]++;

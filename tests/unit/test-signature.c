@@ -21,7 +21,8 @@ typedef struct Identity {
 
 static SignerPurpose policy_purpose = SIGNER_PURPOSE_CODE_SIGNING;
 static char **policy_allowed = NULL;
-static Identity ca, signer, other_ca, other_signer, expired_signer, ca_signed_ca, email_signer, lpmaint_signer, revoked_signer;
+static Identity ca, signer, other_ca, other_signer, expired_signer, ca_signed_ca, email_signer, lpmaint_signer, revoked_signer,
+        inter_ca, inter_signer;
 
 static const char content[] = "[Patch]\nName=lp_fix_1\nVersion=1\n";
 static const char signer_cn[] = "lpmaint test signer";
@@ -95,6 +96,8 @@ static void make_pki(void) {
         email_signer = make_identity_eku("email-only signer", &ca, false, -1, 30, "emailProtection");
         lpmaint_signer = make_identity_eku("lpmaint-purpose signer", &ca, false, -1, 30, LPMAINT_SIGNING_EKU_OID);
         revoked_signer = make_identity("revoked signer", &ca, false, -1, 30);
+        inter_ca = make_identity("lpmaint intermediate CA", &ca, true, -1, 365);
+        inter_signer = make_identity("intermediate's signer", &inter_ca, false, -1, 30);
         ERR_clear_error();
 }
 
@@ -108,6 +111,8 @@ static void free_pki(void) {
         identity_clear(&email_signer);
         identity_clear(&lpmaint_signer);
         identity_clear(&revoked_signer);
+        identity_clear(&inter_ca);
+        identity_clear(&inter_signer);
 }
 
 static char *cert_pem(X509 *cert) {
@@ -138,6 +143,27 @@ static GBytes *sign(const Identity *id, const void *data, size_t size, bool pem,
         GBytes *b = g_bytes_new(p, (gsize) n);
 
         CMS_ContentInfo_free(cms);
+        BIO_free(in);
+        BIO_free(out);
+        return b;
+}
+
+/* A detached DER signature by @id that carries @chain's certificate, as lpmaint-sign --chain does. */
+static GBytes *sign_with_chain(const Identity *id, const Identity *chain, const void *data, size_t size) {
+        BIO *in = BIO_new_mem_buf(data, (int) size);
+        BIO *out = BIO_new(BIO_s_mem());
+        STACK_OF(X509) *certs = sk_X509_new_null();
+        char *p = NULL;
+
+        ck_assert(certs && sk_X509_push(certs, chain->cert) > 0);
+        CMS_ContentInfo *cms = CMS_sign(id->cert, id->key, certs, in, CMS_BINARY | CMS_DETACHED);
+        ck_assert_ptr_nonnull(cms);
+        ck_assert_int_eq(i2d_CMS_bio(out, cms), 1);
+        long n = BIO_get_mem_data(out, &p);
+        GBytes *b = g_bytes_new(p, (gsize) n);
+
+        CMS_ContentInfo_free(cms);
+        sk_X509_free(certs);
         BIO_free(in);
         BIO_free(out);
         return b;
@@ -412,6 +438,42 @@ START_TEST(test_issuer_without_crl) {
 }
 END_TEST
 
+START_TEST(test_revoked_intermediate) {
+        /* The root revokes the intermediate CA; the intermediate's own CRL revokes nothing. */
+        g_autoptr(GBytes) sig = sign_with_chain(&inter_signer, &inter_ca, content, strlen(content));
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_autofree char *root_crl = crl_pem(&ca, NULL), *root_revokes = crl_pem(&ca, &inter_ca);
+        g_autofree char *inter_crl = crl_pem(&inter_ca, NULL);
+
+        th_assert_ok(verify(content, strlen(content), sig, NULL, &error), &error);
+        th_write_file(trust_dir, "test-ca.crl", root_crl, -1);
+        th_write_file(trust_dir, "inter-ca.crl", inter_crl, -1);
+        th_assert_ok(verify(content, strlen(content), sig, NULL, &error), &error);
+
+        th_write_file(trust_dir, "test-ca.crl", root_revokes, -1);
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_CERTIFICATE_REVOKED);
+        th_assert_bus_error(verify(content, strlen(content), sig, NULL, &error), &error, LPMAINT_ERROR_CERTIFICATE_REVOKED);
+        ck_assert_msg(strstr(error.message, "in the signer's chain"), "message does not name the chain: %s", error.message);
+}
+END_TEST
+
+START_TEST(test_every_issuer_needs_a_crl) {
+        /* Once CRLs are in use, each CA of the chain needs one: the root's alone
+         * does not vouch for the intermediate's signers, nor the intermediate's
+         * alone for the intermediate. */
+        g_autoptr(GBytes) sig = sign_with_chain(&inter_signer, &inter_ca, content, strlen(content));
+        g_autofree char *root_crl = crl_pem(&ca, NULL), *inter_crl = crl_pem(&inter_ca, NULL);
+
+        th_write_file(trust_dir, "test-ca.crl", root_crl, -1);
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+
+        g_autofree char *path = g_build_filename(trust_dir, "test-ca.crl", NULL);
+        ck_assert_int_eq(unlink(path), 0);
+        th_write_file(trust_dir, "inter-ca.crl", inter_crl, -1);
+        assert_verify_fails(content, strlen(content), sig, LPMAINT_ERROR_UNTRUSTED_SIGNER);
+}
+END_TEST
+
 START_TEST(test_garbage_crl) {
         g_autoptr(GBytes) sig = sign(&signer, content, strlen(content), false, false);
         th_write_file(trust_dir, "broken.crl", "not a CRL\n", -1);
@@ -536,6 +598,8 @@ static Suite *signature_suite(void) {
         tcase_add_test(tc, test_allowed_signers);
         tcase_add_test(tc, test_revoked_signer);
         tcase_add_test(tc, test_issuer_without_crl);
+        tcase_add_test(tc, test_revoked_intermediate);
+        tcase_add_test(tc, test_every_issuer_needs_a_crl);
         tcase_add_test(tc, test_garbage_crl);
         tcase_add_test(tc, test_unsigned);
         tcase_add_test(tc, test_not_yet_valid_signer);
