@@ -97,6 +97,9 @@ int main(int argc, char *argv[]) {
         lpmaint_errors_register();
         /* Created files are for root only, whatever umask we were started with. */
         umask(0077);
+        /* A write past LimitFSIZE= is an error to handle (the audit log cuts it
+         * back), not a reason to die mid-operation. */
+        (void) signal(SIGXFSZ, SIG_IGN);
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
