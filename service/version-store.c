@@ -225,9 +225,12 @@ static int load(int dir_fd, const char *state_dir, GHashTable **ret, sd_bus_erro
         return state_damaged(error, state_dir, what);
 }
 
-static int open_state_dir(const char *state_dir, sd_bus_error *error) {
-        int fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        return fd >= 0 ? fd : bus_error_set_storage(error, -errno, "Cannot open the state directory");
+/* load() in the state directory, which *@ret_dir_fd keeps open for a write. */
+static int open_and_load(const char *state_dir, int *ret_dir_fd, GHashTable **ret, sd_bus_error *error) {
+        *ret_dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (*ret_dir_fd < 0)
+                return bus_error_set_storage(error, -errno, "Cannot open the state directory");
+        return load(*ret_dir_fd, state_dir, ret, error);
 }
 
 /* The highest version of @stream among the patches in the store. */
@@ -249,18 +252,14 @@ static const char *store_highest(GHashTable *patches, const char *stream) {
 
 int version_store_check(const char *state_dir, sd_bus_error *error) {
         g_autoptr(GHashTable) t = NULL;
-        _cleanup_close_ int dir_fd = open_state_dir(state_dir, error);
-        if (dir_fd < 0)
-                return dir_fd;
-        return load(dir_fd, state_dir, &t, error);
+        _cleanup_close_ int dir_fd = -1;
+        return open_and_load(state_dir, &dir_fd, &t, error);
 }
 
 int version_store_get(const char *state_dir, GHashTable *patches, const char *stream, char **ret, sd_bus_error *error) {
         g_autoptr(GHashTable) t = NULL;
-        _cleanup_close_ int dir_fd = open_state_dir(state_dir, error);
-        if (dir_fd < 0)
-                return dir_fd;
-        int r = load(dir_fd, state_dir, &t, error);
+        _cleanup_close_ int dir_fd = -1;
+        int r = open_and_load(state_dir, &dir_fd, &t, error);
         if (r < 0)
                 return r;
 
@@ -274,10 +273,8 @@ int version_store_get(const char *state_dir, GHashTable *patches, const char *st
 
 int version_store_raise(const char *state_dir, GHashTable *patches, const char *stream, const char *version, sd_bus_error *error) {
         g_autoptr(GHashTable) t = NULL;
-        _cleanup_close_ int dir_fd = open_state_dir(state_dir, error);
-        if (dir_fd < 0)
-                return dir_fd;
-        int r = load(dir_fd, state_dir, &t, error);
+        _cleanup_close_ int dir_fd = -1;
+        int r = open_and_load(state_dir, &dir_fd, &t, error);
         if (r < 0)
                 return r;
 
