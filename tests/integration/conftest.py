@@ -263,6 +263,25 @@ def simulate_reboot(crash=False):
     restart_daemon()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """Each test ends with lpmaintd running. A test that failed between killing
+    it (crash_points.py) and starting it again has it started here, before its
+    fixtures are torn down, so that failure does not become every later test's
+    (ServiceUnknown). A test that passed but left lpmaintd dead fails: the
+    daemon died unasked."""
+    outcome = yield
+    try:
+        pid = daemon_pid()
+    except (FileNotFoundError, ValueError):
+        pid = None
+    if pid is not None and _alive(pid):
+        return
+    restart_daemon()
+    if outcome.excinfo is None:
+        raise AssertionError(f"lpmaintd (pid {pid}) was not running at the end of the test; started again")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def fast_transitions():
     sim_write("sim/transition-ms", "300")
