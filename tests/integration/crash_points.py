@@ -10,10 +10,14 @@ path); and a store that cannot be written (read-only, full, failing).
     with FAULTS["full"](patch_dir(name)):
         ...  # every new write there fails with ENOSPC
 
-strace 6.1's -P looks at the first path of rename(2) only, which for a record
-is a temporary name, so a record's write is found either by counting every
-rename of a quiet daemon (path=None) or by the open(2) of its directory that
-follows each write (fsync of the directory): the record is on disk then.
+strace 6.1's -P matches a path, or a descriptor by the path it has (the
+directory descriptor of openat(2), renameat(2), fsync(2)), never a directory
+descriptor joined with the name relative to it: `-P DIR/state` misses
+renameat(DIRFD, ".#state.XXXXXX", DIRFD, "state"). So a record's write is
+found either by counting every rename of a quiet daemon (path=None) or by the
+fsync(2) of its directory that follows each rename, with path=DIR: a record's
+temporary file is synced too, but its descriptor has another path. The record
+has its final name then.
 lpmaintd runs one thread; its health checks are other processes, not traced.
 """
 import contextlib

@@ -231,9 +231,10 @@ def test_soak_start_is_written_with_the_applied_state(make_patch, ring):
     write, so the restart goes on judging it."""
     ring(2)
     a = make_patch()
-    # The patch's directory is opened (fsync) after each write of its record in
-    # the store: 1 patching, 2 applied.
-    with kill_at("open", when=2, path=patch_dir(a.name)):
+    # The patch's directory is synced after each record written there, once the
+    # record has its final name: 1 patching, 2 applied (loading was written in
+    # the staging directory, under another name).
+    with kill_at("fsync", when=2, path=patch_dir(a.name)):
         lpmaint("apply", a.manifest, user=AUTO)
     assert recorded_state(a.name)["State"] == "applied"
     restart_daemon()
