@@ -77,8 +77,13 @@ def fail_at(syscall, errno_name, when="1", path=None):
     wait_for(lambda: _tracer(pid) == 0, timeout=10, what="strace detached")
 
 
+def state_dir():
+    """Where the records of the host (reboot wave, boots, versions) are written."""
+    return os.environ["LPMAINT_STATE_DIR"]
+
+
 def patch_dir(name):
-    return os.path.join(os.environ["LPMAINT_STATE_DIR"], "patches", name)
+    return os.path.join(state_dir(), "patches", name)
 
 
 def state_file(name):

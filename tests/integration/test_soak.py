@@ -207,10 +207,17 @@ def test_failed_verdict_is_acted_on_after_a_kill(make_patch, ring, step):
     a = make_patch()
     assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
     assert soak_state(a.name) == "soaking"
-    # The first rename of a quiet daemon after the trouble is the verdict's record.
-    point = dict(syscall="rename") if step == "record" else dict(syscall="write", path=audit_log())
+    # The first rename in the patch's directory after the trouble is the verdict's record.
+    if step == "record":
+        point = dict(syscall="rename", path=patch_dir(a.name))
+    else:
+        point = dict(syscall="write", path=audit_log())
     with kill_at(**point):
         kernel_says("WARNING: CPU: 0 PID: 7 at mm/slub.c:1 kfree+0x1/0x2")
+    if step == "record":
+        # Killed before the verdict's record landed: it still says soaking.
+        rec = recorded_state(a.name)
+        assert rec["SoakState"] == "soaking" and rec["State"] == "applied", rec
     if step == "audit":
         # The verdict and the rollback it calls for were written before anything else.
         rec = recorded_state(a.name)
