@@ -14,10 +14,12 @@ strace 6.1's -P matches a path, or a descriptor by the path it has (the
 directory descriptor of openat(2), renameat(2), fsync(2)), never a directory
 descriptor joined with the name relative to it: `-P DIR/state` misses
 renameat(DIRFD, ".#state.XXXXXX", DIRFD, "state"). So a record's write is
-found either by counting every rename of a quiet daemon (path=None) or by the
-fsync(2) of its directory that follows each rename, with path=DIR: a record's
-temporary file is synced too, but its descriptor has another path. The record
-has its final name then.
+found by its directory, path=DIR (a patch's, patch_dir(); the host's,
+state_dir()): kill_at("rename", path=DIR) stops lpmaintd before the record
+has its final name, kill_at("fsync", path=DIR) right after, at the fsync(2)
+of the directory that follows each rename (a record's temporary file is
+synced too, but its descriptor has another path). Records are counted only in
+their own directory, never every rename of the daemon.
 lpmaintd runs one thread; its health checks are other processes, not traced.
 """
 import contextlib
