@@ -30,6 +30,7 @@ EXIT_FAILED, EXIT_USAGE, EXIT_DENIED, EXIT_BUSY, EXIT_UNREACHABLE = 1, 2, 3, 4, 
 def pytest_configure(config):
     if not SANDBOX:
         pytest.exit("run the integration tests with: tools/sandbox run -- python3 -m pytest tests/integration", 2)
+    config.addinivalue_line("markers", "lpmaintd_stopped: the test ends with lpmaintd stopped on purpose")
 
 
 def run(*cmd, user=None, check=False, **kw):
@@ -261,6 +262,25 @@ def simulate_reboot(crash=False):
     sim_write("proc/stat", f"btime {int(time.time())}\n")
     sim_write("proc/sys/kernel/random/boot_id", str(uuid.uuid4()))
     restart_daemon()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """Each test ends with lpmaintd running. A test that failed between killing
+    it (crash_points.py) and starting it again has it started here, before its
+    fixtures are torn down, so that failure does not become every later test's
+    (ServiceUnknown). A test that passed but left lpmaintd dead fails: the
+    daemon died unasked, unless the test is marked lpmaintd_stopped."""
+    outcome = yield
+    try:
+        pid = daemon_pid()
+    except (FileNotFoundError, ValueError):
+        pid = None
+    if pid is not None and _alive(pid):
+        return
+    restart_daemon()
+    if outcome.excinfo is None and item.get_closest_marker("lpmaintd_stopped") is None:
+        raise AssertionError(f"lpmaintd (pid {pid}) was not running at the end of the test; started again")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -10,10 +10,16 @@ path); and a store that cannot be written (read-only, full, failing).
     with FAULTS["full"](patch_dir(name)):
         ...  # every new write there fails with ENOSPC
 
-strace 6.1's -P looks at the first path of rename(2) only, which for a record
-is a temporary name, so a record's write is found either by counting every
-rename of a quiet daemon (path=None) or by the open(2) of its directory that
-follows each write (fsync of the directory): the record is on disk then.
+strace 6.1's -P matches a path, or a descriptor by the path it has (the
+directory descriptor of openat(2), renameat(2), fsync(2)), never a directory
+descriptor joined with the name relative to it: `-P DIR/state` misses
+renameat(DIRFD, ".#state.XXXXXX", DIRFD, "state"). So a record's write is
+found by its directory, path=DIR (a patch's, patch_dir(); the host's,
+state_dir()): kill_at("rename", path=DIR) stops lpmaintd before the record
+has its final name, kill_at("fsync", path=DIR) right after, at the fsync(2)
+of the directory that follows each rename (a record's temporary file is
+synced too, but its descriptor has another path). Records are counted only in
+their own directory, never every rename of the daemon.
 lpmaintd runs one thread; its health checks are other processes, not traced.
 """
 import contextlib
@@ -73,8 +79,13 @@ def fail_at(syscall, errno_name, when="1", path=None):
     wait_for(lambda: _tracer(pid) == 0, timeout=10, what="strace detached")
 
 
+def state_dir():
+    """Where the records of the host (reboot wave, boots, versions) are written."""
+    return os.environ["LPMAINT_STATE_DIR"]
+
+
 def patch_dir(name):
-    return os.path.join(os.environ["LPMAINT_STATE_DIR"], "patches", name)
+    return os.path.join(state_dir(), "patches", name)
 
 
 def state_file(name):

@@ -277,7 +277,9 @@ def full_disk(workdir):
 
 
 def test_full_disk_refuses_changes_and_keeps_the_chain(full_disk, make_patch):
-    a = make_patch()
+    # A long name: the disable's accepted record (below) is longer than the
+    # denials that fill the log's last page, so it cannot fit where they did not.
+    a = make_patch(name=unique("lp_full_disk_with_a_long_name_for_its_record"))
     b = make_patch()
     assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
     wait_state(a.name, ("applied",))
@@ -286,9 +288,11 @@ def test_full_disk_refuses_changes_and_keeps_the_chain(full_disk, make_patch):
     full_disk.fill()
     # The log's last page may still have room: denials (audited if they
     # can be, denied anyway) until an append fails and the log stops growing.
+    # They name a patch of one character: some 220 bytes each, 30 fewer than
+    # the accepted record of a's disable.
     for _ in range(200):
         size = os.path.getsize(LOG)
-        p = lpmaint("disable", a.name, user=OTHER)
+        p = lpmaint("disable", "x", user=OTHER)
         assert p.returncode == EXIT_DENIED, (p.returncode, p.stderr)
         if os.path.getsize(LOG) == size:
             break

@@ -351,6 +351,7 @@ def test_follow_reports_lpmaintd_gone_and_back(make_patch, follower, daemon_back
         disable_if_applied(a.name)
 
 
+@pytest.mark.lpmaintd_stopped
 def test_once_without_lpmaintd(workdir, daemon_back):
     kill_daemon(signal.SIGTERM)
     p = lpmaint("metrics")

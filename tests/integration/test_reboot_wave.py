@@ -13,7 +13,7 @@ from conftest import (AUTO, ENV, OTHER, history, lpmaint, lpmaint_json, restart_
                       sim_path, sim_write, wait_for, workdir)  # noqa: F401 (workdir is a fixture)
 from test_reboot import newer_kernel  # noqa: F401 (a fixture)
 from test_signals import fake_bzimage
-from crash_points import kill_at
+from crash_points import kill_at, state_dir
 
 NOW = lambda: int(time.time() * 1_000_000)  # noqa: E731
 WAVE_RING = ("[Daemon]\nRing=canary\n[Ring canary]\nSoakSec=60\nRebootCalendar=*-*-* 02:00\n"
@@ -419,8 +419,9 @@ def test_a_host_that_does_not_go_takes_no_lock(wave, fleetlock):
 def test_a_schedule_logind_has_but_the_record_lacks_is_adopted(system_double):
     """Killed after logind took the schedule, before lpmaintd recorded its
     answer: the intent was recorded first, and the restart adopts what logind has."""
-    # Renames of the wave record: 1 the intent, 2 logind's answer.
-    with kill_at("rename", when=2):
+    # Renames in the state directory (through its descriptor): of the wave
+    # record, 1 the intent, 2 logind's answer.
+    with kill_at("rename", when=2, path=state_dir()):
         lpmaint("reboot", "schedule", "+10", "--reason=kernel upgrade", user=AUTO)
     kind, when = system_double.scheduled()
     assert kind == "reboot" and when > NOW()
@@ -437,8 +438,9 @@ def test_a_schedule_that_never_reached_logind_is_withdrawn(system_double):
     """Killed after recording the intent, with logind never scheduling: the
     restart finds logind without it and reopens, as after shutdown -c."""
     system_double.set(schedule_shutdown_error={"name": "org.freedesktop.DBus.Error.AccessDenied", "message": "no"})
-    # Renames of the wave record: 1 the intent, 2 its withdrawal after logind's refusal.
-    with kill_at("rename", when=2):
+    # Renames in the state directory (through its descriptor): of the wave
+    # record, 1 the intent, 2 its withdrawal after logind's refusal.
+    with kill_at("rename", when=2, path=state_dir()):
         lpmaint("reboot", "schedule", "+10", "--reason=kernel upgrade", user=AUTO)
     system_double.set(schedule_shutdown_error=None)
     assert system_double.scheduled() == ("", 0)

@@ -207,10 +207,17 @@ def test_failed_verdict_is_acted_on_after_a_kill(make_patch, ring, step):
     a = make_patch()
     assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
     assert soak_state(a.name) == "soaking"
-    # The first rename of a quiet daemon after the trouble is the verdict's record.
-    point = dict(syscall="rename") if step == "record" else dict(syscall="write", path=audit_log())
+    # The first rename in the patch's directory after the trouble is the verdict's record.
+    if step == "record":
+        point = dict(syscall="rename", path=patch_dir(a.name))
+    else:
+        point = dict(syscall="write", path=audit_log())
     with kill_at(**point):
         kernel_says("WARNING: CPU: 0 PID: 7 at mm/slub.c:1 kfree+0x1/0x2")
+    if step == "record":
+        # Killed before the verdict's record landed: it still says soaking.
+        rec = recorded_state(a.name)
+        assert rec["SoakState"] == "soaking" and rec["State"] == "applied", rec
     if step == "audit":
         # The verdict and the rollback it calls for were written before anything else.
         rec = recorded_state(a.name)
@@ -231,9 +238,10 @@ def test_soak_start_is_written_with_the_applied_state(make_patch, ring):
     write, so the restart goes on judging it."""
     ring(2)
     a = make_patch()
-    # The patch's directory is opened (fsync) after each write of its record in
-    # the store: 1 patching, 2 applied.
-    with kill_at("open", when=2, path=patch_dir(a.name)):
+    # The patch's directory is synced after each record written there, once the
+    # record has its final name: 1 patching, 2 applied (loading was written in
+    # the staging directory, under another name).
+    with kill_at("fsync", when=2, path=patch_dir(a.name)):
         lpmaint("apply", a.manifest, user=AUTO)
     assert recorded_state(a.name)["State"] == "applied"
     restart_daemon()
