@@ -453,6 +453,8 @@ class Operation:
     double = False
     at_start = False
     system_state = "running"
+    # The ring (with AutomaticRollback=yes) is still configured after the operation.
+    ring_stays = False
 
     def prepare(self, ctx):
         pass
@@ -544,6 +546,7 @@ class SoakStart(Operation):
     name = "soak-start"
     what = "apply a patch in a ring: its soak starts"
     dropin = RING
+    ring_stays = True
 
     def trigger(self, ctx):
         p = ctx.a.apply()
@@ -562,6 +565,7 @@ class SoakVerdict(Operation):
     name = "soak-verdict"
     what = "a kernel WARNING fails a soak; the patch is rolled back"
     dropin = RING
+    ring_stays = True
 
     def prepare(self, ctx):
         ensure(ctx.a.apply(), "apply")
@@ -719,6 +723,9 @@ class Reload(Operation):
             bad.append(f"reload changes no patch: {ctx.a.name} is {p.get('state')}")
         if p.get("soak_state") == "soaking":
             bad.append(f"reload kept: {ctx.a.name} still soaks in a ring the configuration no longer has")
+        elif p.get("soak_state") != "cancelled":
+            bad.append(f"reload kept: {ctx.a.name} left its ring, its soak is '{p.get('soak_state')}', not cancelled "
+                       f"({p.get('soak_result')})")
         return bad
 
 
@@ -920,14 +927,14 @@ def main():
     stop_daemon()
     snapshot("pristine")
 
-    passed = failed = 0
+    passed = failed = total_points = 0
     need_double = any(op.double for op in ops)
     double = Double().__enter__() if need_double else None
     try:
         ctx = Context(double)
         for op in ops:
             ROLLBACK_EXPECTED.clear()
-            if op.dropin and "Ring=" in op.dropin:
+            if op.ring_stays:
                 ROLLBACK_EXPECTED.add(ctx.a.name)
             try:
                 prepare(op, ctx, "pristine")
@@ -940,6 +947,7 @@ def main():
             baseline = after(op, ctx, facts)
             if not facts.get("done"):
                 baseline.append("the operation did not finish without a fault")
+            total_points += sum(len(m) for _, m in points)
             print(f"# {op.name}: {op.what}: {len(points)} calls traced", flush=True)
             if args.list:
                 for point, modes in points:
@@ -976,7 +984,8 @@ def main():
         set_dropin(None)
         start_daemon()
 
-    print(f"# {time.monotonic() - started:.0f} s", flush=True)
+    print(f"# {total_points} injection points (operation, call, path, occurrence, mode) in {len(ops)} "
+          f"operations, {time.monotonic() - started:.0f} s", flush=True)
     if args.list:
         return 0
     print(f"{passed} passed, {failed} failed")
