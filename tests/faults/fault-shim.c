@@ -6,7 +6,8 @@
  * (its state directory) and either logs them (trace) or makes one of them
  * fail (inject). A point is named by (call, path, occurrence): the path is
  * relative to the directory with the random part of a temporary name
- * replaced by XXXXXX, the occurrence counts that call on that path from 1.
+ * replaced by XXXXXX (a rename or link is named by its new name), the
+ * occurrence counts that call on that path from 1.
  * Named so, a point stays the same when timers reorder unrelated calls.
  *
  * Environment (read once, at load):
@@ -16,13 +17,14 @@
  *                          lpmaintd): others (a shell, busctl) load the shim
  *                          through the environment and stay untouched, and so
  *                          does a forked child
- *   LPMAINT_FAULT_ARM      a file: calls count only once it exists (optional)
+ *   LPMAINT_FAULT_ARM      a file: calls count from the first one that finds it
+ *                          there (optional; without it, from the start)
  *   LPMAINT_FAULT_POINT    "CALL PATH OCCURRENCE": inject at this point (else trace)
  *   LPMAINT_FAULT_ACTION   kill (SIGKILL on entry), eio, enospc (fail with that
  *                          errno, doing nothing), short (write half the bytes
  *                          and say so), torn (write half the bytes, then SIGKILL)
  *
- * Log lines, tab-separated: "call PATH OCC" for each call seen once armed,
+ * Log lines, tab-separated: "call CALL PATH OCC" for each call seen once armed,
  * "fired ACTION CALL PATH OCC" just before an injection takes effect.
  *
  * glibc's own internal calls (fopen's open, for instance) cannot be
