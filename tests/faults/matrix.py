@@ -47,8 +47,9 @@ TRANSITION_MS = "50"
 OP_TIMEOUT = 4.0
 SETTLE_TIMEOUT = 3.0
 ROLLBACK_TIMEOUT = 1.5
-# After an injection: nothing touched under the state directory for this long ends the operation.
-QUIET = 0.4
+# After an injection: nothing touched under the state directory for this long ends the
+# operation; long enough for lpmaintd to try a failed write again a second later.
+QUIET = 1.5
 CLI_TIMEOUT = 15.0
 
 MODES_ALL = ("kill", "eio", "enospc")
