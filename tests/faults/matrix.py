@@ -356,6 +356,8 @@ def rolled_back():
 
 
 ROLLBACK_EXPECTED = set()
+# --verbose: after a failing point, what lpmaintd shows of its patches and its audit trail.
+VERBOSE = False
 
 
 def temp_files():
@@ -844,6 +846,11 @@ def after(op, ctx, facts):
     try:
         bad, ps, records = generic_invariants(ctx.double if op.double else None)
         bad += op.check(ctx, facts, ps, records)
+        if bad and VERBOSE:
+            for name, p in sorted(ps.items()):
+                print(f"#   {name}: {p['state']} ({p['operation']} {p['result']}), soak '{p['soak_state']}'", flush=True)
+            print("#   audit: " + ", ".join(f"{r['action']} {r['patch'] or '-'} {r['result']}" for r in records),
+                  flush=True)
     except CheckError as e:
         bad = [f"lpmaintd answers: {e}"]
     if not daemon_running():
@@ -905,7 +912,11 @@ def main():
     ap.add_argument("--list", action="store_true", help="trace each operation and list its points, inject nothing")
     ap.add_argument("--mode", action="append", choices=MODES_ALL + MODES_WRITE, help="only these modes")
     ap.add_argument("--point", metavar="SUBSTRING", help="only points whose 'call path #occurrence' contains it")
+    ap.add_argument("--verbose", action="store_true",
+                    help="after a failing point, print the patches and the audit trail lpmaintd shows")
     args = ap.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
 
     if not SANDBOX or not START:
         print("faults: run inside tools/sandbox: LPMAINT_BUILD_DIR=... tools/sandbox run -- tests/faults/run",
