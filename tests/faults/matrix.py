@@ -906,7 +906,10 @@ def fmt_point(point):
 
 
 def main():
-    ap = argparse.ArgumentParser(prog="tests/faults/run", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="tests/faults/run", description=__doc__.split("\n\n")[0],
+        epilog="operations: " + "; ".join(f"{op.name} ({op.what})" for op in OPERATIONS) +
+        ". Run inside tools/sandbox: LPMAINT_BUILD_DIR=$PWD/build tools/sandbox run -- tests/faults/run")
     ap.add_argument("--only", metavar="OPERATION", action="append",
                     help="run only this operation (repeatable); see --list")
     ap.add_argument("--list", action="store_true", help="trace each operation and list its points, inject nothing")
