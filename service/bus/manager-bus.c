@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bus-objects.h"
 #include "config.h"
 #include "errors.h"
 #include "log.h"
