@@ -12,6 +12,8 @@ int bus_objects_register(Manager *m);
 
 /* manager-bus.c, kernel-bus.c, signals-bus.c, patch-bus.c */
 extern const sd_bus_vtable manager_vtable[];
+extern const sd_bus_vtable reboot_vtable[];
+extern const sd_bus_vtable records_vtable[];
 extern const sd_bus_vtable kernel_vtable[];
 extern const sd_bus_vtable signals_vtable[];
 extern const sd_bus_vtable patch_vtable[];

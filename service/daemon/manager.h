@@ -100,7 +100,6 @@ void manager_outcome_recover(Manager *m);
 /* The record of @p could not be written (-@error) once the kernel acted: written again on a timer. */
 void manager_record_behind(Manager *m, Patch *p, int error);
 void manager_record_saved(Manager *m, Patch *p);
-extern const sd_bus_vtable records_vtable[];
 
 /* apply.c: verification, store and load */
 /* Writes the "accepted" record (action "apply" or "apply-break-glass") after
@@ -148,7 +147,6 @@ uint64_t manager_coverage_end(Manager *m, const char **ret_source);
 RebootVerdict manager_plan_reboot(Manager *m, GArray *gates);
 /* Announces RebootRequired and RebootReasons, worked out anew. */
 void manager_emit_reboot_changed(Manager *m);
-extern const sd_bus_vtable reboot_vtable[];
 
 /* manager-wave.c: reboot waves, scheduled reboots and the fleet lock */
 void manager_wave_start(Manager *m);
@@ -160,7 +158,7 @@ void manager_wave_after_reapply(Manager *m);
 BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason);
 void manager_wave_free(Manager *m);
 extern const sd_bus_vtable wave_vtable[];
-/* Replies (s verdict, a(sbs) gates), and scheduled_usec (t) unless NULL. */
+/* bus/manager-bus.c: replies (s verdict, a(sbs) gates), and scheduled_usec (t) unless NULL. */
 int bus_reply_gates(sd_bus_message *call, RebootVerdict v, const GArray *gates, const uint64_t *scheduled_usec);
 
 /* manager-health.c */
