@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "bus.h"
-#include "errors.h"
+#include "lpmaint-bus.h"
 #include "lpmaint.h"
 #include "macro.h"
 

@@ -4,13 +4,7 @@
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
-#define LPMAINT_BUS_NAME          "org.lpmaint1"
-#define LPMAINT_MANAGER_PATH      "/org/lpmaint1"
-#define LPMAINT_MANAGER_INTERFACE "org.lpmaint1.Manager"
-#define LPMAINT_PATCH_INTERFACE   "org.lpmaint1.Patch"
-#define LPMAINT_KERNEL_INTERFACE  "org.lpmaint1.Kernel"
-#define LPMAINT_SIGNALS_INTERFACE "org.lpmaint1.Signals"
-#define LPMAINT_PATCH_PATH_PREFIX "/org/lpmaint1/patch"
+#include "lpmaint-bus.h"
 
 /* Privileged calls may wait for a password typed into pkttyagent and for the
  * daemon to copy and verify a module, far beyond sd-bus' 25 s default. */

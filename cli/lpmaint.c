@@ -91,7 +91,7 @@ int call_manager_privileged(sd_bus *bus, const char *method, sd_bus_message **re
         va_list ap;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE, method);
+        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, method);
         if (r < 0)
                 return r;
         va_start(ap, types);

@@ -181,7 +181,7 @@ int patch_get_all(sd_bus *bus, GPtrArray **ret, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH,
+        r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH,
                                "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
                                error, &reply, NULL);
         if (r < 0)

@@ -127,7 +127,7 @@ int bus_get_all_properties(sd_bus *bus, const char *interface, const PropertyMap
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+        r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, "org.freedesktop.DBus.Properties", "GetAll",
                                error, &reply, "s", interface);
         if (r < 0)
                 return r;

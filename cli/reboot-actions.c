@@ -43,10 +43,10 @@ static int fleetlock(const char *url, const char *group, const char *operation) 
 }
 
 static int read_fleet_lock_config(sd_bus *bus, char **url, char **group, sd_bus_error *error) {
-        int r = sd_bus_get_property_string(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+        int r = sd_bus_get_property_string(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                            "FleetLockURL", error, url);
         if (r >= 0)
-                r = sd_bus_get_property_string(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+                r = sd_bus_get_property_string(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                                "FleetLockGroup", error, group);
         return r;
 }
@@ -56,7 +56,7 @@ static int call_wave(sd_bus *bus, bool dry_run, bool fleet_lock, sd_bus_message 
         int r;
 
         if (dry_run)
-                r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+                r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                        "RunRebootWave", error, reply, "a{sv}", 1, "dry-run", "b", 1);
         else
                 r = call_manager_privileged(bus, "RunRebootWave", reply, error, "a{sv}", 1, "fleet-lock", "b", (int) fleet_lock);
@@ -206,10 +206,10 @@ static int reboot_cancel(sd_bus *bus, sd_bus_error *error) {
 }
 
 static int read_wave_state(sd_bus *bus, char **state, int *held, sd_bus_error *error) {
-        int r = sd_bus_get_property_string(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+        int r = sd_bus_get_property_string(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                            "WaveState", error, state);
         if (r >= 0)
-                r = sd_bus_get_property_trivial(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+                r = sd_bus_get_property_trivial(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                                 "FleetLockHeld", error, 'b', held);
         return r;
 }

@@ -124,7 +124,7 @@ static int call_apply(sd_bus *bus, int manifest_fd, int signature_fd, int module
         const char *path;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH,
+        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH,
                                            LPMAINT_MANAGER_INTERFACE, "Apply");
         if (r < 0)
                 return r;

@@ -135,7 +135,7 @@ int verb_history(int argc, char *argv[]) {
         if (r != 0)
                 return r;
 
-        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH,
+        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH,
                                            LPMAINT_MANAGER_INTERFACE, "GetHistory");
         if (r < 0)
                 return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to create the GetHistory call");

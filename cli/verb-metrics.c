@@ -133,7 +133,7 @@ static int call(sd_bus *bus, const char *interface, const char *member, const ch
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, interface, member);
+        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, interface, member);
         if (r < 0)
                 return r;
         if (arg) {
@@ -426,17 +426,17 @@ static int add_matches(Follower *f) {
                              "sender='" LPMAINT_BUS_NAME "',"
                              "interface='org.freedesktop.DBus.Properties',"
                              "member='PropertiesChanged',"
-                             "path_namespace='" LPMAINT_MANAGER_PATH "'",
+                             "path_namespace='" LPMAINT_OBJECT_PATH "'",
                              on_change, f);
         if (r < 0)
                 return r;
 
-        r = sd_bus_match_signal(f->bus, NULL, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH,
+        r = sd_bus_match_signal(f->bus, NULL, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH,
                                 "org.freedesktop.DBus.ObjectManager", "InterfacesAdded", on_change, f);
         if (r < 0)
                 return r;
 
-        r = sd_bus_match_signal(f->bus, NULL, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH,
+        r = sd_bus_match_signal(f->bus, NULL, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH,
                                 "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved", on_change, f);
         if (r < 0)
                 return r;

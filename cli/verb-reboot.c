@@ -142,7 +142,7 @@ static int reboot_plan(sd_bus *bus, sd_bus_error *error) {
         const char *verdict;
         int r;
 
-        r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE, "PlanReboot",
+        r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "PlanReboot",
                                error, &reply, "");
         if (r >= 0)
                 r = sd_bus_message_read(reply, "s", &verdict);

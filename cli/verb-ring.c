@@ -40,7 +40,7 @@ static int read_criteria(sd_bus *bus, GArray *out, sd_bus_error *error) {
         uint64_t value;
         int r;
 
-        r = sd_bus_get_property(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+        r = sd_bus_get_property(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                 "RingCriteria", error, &reply, "a{st}");
         if (r < 0)
                 return r;
@@ -59,10 +59,10 @@ static int read_ring(sd_bus *bus, RingInfo *info, sd_bus_error *error) {
 
         info->criteria = g_array_new(false, true, sizeof(Criterion));
         g_array_set_clear_func(info->criteria, (GDestroyNotify) criterion_clear);
-        r = sd_bus_get_property_string(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+        r = sd_bus_get_property_string(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                        "Ring", error, &info->ring);
         if (r >= 0)
-                r = sd_bus_get_property_trivial(bus, LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH, LPMAINT_MANAGER_INTERFACE,
+                r = sd_bus_get_property_trivial(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                                 "AutomaticRollback", error, 'b', &info->automatic_rollback);
         if (r >= 0)
                 r = read_criteria(bus, info->criteria, error);

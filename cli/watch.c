@@ -74,13 +74,13 @@ int watch_start(sd_bus *bus, Watch *w, const char *operation) {
         if (r < 0)
                 return r;
 
-        r = sd_bus_match_signal(bus, &w->slots[1], LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH,
+        r = sd_bus_match_signal(bus, &w->slots[1], LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH,
                                 LPMAINT_MANAGER_INTERFACE, "TransitionFinished",
                                 on_transition_finished, w);
         if (r < 0)
                 return r;
 
-        r = sd_bus_match_signal(bus, &w->slots[2], LPMAINT_BUS_NAME, LPMAINT_MANAGER_PATH,
+        r = sd_bus_match_signal(bus, &w->slots[2], LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH,
                                 "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
                                 on_interfaces_removed, w);
         if (r < 0)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-objects.h"
 #include "config.h"
 #include "errors.h"
 #include "log.h"
@@ -111,7 +112,7 @@ int main(int argc, char *argv[]) {
         r = manager_new(arg_config, arg_simulate_kernel, &m);
         if (r < 0)
                 return EXIT_FAILURE;
-        r = manager_start_bus(m);
+        r = manager_start_bus(m, bus_objects_register);
         if (r < 0)
                 return EXIT_FAILURE;
 

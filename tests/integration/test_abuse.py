@@ -17,7 +17,7 @@ from daemon_health import assert_answers, stop_and_check_for_leaks, tool
 DEST = ("org.lpmaint1", "/org/lpmaint1", "org.lpmaint1.Manager")
 INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
 LIMITS_EXCEEDED = "org.freedesktop.DBus.Error.LimitsExceeded"
-PENDING_PER_UID = 4     # POLKIT_PENDING_PER_UID in service/polkit.h
+PENDING_PER_UID = 4     # POLKIT_PENDING_PER_UID in service/daemon/polkit.h
 # What lpmaintd may have open for a moment besides (an audit record and its
 # directory being synced, a state file): a constant, not per call.
 TRANSIENT_FDS = 4
@@ -271,7 +271,7 @@ def extra_users(uids):
 
 def test_calls_waiting_for_polkit_are_bounded_in_all(small_file):
     """Many uids together hold at most POLKIT_PENDING_MAX calls; the next is LimitsExceeded."""
-    pending_max = 64        # POLKIT_PENDING_MAX in service/polkit.h
+    pending_max = 64        # POLKIT_PENDING_MAX in service/daemon/polkit.h
     n = pending_max // PENDING_PER_UID
     with extra_users([61000 + i for i in range(n + 1)]):
         many_uids_waiting(small_file, pending_max, n)

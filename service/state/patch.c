@@ -15,7 +15,7 @@ Patch *patch_new(const char *dir, Manifest *manifest, const char *signer) {
         p->dir = g_strdup(dir);
         p->manifest = manifest;
         p->name = g_strdup(manifest->name);
-        p->object_path = g_strconcat(PATCH_OBJECT_PREFIX "/", p->name, NULL);
+        p->object_path = g_strconcat(LPMAINT_PATCH_PATH_PREFIX "/", p->name, NULL);
         p->signer = g_strdup(signer ?: "");
         p->result_message = g_strdup("");
         p->superseded_by = g_strdup("");

@@ -9,6 +9,20 @@
 #include "signature.h"
 #include "util.h"
 
+static const char *const purpose_names[_SIGNER_PURPOSE_MAX] = {
+        [SIGNER_PURPOSE_CODE_SIGNING] = "code-signing",
+        [SIGNER_PURPOSE_LPMAINT] = "lpmaint",
+        [SIGNER_PURPOSE_ANY] = "any",
+};
+
+const char *signer_purpose_to_string(SignerPurpose p) {
+        return p >= 0 && p < _SIGNER_PURPOSE_MAX ? purpose_names[p] : NULL;
+}
+
+SignerPurpose signer_purpose_from_string(const char *s) {
+        return (SignerPurpose) string_table_lookup(purpose_names, _SIGNER_PURPOSE_MAX, s);
+}
+
 #define TRUST_FILE_MAX_SIZE (1024 * 1024)
 
 static CMS_ContentInfo *parse_cms(const void *sig, size_t sig_size) {

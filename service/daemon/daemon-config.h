@@ -6,19 +6,8 @@
 #include <systemd/sd-bus.h>
 
 #include "health-check.h"
+#include "signature.h"
 #include "soak.h"
-
-/* What a signer certificate must be good for (extendedKeyUsage). */
-typedef enum SignerPurpose {
-        SIGNER_PURPOSE_CODE_SIGNING,    /* id-kp-codeSigning */
-        SIGNER_PURPOSE_LPMAINT,         /* lpmaint's own key purpose, LPMAINT_SIGNING_EKU_OID */
-        SIGNER_PURPOSE_ANY,             /* no requirement beyond a valid chain */
-        _SIGNER_PURPOSE_MAX,
-        _SIGNER_PURPOSE_INVALID = -1,
-} SignerPurpose;
-
-const char *signer_purpose_to_string(SignerPurpose p);
-SignerPurpose signer_purpose_from_string(const char *s);
 
 typedef struct Config {
         char *state_directory;

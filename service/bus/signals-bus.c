@@ -6,6 +6,7 @@
  * whole kernel log is not free. */
 #include <errno.h>
 
+#include "bus-objects.h"
 #include "kmsg-reader.h"
 #include "manager.h"
 

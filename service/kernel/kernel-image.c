@@ -8,7 +8,7 @@
 
 #include "kernel-image.h"
 #include "util.h"
-#include "version-store.h"
+#include "version.h"
 
 /* The x86 boot protocol's setup header (Documentation/arch/x86/boot.rst). */
 #define HDR_SETUP_SECTS         0x1F1   /* u8: 512-byte sectors of setup code after the boot sector; 0 means 4 */

@@ -145,7 +145,7 @@ void manager_set_aside_damaged(Manager *m, const char *file, const char *what, i
         (void) rename(path, aside);
 }
 
-int manager_start_bus(Manager *m) {
+int manager_start_bus(Manager *m, int (*register_objects)(Manager *m)) {
         int r;
 
         r = sd_event_default(&m->event);
@@ -168,15 +168,8 @@ int manager_start_bus(Manager *m) {
                 log_error("Cannot connect to the system bus: %s", g_strerror(-r));
                 return r;
         }
-        if ((r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, manager_vtable, m)) < 0 ||
-            (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, reboot_vtable, m)) < 0 ||
-            (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, wave_vtable, m)) < 0 ||
-            (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, records_vtable, m)) < 0 ||
-            (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_KERNEL_INTERFACE, kernel_vtable, m)) < 0 ||
-            (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_SIGNALS_INTERFACE, signals_vtable, m)) < 0 ||
-            (r = sd_bus_add_fallback_vtable(m->bus, NULL, PATCH_OBJECT_PREFIX, LPMAINT_PATCH_INTERFACE, patch_vtable, patch_object_find, m)) < 0 ||
-            (r = sd_bus_add_node_enumerator(m->bus, NULL, PATCH_OBJECT_PREFIX, patch_node_enumerator, m)) < 0 ||
-            (r = sd_bus_add_object_manager(m->bus, NULL, LPMAINT_OBJECT_PATH)) < 0) {
+        r = register_objects(m);
+        if (r < 0) {
                 log_error("Cannot register the bus objects: %s", g_strerror(-r));
                 return r;
         }

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bus-objects.h"
 #include "config.h"
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
 #include "manifest.h"
+#include "reboot-reasons.h"
 #include "util.h"
 
 static int compare_name_ptrs(const void *a, const void *b) {
@@ -412,5 +414,89 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("o", patch, "s", name, "s", operation, "s", result), 0),
         SD_BUS_SIGNAL_WITH_ARGS("PatchSoakFinished",
                                 SD_BUS_ARGS("o", patch, "s", name, "s", verdict, "s", reason), 0),
+        SD_BUS_VTABLE_END
+};
+
+/* The Manager's reboot members: why the host needs a reboot (manager-reboot.c)
+ * and what a planned one would meet (manager-reboot-plan.c). */
+static int property_get_reboot_required(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        g_autoptr(GArray) reasons = manager_reboot_reasons(userdata);
+        return sd_bus_message_append(reply, "b", reasons->len > 0);
+}
+
+static int property_get_reboot_reasons(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        g_autoptr(GArray) reasons = manager_reboot_reasons(userdata);
+        int r = sd_bus_message_open_container(reply, 'a', "(sst)");
+
+        for (guint i = 0; r >= 0 && i < reasons->len; i++) {
+                const RebootReason *rr = &g_array_index(reasons, RebootReason, i);
+                r = sd_bus_message_append(reply, "(sst)", rr->code, rr->text, rr->since_usec);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int property_get_coverage_end(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const char *source = NULL;
+        return sd_bus_message_append(reply, "t", manager_coverage_end(userdata, &source));
+}
+
+int bus_reply_gates(sd_bus_message *call, RebootVerdict v, const GArray *gates, const uint64_t *scheduled_usec) {
+        g_autoptr(sd_bus_message) reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", reboot_verdict_to_string(v));
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sbs)");
+        for (guint i = 0; r >= 0 && i < gates->len; i++) {
+                const RebootGate *g = &g_array_index(gates, RebootGate, i);
+                r = sd_bus_message_append(reply, "(sbs)", g->name, (int) g->passed, g->detail);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0 && scheduled_usec)
+                r = sd_bus_message_append(reply, "t", *scheduled_usec);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_plan_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        g_autoptr(GArray) gates = reboot_gates_new();
+        RebootVerdict v = manager_plan_reboot(userdata, gates);
+        return bus_reply_gates(msg, v, gates, NULL);
+}
+
+const sd_bus_vtable reboot_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("PlanReboot", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("s", verdict, "a(sbs)", gates), method_plan_reboot,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY("CoverageEndsUSec", "t", property_get_coverage_end, 0, 0),
+        SD_BUS_PROPERTY("RebootCalendar", "s", NULL, offsetof(Manager, config.reboot_calendar), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RebootWindowUSec", "t", NULL, offsetof(Manager, config.reboot_window_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RebootRequired", "b", property_get_reboot_required, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RebootReasons", "a(sst)", property_get_reboot_reasons, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END
+};
+
+/* The Manager's records that did not land yet (manager-records.c). */
+static int property_get_unsaved(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+
+        for (guint i = 0; r >= 0 && m->unsaved && i < m->unsaved->len; i++)
+                r = sd_bus_message_append(reply, "s", (const char *) m->unsaved->pdata[i]);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+const sd_bus_vtable records_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("UnsavedRecords", "as", property_get_unsaved, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };

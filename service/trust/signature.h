@@ -4,13 +4,23 @@
 #include <stddef.h>
 #include <systemd/sd-bus.h>
 
-#include "daemon-config.h"
-
 #define SIGNATURE_MAX_SIZE (64 * 1024)
 
 /* lpmaint's own extendedKeyUsage for patch signing certificates
  * (RequiredPurpose=lpmaint): a UUID-derived OID (ITU-T X.667, arc 2.25). */
 #define LPMAINT_SIGNING_EKU_OID "2.25.215526798803133696549378947816462683255"
+
+/* What a signer certificate must be good for (extendedKeyUsage). */
+typedef enum SignerPurpose {
+        SIGNER_PURPOSE_CODE_SIGNING,    /* id-kp-codeSigning */
+        SIGNER_PURPOSE_LPMAINT,         /* lpmaint's own key purpose, LPMAINT_SIGNING_EKU_OID */
+        SIGNER_PURPOSE_ANY,             /* no requirement beyond a valid chain */
+        _SIGNER_PURPOSE_MAX,
+        _SIGNER_PURPOSE_INVALID = -1,
+} SignerPurpose;
+
+const char *signer_purpose_to_string(SignerPurpose p);
+SignerPurpose signer_purpose_from_string(const char *s);
 
 /* Who may sign patches for this host. */
 typedef struct TrustPolicy {

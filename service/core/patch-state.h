@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-#include "kernel.h"
+#include "kernel-view.h"
 
 typedef enum PatchState {
         PATCH_LOADING,          /* intent recorded, module being inserted */

@@ -4,6 +4,7 @@
  * /org/lpmaint1. */
 #include <errno.h>
 
+#include "bus-objects.h"
 #include "manager.h"
 #include "taint.h"
 

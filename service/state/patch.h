@@ -5,12 +5,11 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
-#include "kernel.h"
+#include "kernel-view.h"
+#include "lpmaint-bus.h"
 #include "manifest.h"
 #include "patch-state.h"
 #include "soak.h"
-
-#define PATCH_OBJECT_PREFIX "/org/lpmaint1/patch"
 
 /* An outcome to be audited (an operation's end, a soak's verdict), recorded
  * in the same write as the state it describes. Its time is the audit

@@ -169,10 +169,6 @@ int kernel_list_patches(Kernel *k, char ***ret) {
         return 0;
 }
 
-void kernel_task_clear(KernelTask *t) {
-        g_clear_pointer(&t->comm, g_free);
-}
-
 static bool is_number(const char *s) {
         if (!*s)
                 return false;

@@ -10,24 +10,11 @@
 #include "caller.h"
 #include "daemon-config.h"
 #include "kernel.h"
+#include "lpmaint-bus.h"
 #include "patch.h"
 #include "polkit.h"
 #include "reboot-plan.h"
 #include "reboot-wave.h"
-
-#define LPMAINT_BUS_NAME "org.lpmaint1"
-#define LPMAINT_OBJECT_PATH "/org/lpmaint1"
-#define LPMAINT_MANAGER_INTERFACE "org.lpmaint1.Manager"
-#define LPMAINT_PATCH_INTERFACE "org.lpmaint1.Patch"
-#define LPMAINT_KERNEL_INTERFACE "org.lpmaint1.Kernel"
-#define LPMAINT_SIGNALS_INTERFACE "org.lpmaint1.Signals"
-
-#define POLKIT_ACTION_APPLY "org.lpmaint1.apply-patch"
-#define POLKIT_ACTION_APPLY_BREAK_GLASS "org.lpmaint1.apply-patch-break-glass"
-#define POLKIT_ACTION_DOWNGRADE "org.lpmaint1.downgrade-patch"
-#define POLKIT_ACTION_ROLLBACK "org.lpmaint1.rollback-patch"
-#define POLKIT_ACTION_ACKNOWLEDGE "org.lpmaint1.acknowledge-break-glass"
-#define POLKIT_ACTION_REBOOT "org.lpmaint1.reboot"
 
 /* Apply's options (its a{sv}). */
 typedef struct ApplyOptions {
@@ -89,7 +76,9 @@ typedef struct Manager {
 int manager_new(const char *config_path, const char *sim_root, Manager **ret);
 Manager *manager_free(Manager *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Manager, manager_free)
-int manager_start_bus(Manager *m);
+/* Reconciles, connects to the system bus, has @register_objects (bus/) put
+ * the objects on it, then takes the name. */
+int manager_start_bus(Manager *m, int (*register_objects)(Manager *m));
 /* A state file that cannot be read is renamed FILE.damaged and logged. */
 void manager_set_aside_damaged(Manager *m, const char *file, const char *what, int error);
 void manager_reload(Manager *m);
@@ -111,7 +100,6 @@ void manager_outcome_recover(Manager *m);
 /* The record of @p could not be written (-@error) once the kernel acted: written again on a timer. */
 void manager_record_behind(Manager *m, Patch *p, int error);
 void manager_record_saved(Manager *m, Patch *p);
-extern const sd_bus_vtable records_vtable[];
 
 /* apply.c: verification, store and load */
 /* Writes the "accepted" record (action "apply" or "apply-break-glass") after
@@ -159,7 +147,6 @@ uint64_t manager_coverage_end(Manager *m, const char **ret_source);
 RebootVerdict manager_plan_reboot(Manager *m, GArray *gates);
 /* Announces RebootRequired and RebootReasons, worked out anew. */
 void manager_emit_reboot_changed(Manager *m);
-extern const sd_bus_vtable reboot_vtable[];
 
 /* manager-wave.c: reboot waves, scheduled reboots and the fleet lock */
 void manager_wave_start(Manager *m);
@@ -171,7 +158,7 @@ void manager_wave_after_reapply(Manager *m);
 BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason);
 void manager_wave_free(Manager *m);
 extern const sd_bus_vtable wave_vtable[];
-/* Replies (s verdict, a(sbs) gates), and scheduled_usec (t) unless NULL. */
+/* bus/manager-bus.c: replies (s verdict, a(sbs) gates), and scheduled_usec (t) unless NULL. */
 int bus_reply_gates(sd_bus_message *call, RebootVerdict v, const GArray *gates, const uint64_t *scheduled_usec);
 
 /* manager-health.c */
@@ -199,11 +186,5 @@ int bus_read_bool_options(sd_bus_message *msg, const char *const *keys, bool *co
 /* Who is calling; one the bus cannot vouch for is denied and audited. */
 int manager_identify_caller(Manager *m, sd_bus_message *msg, const char *action, const char *patch,
                             Caller *caller, sd_bus_error *error);
-extern const sd_bus_vtable manager_vtable[];
-extern const sd_bus_vtable kernel_vtable[];
-extern const sd_bus_vtable signals_vtable[];
-extern const sd_bus_vtable patch_vtable[];
-int patch_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
-int patch_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
 void patch_emit_changed(Manager *m, Patch *p);
 void manager_emit_break_glass_changed(Manager *m);

@@ -23,20 +23,6 @@
 
 #define MAX_CONFIG_FILE_SIZE (64 * 1024)
 
-static const char *const purpose_names[_SIGNER_PURPOSE_MAX] = {
-        [SIGNER_PURPOSE_CODE_SIGNING] = "code-signing",
-        [SIGNER_PURPOSE_LPMAINT] = "lpmaint",
-        [SIGNER_PURPOSE_ANY] = "any",
-};
-
-const char *signer_purpose_to_string(SignerPurpose p) {
-        return p >= 0 && p < _SIGNER_PURPOSE_MAX ? purpose_names[p] : NULL;
-}
-
-SignerPurpose signer_purpose_from_string(const char *s) {
-        return (SignerPurpose) string_table_lookup(purpose_names, _SIGNER_PURPOSE_MAX, s);
-}
-
 void config_init_defaults(Config *c) {
         *c = (Config) {
                 .state_directory = g_strdup(LPMAINT_STATE_DIR),

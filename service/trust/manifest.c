@@ -4,7 +4,7 @@
 
 #include "errors.h"
 #include "manifest.h"
-#include "version-store.h"
+#include "version.h"
 
 #define MANIFEST_GROUP "Patch"
 #define RELEASE_GROUP "Release"

@@ -1,10 +1,30 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <systemd/sd-bus.h>
+/* The contract between lpmaintd and its clients: the names on the bus and the
+ * polkit actions. lpmaintd and the CLI both include this header, and nothing
+ * else of each other; the introspection files in dbus/ and
+ * polkit/org.lpmaint1.policy say the same. */
 
-/* The named D-Bus errors of org.lpmaint1. Internally each is a negative errno
- * (see errors.c for the pairs); the bus boundary turns it into the name. */
+#define LPMAINT_BUS_NAME          "org.lpmaint1"
+#define LPMAINT_OBJECT_PATH       "/org/lpmaint1"
+#define LPMAINT_MANAGER_INTERFACE "org.lpmaint1.Manager"
+#define LPMAINT_PATCH_INTERFACE   "org.lpmaint1.Patch"
+#define LPMAINT_KERNEL_INTERFACE  "org.lpmaint1.Kernel"
+#define LPMAINT_SIGNALS_INTERFACE "org.lpmaint1.Signals"
+/* Each patch is the object PREFIX/NAME. */
+#define LPMAINT_PATCH_PATH_PREFIX "/org/lpmaint1/patch"
+
+/* The polkit actions (polkit/org.lpmaint1.policy). */
+#define POLKIT_ACTION_APPLY "org.lpmaint1.apply-patch"
+#define POLKIT_ACTION_APPLY_BREAK_GLASS "org.lpmaint1.apply-patch-break-glass"
+#define POLKIT_ACTION_DOWNGRADE "org.lpmaint1.downgrade-patch"
+#define POLKIT_ACTION_ROLLBACK "org.lpmaint1.rollback-patch"
+#define POLKIT_ACTION_ACKNOWLEDGE "org.lpmaint1.acknowledge-break-glass"
+#define POLKIT_ACTION_REBOOT "org.lpmaint1.reboot"
+
+/* The named D-Bus errors of org.lpmaint1 (org.lpmaint1(5) lists them from
+ * here). lpmaintd pairs each with an errno (service/basic/errors.c). */
 #define LPMAINT_ERROR_BUSY                   "org.lpmaint1.Error.Busy"
 #define LPMAINT_ERROR_INVALID_MANIFEST       "org.lpmaint1.Error.InvalidManifest"
 #define LPMAINT_ERROR_BAD_SIGNATURE          "org.lpmaint1.Error.BadSignature"
@@ -38,9 +58,3 @@
 #define LPMAINT_ERROR_AUDIT_FAILED           "org.lpmaint1.Error.AuditFailed"
 /* A security record (the accepted versions) is damaged: lpmaintd fails closed. */
 #define LPMAINT_ERROR_STATE_DAMAGED          "org.lpmaint1.Error.StateDamaged"
-
-void lpmaint_errors_register(void);
-
-/* Sets StorageFailed for @r (a negative errno of a state file operation),
- * with "@what: strerror" as its message. Returns the errno of StorageFailed. */
-int bus_error_set_storage(sd_bus_error *error, int r, const char *what);

@@ -193,19 +193,3 @@ void manager_record_saved(Manager *m, Patch *p) {
         g_ptr_array_remove_index(m->unsaved, i);
         emit_unsaved(m);
 }
-
-static int property_get_unsaved(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        int r = sd_bus_message_open_container(reply, 'a', "s");
-
-        for (guint i = 0; r >= 0 && m->unsaved && i < m->unsaved->len; i++)
-                r = sd_bus_message_append(reply, "s", (const char *) m->unsaved->pdata[i]);
-        return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
-const sd_bus_vtable records_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("UnsavedRecords", "as", property_get_unsaved, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_VTABLE_END
-};

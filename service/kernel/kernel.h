@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <glib.h>
 
+#include "kernel-view.h"
 #include "pressure.h"
 
 /* The kernel as lpmaintd sees it: the livepatch sysfs ABI
@@ -12,18 +13,6 @@
  * insertion and removal. The real kernel has root "/"; the simulated one
  * (kernel-sim.c) keeps the same files under a directory of its own. */
 typedef struct Kernel Kernel;
-
-typedef struct KernelPatchView {
-        bool module_loaded;     /* /sys/module/NAME/initstate exists */
-        bool present;           /* /sys/kernel/livepatch/NAME exists */
-        bool enabled;
-        bool transition;
-} KernelPatchView;
-
-typedef struct KernelTask {
-        uint32_t pid;
-        char *comm;
-} KernelTask;
 
 int kernel_new(const char *sim_root, Kernel **ret);
 void kernel_free(Kernel *k);
@@ -65,5 +54,3 @@ int kernel_pressure(Kernel *k, PressureResource res, Pressure *ret);
 int kernel_lockdown(Kernel *k, char **ret);
 /* Whether the kernel refuses modules without a valid signature (module.sig_enforce). */
 bool kernel_module_sig_enforced(Kernel *k);
-
-void kernel_task_clear(KernelTask *t);

@@ -5,6 +5,8 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
+#include "version.h"
+
 /* The highest version lpmaintd accepted per patch stream, kept in
  * STATE_DIRECTORY/versions, so that an older patch that is still validly
  * signed cannot be replayed onto the host (a rollback attack). Only a
@@ -19,17 +21,6 @@
 
 #define VERSIONS_FILE "versions"
 #define VERSIONS_DAMAGED_FILE "versions.damaged"
-
-/* Debian's version order (deb-version(7), as dpkg --compare-versions): an
- * optional numeric epoch, then the upstream version and the revision after
- * the last '-', each compared in runs of non-digits ('~' before anything,
- * even the end; letters before other characters) and of digits (as numbers:
- * 1.01 = 1.1 > 1.0). Returns -1, 0 or 1. */
-int version_compare(const char *a, const char *b);
-
-/* Whether dpkg would accept @v as a version (and it is at most 64 characters):
- * [EPOCH:]UPSTREAM[-REVISION], the upstream part starting with a digit. */
-bool version_is_valid(const char *v);
 
 /* The record's text to a table of stream → version; -EBADMSG if it is not
  * exactly what version_store_format() writes. */

@@ -6,15 +6,16 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bus-objects.h"
 #include "manager.h"
 
 int patch_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error) {
         Manager *m = userdata;
         const char *name;
 
-        if (!g_str_has_prefix(path, PATCH_OBJECT_PREFIX "/"))
+        if (!g_str_has_prefix(path, LPMAINT_PATCH_PATH_PREFIX "/"))
                 return 0;
-        name = path + strlen(PATCH_OBJECT_PREFIX "/");
+        name = path + strlen(LPMAINT_PATCH_PATH_PREFIX "/");
         Patch *p = g_hash_table_lookup(m->patches, name);
         if (!p)
                 return 0;

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+
+/* The objects of org.lpmaint1 on m->bus: /org/lpmaint1 with its Manager,
+ * Kernel and Signals interfaces and the object manager, and one Patch object
+ * per patch. Given to manager_start_bus(). */
+int bus_objects_register(Manager *m);
+
+/* manager-bus.c, kernel-bus.c, signals-bus.c, patch-bus.c */
+extern const sd_bus_vtable manager_vtable[];
+extern const sd_bus_vtable reboot_vtable[];
+extern const sd_bus_vtable records_vtable[];
+extern const sd_bus_vtable kernel_vtable[];
+extern const sd_bus_vtable signals_vtable[];
+extern const sd_bus_vtable patch_vtable[];
+int patch_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
+int patch_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
