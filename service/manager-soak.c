@@ -102,11 +102,11 @@ static void rollback(Manager *m, Patch *p) {
         if (r < 0) {
                 log_error("Automatic rollback of %s failed: %s", p->name, error.message);
                 manager_audit_error(m, &self, "rollback", p->name, p->manifest->module_sha256, &error);
-                if (sd_bus_error_has_name(&error, LPMAINT_ERROR_STORAGE_FAILED))
+                if (sd_bus_error_has_name(&error, LPMAINT_ERROR_STORAGE_FAILED)) {
                         /* Nothing was written: the record still asks for the rollback, and so
                          * does memory, for the next start or the write that lands. */
                         manager_record_behind(m, p, r);
-                else {
+                } else {
                         /* The kernel refused: the patch stays applied, as a reversed disable leaves it. */
                         p->rollback_pending = false;
                         manager_patch_changed(m, p);
