@@ -74,12 +74,18 @@ static void emit_finished(Manager *m, Patch *p) {
 }
 
 /* Acts on a failed verdict that is already in the patch's record
- * (rollback_pending), so that a daemon killed on the way acts on it at its
- * next start. */
+ * (rollback_pending, with its "rollback accepted" outcome), so that a daemon
+ * killed on the way acts on it at its next start. The flag stays in the
+ * record until the rollback's disable ends (transition.c clears it): a start
+ * that finds the disable interrupted before the kernel took it disables the
+ * patch again. */
 static void rollback(Manager *m, Patch *p) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
+        if (patch_state_is_transition(p->status.state))
+                /* The rollback's own disable, or a transition it waits for. */
+                return;
         if (p->status.state != PATCH_APPLIED) {
                 /* Out of the kernel already (disabled, superseded, gone with a reboot). */
                 if (p->rollback_pending) {
@@ -88,43 +94,41 @@ static void rollback(Manager *m, Patch *p) {
                 }
                 return;
         }
-        if (m->transitioning) {
+        if (m->transitioning)
                 /* One transition at a time: this one waits for the running one. */
-                if (!p->rollback_pending) {
-                        p->rollback_pending = true;
+                return;
+        /* The disable's intent is written with the flag still set. */
+        int r = manager_disable(m, &self, p, &error);
+        if (r < 0) {
+                log_error("Automatic rollback of %s failed: %s", p->name, error.message);
+                manager_audit_error(m, &self, "rollback", p->name, p->manifest->module_sha256, &error);
+                if (sd_bus_error_has_name(&error, LPMAINT_ERROR_STORAGE_FAILED)) {
+                        /* Nothing was written: the record still asks for the rollback, and so
+                         * does memory, for the next start or the write that lands. */
+                        manager_record_behind(m, p, r);
+                } else {
+                        /* The kernel refused: the patch stays applied, as a reversed disable leaves it. */
+                        p->rollback_pending = false;
                         manager_patch_changed(m, p);
                 }
                 return;
         }
-        /* Cleared in the same write as the disable's intent. */
-        p->rollback_pending = false;
-        int r = manager_disable(m, &self, p, &error);
-        if (r < 0) {
-                /* Nothing was written: the record still asks for the rollback, and so
-                 * does memory, for the next start or the end of the next transition. */
-                if (sd_bus_error_has_name(&error, LPMAINT_ERROR_STORAGE_FAILED)) {
-                        p->rollback_pending = true;
-                        manager_record_behind(m, p, r);
-                }
-                log_error("Automatic rollback of %s failed: %s", p->name, error.message);
-                manager_audit_error(m, &self, "rollback", p->name, p->manifest->module_sha256, &error);
-                return;
-        }
         log_warning("Patch %s: soak failed, rolling back.", p->name);
-        manager_outcome_record(m, p, &self, "rollback", "accepted", p->soak_result);
-        manager_patch_changed(m, p);
 }
 
 /* Ends a soak with its verdict. The verdict, the rollback it calls for and
- * its audit record are one write of the patch's record, made before anything
- * is acted on or announced. */
+ * the audit records of both are one write of the patch's record, made before
+ * anything is acted on or announced: the rollback's record lands exactly
+ * once, whenever the daemon is killed. */
 static void conclude(Manager *m, Patch *p, const char *verdict, const char *reason, bool roll_back) {
         Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
         set_soak(p, verdict, reason);
-        if (roll_back && p->status.state == PATCH_APPLIED)
-                p->rollback_pending = true;
         manager_outcome_record(m, p, &self, "soak", p->soak_state, p->soak_result);
+        if (roll_back && p->status.state == PATCH_APPLIED) {
+                p->rollback_pending = true;
+                manager_outcome_record(m, p, &self, "rollback", "accepted", p->soak_result);
+        }
         manager_patch_changed(m, p);
         log_info("Patch %s: soak in ring %s %s%s%s.", p->name, m->config.ring, p->soak_state,
                  reason ? ": " : "", reason ?: "");
@@ -359,15 +363,22 @@ void manager_soak_cancel(Manager *m, Patch *p) {
         cancel(m, p, "the patch left the kernel before its soak ended");
 }
 
-void manager_soak_config_changed(Manager *m) {
+/* Without a ring there are no criteria to judge by: a soak is cancelled, the
+ * same at a reload and at a start (a reload whose cancel was never written,
+ * or a ring removed while lpmaintd was stopped), never judged by the
+ * criteria of no ring. */
+static void cancel_without_ring(Manager *m) {
         GHashTableIter i;
         Patch *p;
 
-        /* Without a ring there are no criteria to judge by. A changed ring
-         * judges running soaks by its new criteria from now on. */
         g_hash_table_iter_init(&i, m->patches);
         while (!ring_configured(m) && g_hash_table_iter_next(&i, NULL, (void **) &p))
                 cancel(m, p, "the host left its ring before the soak ended");
+}
+
+void manager_soak_config_changed(Manager *m) {
+        /* A changed ring judges running soaks by its new criteria from now on. */
+        cancel_without_ring(m);
         manager_soak_update(m);
 }
 
@@ -388,7 +399,9 @@ void manager_soak_note_reboot(Manager *m) {
 
         /* A reboot during a soak is evidence in itself: the patch did not
          * survive it, and the host may have rebooted because of it. Looked at
-         * before reconciling, which would see the patch gone and cancel. */
+         * before reconciling, which would see the patch gone and cancel. A
+         * host that left its ring has no soak to fail. */
+        cancel_without_ring(m);
         g_hash_table_iter_init(&i, m->patches);
         while (g_hash_table_iter_next(&i, NULL, (void **) &p)) {
                 if (!soaking(p) || !p->boot_id[0] || g_str_equal(p->boot_id, m->boot_id))
@@ -400,6 +413,7 @@ void manager_soak_note_reboot(Manager *m) {
 }
 
 void manager_soak_resume(Manager *m) {
+        cancel_without_ring(m);
         manager_soak_update(m);
         judge_all(m);
         manager_soak_after_transition(m);

@@ -173,6 +173,10 @@ static bool advance(Manager *m, Patch *p) {
         if (finished) {
                 record_outcome(m, p);
                 p->reapplying = false;
+                /* A failed soak's rollback is done when its disable ends, in or out of the
+                 * kernel; one that lpmaintd died in before the kernel took it is not. */
+                if (p->status.operation == PATCH_OPERATION_DISABLE && p->status.result != PATCH_RESULT_INTERRUPTED)
+                        p->rollback_pending = false;
         }
         if (changed || finished || action == PATCH_ACTION_REMOVE_MODULE)
                 manager_patch_changed(m, p);

@@ -54,7 +54,7 @@ typedef struct Patch {
         uint64_t soak_started_usec;
         uint64_t soak_ends_usec;
         SignalSnapshot soak_baseline;   /* taken before the module was inserted */
-        bool rollback_pending;          /* failed soak waiting for another transition to end */
+        bool rollback_pending;          /* a failed soak's rollback, until its disable ends */
         bool reapplying;                /* applied again after a reboot: its soak verdict stands */
         uint64_t state_changed_usec;
         uint64_t applied_usec;

@@ -277,3 +277,55 @@ def test_rollback_waits_for_a_state_directory_that_cannot_be_written(make_patch,
     assert rec["State"] == "disabled" and rec["SoakState"] == "failed" and rec["RollbackPending"] == "false", rec
     actions = [(r["action"], r["result"]) for r in history(patch=a.name)]
     assert actions.count(("soak", "failed")) == 1 and ("rollback", "accepted") in actions
+
+
+@pytest.mark.parametrize("syscall,when", [("fsync", 2), ("rename", 3), ("fsync", 3)])
+def test_rollback_is_completed_and_audited_once_after_a_kill(make_patch, ring, syscall, when):
+    """Killed in the rollback's own writes (record 1 is the verdict, 2 the
+    disable's intent, 3 the disable the kernel took): the restart completes the
+    rollback, also when the kernel never got the disable (fsync #2), and the
+    trail says why the patch was disabled, exactly once."""
+    ring(60)
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    assert soak_state(a.name) == "soaking"
+    with kill_at(syscall, when=when, path=patch_dir(a.name)):
+        kernel_says("WARNING: CPU: 0 PID: 7 at mm/slub.c:1 kfree+0x1/0x2")
+    rec = recorded_state(a.name)
+    assert rec["SoakState"] == "failed" and rec["RollbackPending"] == "true", rec
+    if (syscall, when) == ("fsync", 2):
+        # The disable's intent landed; the kernel never got the disable.
+        assert rec["State"] == "unpatching" and kernel_view(a.name)["enabled"] is True, rec
+    restart_daemon()
+    info = wait_state(a.name, {"disabled"}, timeout=15)
+    assert info["soak_state"] == "failed"
+    assert kernel_view(a.name)["module_loaded"] is False
+    rec = recorded_state(a.name)
+    assert rec["State"] == "disabled" and rec["RollbackPending"] == "false", rec
+    actions = [(r["action"], r["result"]) for r in history(patch=a.name)]
+    assert actions.count(("soak", "failed")) == 1, actions
+    assert actions.count(("rollback", "accepted")) == 1, actions
+    assert ("disable", "success") in actions, actions
+    rollback = [r for r in history(patch=a.name) if r["action"] == "rollback"][0]
+    assert "kernel log events" in rollback["message"], rollback
+
+
+def test_a_soak_without_a_ring_at_start_is_cancelled(make_patch, ring):
+    """A reload that left the ring, killed before the cancelled soak was
+    written: the restart, with no ring configured, cancels the soak as the
+    reload would have, and never judges it by the criteria of no ring (which
+    allow no new taint at all)."""
+    ring(600)
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    assert soak_state(a.name) == "soaking"
+    with kill_at("rename", path=patch_dir(a.name)):
+        os.unlink(DROPIN)
+        reload_daemon()
+    assert recorded_state(a.name)["SoakState"] == "soaking"
+    restart_daemon()
+    wait_for(lambda: soak_state(a.name) == "cancelled", timeout=10, what="cancelled soak")
+    assert "left its ring" in patches()[a.name]["soak_result"]
+    assert patches()[a.name]["state"] == "applied"
+    assert not soak_records(a.name, "failed")
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
