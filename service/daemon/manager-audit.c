@@ -4,7 +4,7 @@
 #include "manager.h"
 #include "util.h"
 
-int manager_audit(Manager *m, const Caller *caller, const char *action, const char *patch,
+static int append(Manager *m, const Caller *caller, const char *action, const char *patch,
                   const char *sha256, const char *result, const char *message) {
         AuditRecord rec = {
                 .time_usec = now_realtime_usec(),
@@ -17,7 +17,12 @@ int manager_audit(Manager *m, const Caller *caller, const char *action, const ch
                 .result = result,
                 .message = message ?: "",
         };
-        int r = audit_append(m->audit, &rec);
+        return audit_append(m->audit, &rec);
+}
+
+int manager_audit(Manager *m, const Caller *caller, const char *action, const char *patch,
+                  const char *sha256, const char *result, const char *message) {
+        int r = append(m, caller, action, patch, sha256, result, message);
         if (r < 0)
                 /* The journal gets what the file could not take. */
                 log_error("Failed to append to the audit log (%s %s by uid %u: %s): %s", action, patch ?: "-",
@@ -42,5 +47,16 @@ void manager_audit_error(Manager *m, const Caller *caller, const char *action, c
         g_autofree char *msg = g_strdup_printf("%s: %s", error->name ?: "error", error->message ?: "");
 
         /* A refusal stands whether or not it could be recorded (the failure is logged). */
-        (void) manager_audit(m, caller, action, patch, sha256, denied ? "denied" : "refused", msg);
+        if (!denied) {
+                (void) manager_audit(m, caller, action, patch, sha256, "refused", msg);
+                return;
+        }
+        /* Nor can a denial wait for the disk: the caller is told AccessDenied
+         * anyway. audit_append() gave it to the journal, with its MESSAGE_ID,
+         * even though the file did not take it; say which one is missing there. */
+        int r = append(m, caller, action, patch, sha256, "denied", msg);
+        if (r < 0)
+                log_error("Denial not in the audit log: %s %s by uid %u (pid %u, unit %s) was denied, but its record "
+                          "cannot be appended to the audit log file: %s; the journal has it.",
+                          action, patch ?: "-", caller->uid, caller->pid, caller->unit ?: "-", g_strerror(-r));
 }

@@ -12,6 +12,7 @@
  * the same) resumes the plan at its next start instead of finding the
  * patches absent and leaving them so. */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "errors.h"
@@ -23,6 +24,8 @@
 #define PLAN_FILE "reapply"
 #define PLAN_FILE_MAX_SIZE (1024 * 1024)
 #define PLAN_GROUP "Reapply"
+#define RETRY_FIRST_USEC (1 * USEC_PER_SEC)
+#define RETRY_MAX_USEC (60 * USEC_PER_SEC)
 
 static bool reapply_disabled_on_cmdline(Manager *m) {
         g_autofree char *line = NULL;
@@ -170,6 +173,36 @@ void manager_reapply_quarantine(Manager *m) {
         }
 }
 
+static int on_reapply_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        /* The end of a transition may have run the plan to its end meanwhile. */
+        if (m->reapply_queue->len > 0)
+                manager_reapply_next(m);
+        return 0;
+}
+
+/* The patch's record could not be written: the kernel was not touched and
+ * the patch is no worse than before. It stays first in the plan (a restart in
+ * this boot resumes it too) and is tried again on a timer that backs off. */
+static void retry_later(Manager *m, const char *name, const sd_bus_error *error) {
+        g_ptr_array_insert(m->reapply_queue, 0, g_strdup(name));
+        save_plan(m);
+        m->reapply_retry_usec = m->reapply_retry_usec == 0 ? RETRY_FIRST_USEC : MIN(m->reapply_retry_usec * 2, RETRY_MAX_USEC);
+        log_warning("Patch %s: cannot apply it again yet: %s; trying again in %" PRIu64 " s.", name, error->message,
+                    m->reapply_retry_usec / USEC_PER_SEC);
+        if (!m->event)
+                return;
+        int r = m->reapply_retry ? sd_event_source_set_time_relative(m->reapply_retry, m->reapply_retry_usec) :
+                sd_event_add_time_relative(m->event, &m->reapply_retry, CLOCK_MONOTONIC, m->reapply_retry_usec,
+                                           100 * USEC_PER_MSEC, on_reapply_retry, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->reapply_retry, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_error("Cannot arm the timer that tries the re-apply again: %s; a restart of lpmaintd in this boot resumes it.",
+                          g_strerror(-r));
+}
+
 /* Starts the next re-apply unless a transition runs; called again when one ends. */
 void manager_reapply_next(Manager *m) {
         Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
@@ -190,10 +223,17 @@ void manager_reapply_next(Manager *m) {
                 }
                 set_state(m, "running");
                 int r = manager_reapply(m, p, &error);
+                if (r < 0 && sd_bus_error_has_name(&error, LPMAINT_ERROR_STORAGE_FAILED)) {
+                        /* Not a verdict on the patch, nor on the rest of the plan. */
+                        retry_later(m, name, &error);
+                        return;
+                }
                 /* Taken off the plan once its own record says where it is. */
                 save_plan(m);
-                if (r >= 0)
+                if (r >= 0) {
+                        m->reapply_retry_usec = 0;
                         continue;
+                }
                 log_error("Patch %s: cannot apply it again: %s", p->name, error.message);
                 if (p->status.state == PATCH_ABSENT || (p->status.state == PATCH_FAILED && p->status.result == PATCH_RESULT_INTERRUPTED)) {
                         patch_set_result(p, PATCH_RESULT_REAPPLY_FAILED, error.message);

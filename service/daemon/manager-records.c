@@ -71,6 +71,33 @@ static bool in_log(GArray *log, const Patch *p, const PatchOutcome *o) {
         return false;
 }
 
+/* A disable is accepted (audited) before its intent is written into the
+ * patch's record: lpmaintd killed in between leaves an accepted record that
+ * nothing follows, a patch still applied, and a caller without a reply. Its
+ * outcome is that it was interrupted before anything changed. */
+static void close_unacted_disable(Manager *m, GArray *log, Patch *p) {
+        Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
+        uint64_t accepted = 0;
+
+        for (guint i = 0; i < log->len; i++) {
+                const AuditChainRecord *rec = &g_array_index(log, AuditChainRecord, i);
+                if (!g_str_equal(rec->patch, p->name))
+                        continue;
+                if (g_str_equal(rec->action, "disable") && g_str_equal(rec->result, "accepted"))
+                        accepted = rec->time_usec;
+                else if (!g_str_equal(rec->result, "accepted") &&
+                         (g_str_equal(rec->action, "disable") || g_str_equal(rec->action, "apply") ||
+                          g_str_equal(rec->action, "apply-break-glass") || g_str_equal(rec->action, "reapply")))
+                        accepted = 0; /* its outcome, or the record that it was refused */
+        }
+        if (accepted == 0 || accepted < p->state_changed_usec)
+                return;
+        log_notice("Patch %s: a disable was accepted but lpmaintd stopped before acting on it; recording it as interrupted.",
+                   p->name);
+        manager_outcome_record(m, p, &self, "disable", "interrupted",
+                               "lpmaintd stopped before acting on it; the caller got no reply; the patch stays applied");
+}
+
 void manager_outcome_recover(Manager *m) {
         g_autoptr(GArray) log = NULL;
         uint64_t oldest = UINT64_MAX;
@@ -78,9 +105,13 @@ void manager_outcome_recover(Manager *m) {
         Patch *p;
 
         g_hash_table_iter_init(&i, m->patches);
-        while (g_hash_table_iter_next(&i, NULL, (void **) &p))
+        while (g_hash_table_iter_next(&i, NULL, (void **) &p)) {
                 for (guint j = 0; j < p->outcomes->len; j++)
                         oldest = MIN(oldest, g_array_index(p->outcomes, PatchOutcome, j).time_usec);
+                /* A disable accepted since its record last changed. */
+                if (p->status.state == PATCH_APPLIED)
+                        oldest = MIN(oldest, p->state_changed_usec);
+        }
         if (oldest == UINT64_MAX)
                 return;
         /* An outcome is never older than the oldest one a record still holds. */
@@ -94,6 +125,8 @@ void manager_outcome_recover(Manager *m) {
 
         g_hash_table_iter_init(&i, m->patches);
         while (g_hash_table_iter_next(&i, NULL, (void **) &p)) {
+                if (p->status.state == PATCH_APPLIED)
+                        close_unacted_disable(m, log, p);
                 if (p->outcomes->len == 0)
                         continue;
                 for (guint j = 0; j < p->outcomes->len; j++) {

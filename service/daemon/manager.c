@@ -18,6 +18,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_unref(m->soak_timer);
         sd_event_source_unref(m->soak_judge);
         sd_event_source_unref(m->record_retry);
+        sd_event_source_unref(m->reapply_retry);
         if (m->unsaved)
                 g_ptr_array_unref(m->unsaved);
         kmsg_reader_free(m->kmsg);

@@ -38,6 +38,8 @@ typedef struct Manager {
         GPtrArray *reapply_queue;       /* names of patches to apply again after the reboot */
         GPtrArray *quarantine;          /* names of patches not to */
         char *reapply_state;            /* BootReapply: "", "skipped", "pending", "running", "done" */
+        sd_event_source *reapply_retry; /* the re-apply that could not be recorded is tried again */
+        uint64_t reapply_retry_usec;    /* its current back-off; 0 while idle */
 
         GArray *installed_kernels;      /* InstalledKernel, as of boot_dir_mtime */
         GArray *reasons_cache;          /* RebootReason, as worked out in the loop iteration of reasons_cache_usec */

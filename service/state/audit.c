@@ -318,12 +318,14 @@ int audit_append(Audit *a, const AuditRecord *rec) {
         _cleanup_close_ int fd = open_log(a, O_RDWR | O_APPEND | O_CREAT);
         int r;
 
-        if (fd < 0)
-                return fd;
-        r = prepare(a, fd);
-        if (r < 0)
-                return r;
-        return write_record(a, fd, rec);
+        r = fd < 0 ? fd : prepare(a, fd);
+        if (r >= 0)
+                r = write_record(a, fd, rec);
+        /* A denial stands whether or not the file took it: the journal, the
+         * other sink, always gets it. */
+        if (r < 0 && a->journal && g_str_equal(rec->result, "denied"))
+                journal_send(rec);
+        return r;
 }
 
 static bool record_matches(const AuditFilter *f, uint64_t t, uint32_t uid, const char *patch, const char *result) {

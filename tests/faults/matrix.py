@@ -17,6 +17,7 @@ exactly "N passed, N failed".
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -743,7 +744,17 @@ class AuditDenied(Operation):
     def check(self, ctx, facts, ps, records):
         bad = []
         if "AccessDenied" in facts.get("stderr", "") and not has_record(records, "apply", "denied"):
-            bad.append("denial audited: the caller was told AccessDenied, no 'apply denied' record")
+            # A denial cannot wait for the disk (README, lpmaintd(8) AUDIT TRAIL): when the
+            # append to audit.log failed, the journal has the denial and lpmaintd names the
+            # one the file is missing. Without such a failure a missing record is a bug.
+            failed = any(f[0] in ("eio", "enospc") and f[2] == "audit.log" for f in facts.get("fired", ()))
+            named = re.search(r"Denial not in the audit log: apply \S+ by uid \d+", facts.get("daemon_log", ""))
+            if not failed:
+                bad.append("denial audited: the caller was told AccessDenied, no 'apply denied' record "
+                           "(and no write to audit.log failed)")
+            elif not named:
+                bad.append("lost denial logged: the append to audit.log failed, lpmaintd logged no "
+                           "'Denial not in the audit log' error naming the apply")
         if ctx.a.name in ps:
             bad.append(f"denied apply changes nothing: {ctx.a.name} has a record")
         return bad
@@ -797,6 +808,7 @@ def run_op(op, ctx, point=None, mode=None):
         shim_env["LPMAINT_FAULT_POINT"] = " ".join(point)
         shim_env["LPMAINT_FAULT_ACTION"] = mode
     facts = {}
+    log_from = os.path.getsize(DAEMON_LOG) if DAEMON_LOG and os.path.exists(DAEMON_LOG) else 0
     if op.at_start:
         open(ARM, "w").close()
         started = start_daemon(shim_env)
@@ -830,6 +842,14 @@ def run_op(op, ctx, point=None, mode=None):
     if os.path.exists(ARM):
         os.unlink(ARM)
     log = read_shim_log()
+    # What was injected (action, call, path, occurrence) and what lpmaintd said meanwhile,
+    # for the checks that accept a loss only when the disk really failed.
+    facts["fired"] = [tuple(e[1:]) for e in log if e[0] == "fired"]
+    facts["daemon_log"] = ""
+    if DAEMON_LOG and os.path.exists(DAEMON_LOG):
+        with open(DAEMON_LOG, errors="replace") as f:
+            f.seek(log_from)
+            facts["daemon_log"] = f.read()
     return facts, fired_in(log), log
 
 

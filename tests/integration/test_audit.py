@@ -298,7 +298,9 @@ def test_full_disk_refuses_changes_and_keeps_the_chain(full_disk, make_patch):
             break
     else:
         pytest.fail("the audit log kept growing on a full disk")
-    assert "Failed to append to the audit log" in daemon_log_since(offset)
+    # The denial the file could not take is named in lpmaintd's log (the journal has it).
+    assert re.search(r"Denial not in the audit log: disable x by uid \d+ .*No space left on device",
+                     daemon_log_since(offset)), daemon_log_since(offset)[-2000:]
     log_before = open(LOG, "rb").read()
 
     # Disable: its accepted record cannot be written, so nothing happens.
@@ -374,6 +376,7 @@ def test_changes_refused_while_the_log_cannot_be_written(make_patch, workdir):
         os.unlink(LOG)
         shutil.move(aside, LOG)
     assert "Failed to append to the audit log" in daemon_log_since(offset)
+    assert f"Denial not in the audit log: disable {a.name} by uid" in daemon_log_since(offset)
 
     # Nothing of the refused changes happened.
     assert b.name not in patches()

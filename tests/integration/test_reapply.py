@@ -7,6 +7,7 @@ import pytest
 
 from conftest import (AUTO, history, kernel_view, kill_daemon, lpmaint, lpmaint_json, patches, restart_daemon, run,
                       sim_path, sim_read, sim_write, simulate_reboot, wait_for, wait_state)
+from crash_points import patch_dir, read_only
 
 CMDLINE = "BOOT_IMAGE=/boot/vmlinuz-sim root=/dev/sim ro"
 
@@ -15,6 +16,11 @@ def boot_reapply():
     out = run("busctl", "--system", "get-property", "org.lpmaint1", "/org/lpmaint1", "org.lpmaint1.Manager",
               "BootReapply", check=True).stdout.split()
     return out[1].strip('"')
+
+
+def daemon_log_has(text):
+    with open(os.environ["LPMAINT_DAEMON_LOG"], errors="replace") as f:
+        return text in f.read()
 
 
 @pytest.fixture
@@ -119,3 +125,31 @@ def test_restart_during_the_reapply_resumes_it(make_patch, transition_ms):
     for x in (a, b, c):
         assert len([r for r in history(patch=x.name) if r["action"] == "reapply" and r["result"] == "success"]) == 1
         assert lpmaint("disable", x.name, user=AUTO).returncode == 0
+
+
+def test_reapply_that_cannot_be_recorded_is_tried_again(make_patch):
+    """The patch's record cannot be written in the first start of the boot (its
+    directory read-only): that is no verdict on the patch. It stays in the plan,
+    untouched in the kernel, through a restart in the boot, and is applied again
+    once the record can be written."""
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    with read_only(patch_dir(a.name)):
+        simulate_reboot()
+        wait_for(lambda: daemon_log_has(f"Patch {a.name}: cannot apply it again yet"), timeout=10,
+                 what="the re-apply put off")
+        assert boot_reapply() == "running"
+        info = patches()[a.name]
+        assert info["state"] == "absent" and info["result"] != "reapply-failed", info
+        assert kernel_view(a.name)["module_loaded"] is False
+        kill_daemon(signal.SIGKILL)
+        restart_daemon()
+        assert boot_reapply() == "running"
+        assert patches()[a.name]["result"] != "reapply-failed"
+    wait_for(lambda: boot_reapply() == "done", timeout=30, what="re-apply done once the record can be written")
+    info = wait_state(a.name, {"applied"})
+    assert info["result"] == "success", info
+    assert kernel_view(a.name)["enabled"] is True
+    records = [r for r in history(patch=a.name) if r["action"] == "reapply"]
+    assert [r["result"] for r in records] == ["success"], records
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0

@@ -8,7 +8,8 @@ import pytest
 
 from conftest import (AUTO, EXIT_BUSY, history, kernel_view, kill_daemon, kmsg, lpmaint, lpmaint_json, patches,
                       restart_daemon, wait_for, wait_state)
-from crash_points import FAULTS, STRERROR, audit_log, kill_at, recorded_state, state_file, unsaved_records
+from crash_points import (FAULTS, STRERROR, audit_log, kill_at, patch_dir, recorded_state, state_file,
+                          unsaved_records)
 
 
 def test_second_apply_during_transition_is_busy(make_patch, transition_ms):
@@ -123,6 +124,33 @@ def test_apply_and_disable_outcomes_survive_a_kill(make_patch):
     kill_daemon(signal.SIGKILL)
     restart_daemon()
     assert len(outcomes(a.name, "disable")) == 1
+
+
+def test_disable_killed_before_it_acted_is_closed_as_interrupted(make_patch):
+    """Killed after the disable's accepted record and before its intent is in
+    the patch's record: the caller got no reply and nothing changed. The next
+    start says so in the trail (disable interrupted), once."""
+    a = make_patch()
+    assert lpmaint("apply", a.manifest, user=AUTO).returncode == 0
+    with kill_at("rename", path=patch_dir(a.name)):
+        p = lpmaint("disable", a.name, user=AUTO)
+    assert p.returncode != 0 and "Disabled" not in p.stdout, p.stdout
+    assert recorded_state(a.name)["State"] == "applied"
+    restart_daemon()
+    assert patches()[a.name]["state"] == "applied"
+    assert kernel_view(a.name)["enabled"] is True
+    trail = [(r["action"], r["result"]) for r in history(patch=a.name)]
+    assert trail[-2:] == [("disable", "accepted"), ("disable", "interrupted")], trail
+    assert "caller got no reply" in history(patch=a.name)[-1]["message"]
+    kill_daemon(signal.SIGKILL)
+    restart_daemon()
+    assert len(outcomes(a.name, "disable", "interrupted")) == 1
+    # A disable accepted and done is not taken for one that never acted.
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+    kill_daemon(signal.SIGKILL)
+    restart_daemon()
+    assert len(outcomes(a.name, "disable", "interrupted")) == 1
+    assert patches()[a.name]["state"] == "disabled"
 
 
 @pytest.mark.parametrize("fault", FAULTS)
