@@ -231,10 +231,11 @@ static void restore(Manager *m, RebootWave *saved) {
 }
 
 /* Records the intent, then asks logind to reboot at @when, then records its
- * answer with the outcome @action "scheduled" by @caller. Killed in between, the next start finds the intent and asks
- * logind what it has (manager_wave_reconcile()): logind never holds a
- * reboot that lpmaint has no record of. On a failure before logind said
- * yes nothing is scheduled and the intent is withdrawn. */
+ * answer together with the outcome (@action "scheduled", by @caller).
+ * Killed in between, the next start finds the intent and asks logind what
+ * it has (manager_wave_reconcile()): logind never holds a reboot that
+ * lpmaint has no record of. On a failure before logind said yes nothing is
+ * scheduled and the intent is withdrawn. */
 static int schedule(Manager *m, const Caller *caller, const char *action, const char *by, uint64_t when, bool fleet_lock,
                     sd_bus_error *error) {
         _cleanup_bus_error_ sd_bus_error lerror = SD_BUS_ERROR_NULL;
