@@ -6,6 +6,8 @@
 
 static int append(Manager *m, const Caller *caller, const char *action, const char *patch,
                   const char *sha256, const char *result, const char *message) {
+        /* Outcomes of the reboot wave the log could not take come first, in their order. */
+        (void) manager_wave_flush(m);
         AuditRecord rec = {
                 .time_usec = now_realtime_usec(),
                 .uid = caller->uid,

@@ -9,6 +9,10 @@
  * a crash appends those whose audit record never landed, once: a record of
  * the same time, action and patch already in the log is the one.
  *
+ * The reboot wave's record keeps its outcomes the same way (manager-wave.c).
+ * An outcome whose append fails stays pending: it is appended at the next
+ * flush, on the retry timer and at start.
+ *
  * A record that cannot be written once the kernel has the patch (a full
  * disk, an I/O error) cannot be refused any more: the kernel already acted.
  * It is kept in memory, shown in UnsavedRecords, and written again on a
@@ -24,48 +28,65 @@
 #define RETRY_FIRST_USEC (1 * USEC_PER_SEC)
 #define RETRY_MAX_USEC (60 * USEC_PER_SEC)
 
-void manager_outcome_record(Manager *m, Patch *p, const Caller *c, const char *action, const char *result,
-                            const char *message) {
+void manager_outcomes_add(GArray *list, const Caller *c, const char *action, const char *result, const char *message) {
         /* Two outcomes in one microsecond would be one to the look-up at start. */
         uint64_t t = now_realtime_usec();
-        if (p->outcomes->len > 0)
-                t = MAX(t, g_array_index(p->outcomes, PatchOutcome, p->outcomes->len - 1).time_usec + 1);
-        patch_add_outcome(p, t, c->uid, c->unit, action, result, message);
+        if (list->len > 0)
+                t = MAX(t, g_array_index(list, PatchOutcome, list->len - 1).time_usec + 1);
+        outcome_list_add(list, t, c->uid, c->unit, action, result, message);
 }
 
-static int append(Manager *m, const Patch *p, const PatchOutcome *o) {
+void manager_outcome_record(Manager *m, Patch *p, const Caller *c, const char *action, const char *result,
+                            const char *message) {
+        manager_outcomes_add(p->outcomes, c, action, result, message);
+}
+
+static int append(Manager *m, const char *patch, const char *sha256, const PatchOutcome *o) {
         AuditRecord rec = {
                 .time_usec = o->time_usec,
                 .uid = o->uid,
                 .unit = o->unit,
                 .action = o->action,
-                .patch = p->name,
-                .sha256 = p->manifest->module_sha256,
+                .patch = patch,
+                .sha256 = sha256,
                 .result = o->result,
                 .message = o->message,
         };
         return audit_append(m->audit, &rec);
 }
 
-void manager_outcome_flush(Manager *m, Patch *p) {
-        for (guint i = 0; i < p->outcomes->len; i++) {
-                PatchOutcome *o = &g_array_index(p->outcomes, PatchOutcome, i);
-                if (o->audited)
-                        continue;
-                int r = append(m, p, o);
-                if (r < 0) {
-                        /* Still in the record: the next write keeps it, a start appends it. */
-                        log_error("Cannot append the %s outcome of %s to the audit log: %s", o->action, p->name, g_strerror(-r));
-                        return;
-                }
-                o->audited = true;
+static int append_logged(Manager *m, const char *patch, const char *sha256, PatchOutcome *o) {
+        int r = append(m, patch, sha256, o);
+        if (r < 0) {
+                /* Still in the record: the next write keeps it, a retry or a start appends it. */
+                log_error("Cannot append the %s outcome%s%s to the audit log: %s", o->action, patch[0] ? " of " : "", patch,
+                          g_strerror(-r));
+                return r;
         }
+        o->audited = true;
+        return 0;
 }
 
-static bool in_log(GArray *log, const Patch *p, const PatchOutcome *o) {
+int manager_outcomes_flush(Manager *m, GArray *list, const char *patch, const char *sha256) {
+        for (guint i = 0; i < list->len; i++) {
+                PatchOutcome *o = &g_array_index(list, PatchOutcome, i);
+                if (o->audited)
+                        continue;
+                int r = append_logged(m, patch, sha256, o);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void manager_outcome_flush(Manager *m, Patch *p) {
+        (void) manager_outcomes_flush(m, p->outcomes, p->name, p->manifest->module_sha256);
+}
+
+static bool in_log(GArray *log, const char *patch, const PatchOutcome *o) {
         for (guint i = 0; i < log->len; i++) {
                 const AuditChainRecord *rec = &g_array_index(log, AuditChainRecord, i);
-                if (rec->time_usec == o->time_usec && g_str_equal(rec->action, o->action) && g_str_equal(rec->patch, p->name))
+                if (rec->time_usec == o->time_usec && g_str_equal(rec->action, o->action) && g_str_equal(rec->patch, patch))
                         return true;
         }
         return false;
@@ -98,6 +119,27 @@ static void close_unacted_disable(Manager *m, GArray *log, Patch *p) {
                                "lpmaintd stopped before acting on it; the caller got no reply; the patch stays applied");
 }
 
+static uint64_t oldest_of(GArray *list, uint64_t oldest) {
+        for (guint j = 0; j < list->len; j++)
+                oldest = MIN(oldest, g_array_index(list, PatchOutcome, j).time_usec);
+        return oldest;
+}
+
+/* Marks those of @list found in @log audited and appends the others, in order. */
+static void complete(Manager *m, GArray *log, GArray *list, const char *patch, const char *sha256, const char *whose) {
+        for (guint j = 0; j < list->len; j++) {
+                PatchOutcome *o = &g_array_index(list, PatchOutcome, j);
+                if (o->audited || in_log(log, patch, o)) {
+                        o->audited = true;
+                        continue;
+                }
+                log_notice("%s: the audit record of its %s outcome (%s) did not land before lpmaintd stopped; appending it.",
+                           whose, o->action, o->result);
+                if (append_logged(m, patch, sha256, o) < 0)
+                        break;
+        }
+}
+
 void manager_outcome_recover(Manager *m) {
         g_autoptr(GArray) log = NULL;
         uint64_t oldest = UINT64_MAX;
@@ -106,14 +148,17 @@ void manager_outcome_recover(Manager *m) {
 
         g_hash_table_iter_init(&i, m->patches);
         while (g_hash_table_iter_next(&i, NULL, (void **) &p)) {
-                for (guint j = 0; j < p->outcomes->len; j++)
-                        oldest = MIN(oldest, g_array_index(p->outcomes, PatchOutcome, j).time_usec);
+                oldest = oldest_of(p->outcomes, oldest);
                 /* A disable accepted since its record last changed. */
                 if (p->status.state == PATCH_APPLIED)
                         oldest = MIN(oldest, p->state_changed_usec);
         }
-        if (oldest == UINT64_MAX)
+        if (m->wave)
+                oldest = oldest_of(m->wave->outcomes, oldest);
+        if (oldest == UINT64_MAX) {
+                m->outcomes_recovered = true;
                 return;
+        }
         /* An outcome is never older than the oldest one a record still holds. */
         int r = audit_read_since(m->audit, oldest, &log);
         if (r < 0) {
@@ -122,6 +167,7 @@ void manager_outcome_recover(Manager *m) {
                           g_strerror(-r));
                 return;
         }
+        m->outcomes_recovered = true;
 
         g_hash_table_iter_init(&i, m->patches);
         while (g_hash_table_iter_next(&i, NULL, (void **) &p)) {
@@ -129,25 +175,18 @@ void manager_outcome_recover(Manager *m) {
                         close_unacted_disable(m, log, p);
                 if (p->outcomes->len == 0)
                         continue;
-                for (guint j = 0; j < p->outcomes->len; j++) {
-                        PatchOutcome *o = &g_array_index(p->outcomes, PatchOutcome, j);
-                        if (in_log(log, p, o)) {
-                                o->audited = true;
-                                continue;
-                        }
-                        log_notice("Patch %s: the audit record of its %s outcome (%s) did not land before lpmaintd stopped; appending it.",
-                                   p->name, o->action, o->result);
-                        r = append(m, p, o);
-                        if (r < 0) {
-                                log_error("Cannot append the %s outcome of %s to the audit log: %s", o->action, p->name, g_strerror(-r));
-                                break;
-                        }
-                        o->audited = true;
-                }
+                g_autofree char *whose = g_strdup_printf("Patch %s", p->name);
+                complete(m, log, p->outcomes, p->name, p->manifest->module_sha256, whose);
                 /* Written without them; a failure keeps them for the next start, which finds them in the log. */
                 r = patch_save(p);
                 if (r < 0)
                         manager_record_behind(m, p, r);
+        }
+        if (m->wave && m->wave->outcomes->len > 0) {
+                complete(m, log, m->wave->outcomes, "", "", "The reboot wave");
+                /* Those still pending are appended again on the timer. */
+                if (manager_wave_flush(m))
+                        manager_record_retry(m);
         }
 }
 
@@ -166,7 +205,11 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         bool changed = false;
 
-        for (guint i = 0; i < m->unsaved->len;) {
+        /* A start that could not read the log to complete it tries again. */
+        if (!m->outcomes_recovered)
+                manager_outcome_recover(m);
+        bool pending = manager_wave_flush(m);
+        for (guint i = 0; m->unsaved && i < m->unsaved->len;) {
                 Patch *p = g_hash_table_lookup(m->patches, m->unsaved->pdata[i]);
                 int r = p ? patch_save(p) : 0;
                 if (r < 0) {
@@ -187,7 +230,7 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
                 if (!m->transitioning)
                         manager_soak_after_transition(m);
         }
-        if (m->unsaved->len == 0) {
+        if ((!m->unsaved || m->unsaved->len == 0) && !pending) {
                 m->retry_usec = 0;
                 return 0;
         }
@@ -206,6 +249,10 @@ void manager_record_behind(Manager *m, Patch *p, int error) {
                 return;
         g_ptr_array_add(m->unsaved, g_strdup(p->name));
         emit_unsaved(m);
+        manager_record_retry(m);
+}
+
+void manager_record_retry(Manager *m) {
         if (!m->event || m->retry_usec > 0)
                 return;
         m->retry_usec = RETRY_FIRST_USEC;

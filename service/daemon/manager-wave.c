@@ -4,8 +4,11 @@
  * ring's timer fires; when every gate passes, the pre-reboot hooks run and
  * logind is asked to reboot (ScheduleShutdown, so that shutdown -c, wall
  * messages and nologin keep working). The wave, an administrator's request
- * and the fleet lock are saved before anyone is told, and the first start
- * after the planned reboot runs the ring's health checks to close it. */
+ * and the fleet lock are saved before anyone is told, and the start that
+ * finds a wave scheduled in an earlier boot runs the ring's health checks to
+ * close it. The audit records of the wave's outcomes are written into its
+ * record with the state they describe and appended after it, exactly once
+ * (manager-records.c): a full or failing audit log loses none of them. */
 #include <errno.h>
 #include <stdarg.h>
 
@@ -35,10 +38,45 @@ static void emit(Manager *m) {
         manager_emit_reboot_changed(m);
 }
 
+bool manager_wave_flush(Manager *m) {
+        if (!m->wave)
+                return false;
+        /* Before the start looked them up in the log, appending could write one
+         * twice: until then they stay pending (the retry timer looks again). */
+        if (m->outcomes_recovered && manager_outcomes_flush(m, m->wave->outcomes, "", "") >= 0)
+                return false;
+        for (guint i = 0; i < m->wave->outcomes->len; i++)
+                if (!g_array_index(m->wave->outcomes, PatchOutcome, i).audited)
+                        return true;
+        return false;
+}
+
+/* An outcome of the wave: the next write of the record holds it, and it is
+ * appended after that write. */
+static void outcome(Manager *m, const Caller *caller, const char *action, const char *result, const char *message) {
+        manager_outcomes_add(m->wave->outcomes, caller, action, result, message);
+}
+
+/* After a write of the record: the outcomes it holds go to the audit log. */
+static void flush(Manager *m) {
+        if (manager_wave_flush(m))
+                manager_record_retry(m);
+}
+
+static int write_record(Manager *m) {
+        int r = reboot_wave_save(m->wave, m->config.state_directory);
+        if (r >= 0)
+                /* Left out of the write: the log has them. */
+                outcome_list_forget_audited(m->wave->outcomes);
+        return r;
+}
+
 /* Saves the wave; the caller has not told anyone yet, so a failure is the
  * caller's error and nothing is acknowledged. */
 static int save(Manager *m, sd_bus_error *error) {
-        int r = reboot_wave_save(m->wave, m->config.state_directory);
+        int r = write_record(m);
+        /* An outcome is appended even when its record cannot be written: what it tells happened. */
+        flush(m);
         if (r < 0) {
                 log_error("Cannot save the reboot wave: %s", g_strerror(-r));
                 return sd_bus_error_set_errnof(error, r, "Cannot save the reboot wave: %s", g_strerror(-r));
@@ -58,19 +96,21 @@ void manager_wave_start(Manager *m) {
                 manager_set_aside_damaged(m, "reboot-wave", "reboot wave", r);
                 m->wave = reboot_wave_new();
         }
-        bool changed = false;
-        if (m->new_boot && m->boot_id[0]) {
-                WaveState before = m->wave->state;
-                bool requested = m->wave->request_boot_id[0];
-                if (reboot_wave_note_boot(m->wave, m->boot_id))
-                        log_info("Back from a planned reboot: the ring's health checks run once the patches are back.");
-                changed = before != m->wave->state || requested != (m->wave->request_boot_id[0] != '\0');
-        } else if (m->wave->state == WAVE_HOOKS) {
-                /* The hooks died with the daemon; the next run starts them again. */
-                m->wave->state = WAVE_WAITING;
-                changed = true;
+        if (!m->boot_id[0]) {
+                if (m->wave->state == WAVE_HOOKS) {
+                        /* The hooks died with the daemon; the next run starts them again. */
+                        m->wave->state = WAVE_WAITING;
+                        save_or_log(m);
+                }
+                return;
         }
-        if (changed)
+        /* Told by the record, not by whether this is the boot's first start: a
+         * start killed before it wrote the change makes it again. */
+        WaveState before = m->wave->state;
+        bool requested = m->wave->request_boot_id[0];
+        if (reboot_wave_note_boot(m->wave, m->boot_id, m->new_boot))
+                log_info("Back from a planned reboot: the ring's health checks run once the patches are back.");
+        if (before != m->wave->state || requested != (m->wave->request_boot_id[0] != '\0'))
                 save_or_log(m);
 }
 
@@ -104,11 +144,11 @@ static void verified(Manager *m, const char *failed) {
                 m->wave->state = WAVE_FAILED;
                 log_error("After the planned reboot the ring's health checks failed (%s)%s.", failed,
                           m->wave->fleet_lock_held ? "; the fleet lock stays held" : "");
-                manager_audit(m, &self, "reboot-completed", NULL, NULL, "failed", failed);
+                outcome(m, &self, "reboot-completed", "failed", failed);
         } else {
                 reboot_wave_close(m->wave);
                 log_info("The planned reboot is complete: the ring's health checks passed.");
-                manager_audit(m, &self, "reboot-completed", NULL, NULL, "success", "");
+                outcome(m, &self, "reboot-completed", "success", "");
         }
         save_or_log(m);
 }
@@ -191,11 +231,13 @@ static void restore(Manager *m, RebootWave *saved) {
 }
 
 /* Records the intent, then asks logind to reboot at @when, then records its
- * answer. Killed in between, the next start finds the intent and asks
- * logind what it has (manager_wave_reconcile()): logind never holds a
- * reboot that lpmaint has no record of. On a failure before logind said
- * yes nothing is scheduled and the intent is withdrawn. */
-static int schedule(Manager *m, const char *by, uint64_t when, bool fleet_lock, sd_bus_error *error) {
+ * answer together with the outcome (@action "scheduled", by @caller).
+ * Killed in between, the next start finds the intent and asks logind what
+ * it has (manager_wave_reconcile()): logind never holds a reboot that
+ * lpmaint has no record of. On a failure before logind said yes nothing is
+ * scheduled and the intent is withdrawn. */
+static int schedule(Manager *m, const Caller *caller, const char *action, const char *by, uint64_t when, bool fleet_lock,
+                    sd_bus_error *error) {
         _cleanup_bus_error_ sd_bus_error lerror = SD_BUS_ERROR_NULL;
         int r;
 
@@ -226,10 +268,12 @@ static int schedule(Manager *m, const char *by, uint64_t when, bool fleet_lock, 
         }
 
         m->wave->schedule_unconfirmed = false;
-        r = reboot_wave_save(m->wave, m->config.state_directory);
+        outcome(m, caller, action, "scheduled", m->wave->reasons);
+        r = write_record(m);
         if (r < 0)
                 /* The intent is on disk: the next start adopts logind's schedule. */
                 log_warning("Cannot record that logind confirmed the reboot: %s; the record of the intent stands.", g_strerror(-r));
+        flush(m);
         g_free(saved.scheduled_by);
         g_free(saved.scheduled_boot_id);
         g_free(saved.reasons);
@@ -279,7 +323,7 @@ static void reconcile_with_logind(Manager *m) {
         if (type[0] && usec != 0)
                 return;
         log_notice("The reboot scheduled for this wave was cancelled outside lpmaint (shutdown -c?); the wave is open again.");
-        manager_audit(m, &self, "reboot-cancelled", NULL, NULL, "success", "cancelled outside lpmaint");
+        outcome(m, &self, "reboot-cancelled", "success", "cancelled outside lpmaint");
         reopen(m);
 }
 
@@ -302,14 +346,13 @@ void manager_wave_reconcile(Manager *m) {
                 g_autofree char *at = format_timestamp_utc(usec);
                 m->wave->scheduled_usec = usec;
                 m->wave->schedule_unconfirmed = false;
+                outcome(m, &self, "reboot-schedule", "success", "adopted from logind: lpmaintd stopped before it recorded logind's answer");
                 save_or_log(m);
                 log_notice("logind has the reboot lpmaintd was scheduling when it stopped (%s); adopted.", at);
-                manager_audit(m, &self, "reboot-schedule", NULL, NULL, "success",
-                              "adopted from logind: lpmaintd stopped before it recorded logind's answer");
                 return;
         }
         log_notice("The reboot lpmaintd was scheduling when it stopped never reached logind; the wave is open again.");
-        manager_audit(m, &self, "reboot-schedule", NULL, NULL, "failed", "lpmaintd stopped before logind scheduled the reboot");
+        outcome(m, &self, "reboot-schedule", "failed", "lpmaintd stopped before logind scheduled the reboot");
         reopen(m);
 }
 
@@ -365,8 +408,8 @@ static void hold(Manager *m, const Caller *caller, RebootVerdict v, const GArray
         m->wave->attempts++;
         g_free(m->wave->last_verdict);
         m->wave->last_verdict = g_strdup(reboot_verdict_to_string(v));
+        outcome(m, caller, "reboot-wave", reboot_verdict_to_string(v), why);
         save_or_log(m);
-        manager_audit(m, caller, "reboot-wave", NULL, NULL, reboot_verdict_to_string(v), why);
         log_info("Reboot wave: %s%s%s.", reboot_verdict_to_string(v), why[0] ? ": " : "", why);
 }
 
@@ -375,13 +418,12 @@ static int go(Manager *m, sd_bus_message *msg, const Caller *caller, GArray *gat
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         uint64_t when = now_realtime_usec() + m->config.reboot_delay_usec;
 
-        int r = schedule(m, "wave", when, fleet_lock, &error);
+        int r = schedule(m, caller, "reboot-wave", "wave", when, fleet_lock, &error);
         if (r < 0) {
                 reboot_gates_add(gates, "schedule", false, "%s", error.message);
                 hold(m, caller, REBOOT_VERDICT_BLOCKED, gates);
                 return sd_bus_reply_method_error(msg, &error);
         }
-        manager_audit(m, caller, "reboot-wave", NULL, NULL, "scheduled", m->wave->reasons);
         return reply_wave(msg, REBOOT_VERDICT_GO, gates, when);
 }
 
@@ -563,7 +605,7 @@ static int method_schedule_reboot(sd_bus_message *msg, void *userdata, sd_bus_er
         g_autofree char *old_text = g_strdup(m->wave->request_text);
         uint64_t old_usec = m->wave->request_usec;
         set_request(m, reason);
-        r = schedule(m, "admin", MAX(when, now), false, error);
+        r = schedule(m, &caller, "reboot-schedule", "admin", MAX(when, now), false, error);
         if (r < 0) {
                 g_free(m->wave->request_boot_id);
                 m->wave->request_boot_id = g_steal_pointer(&old_boot);
@@ -572,8 +614,6 @@ static int method_schedule_reboot(sd_bus_message *msg, void *userdata, sd_bus_er
                 m->wave->request_usec = old_usec;
                 return refuse(m, &caller, "reboot-schedule", error, r);
         }
-        /* An outcome: logind has the reboot, a failure here is only logged. */
-        (void) manager_audit(m, &caller, "reboot-schedule", NULL, NULL, "scheduled", m->wave->reasons);
         return sd_bus_reply_method_return(msg, NULL);
 }
 

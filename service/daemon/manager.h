@@ -50,6 +50,7 @@ typedef struct Manager {
         GPtrArray *unsaved;             /* names of patches whose record could not be written yet */
         sd_event_source *record_retry;
         uint64_t retry_usec;            /* the retry timer's current back-off; 0 while idle */
+        bool outcomes_recovered;        /* the outcomes an earlier run left were looked up in the audit log */
         Patch *transitioning;           /* the one transition lpmaintd follows */
         sd_event_source *poll_source;
 
@@ -97,8 +98,15 @@ void manager_outcome_record(Manager *m, Patch *p, const Caller *c, const char *a
                             const char *message);
 /* Appends @p's outcomes not yet audited (after the record holding them was written). */
 void manager_outcome_flush(Manager *m, Patch *p);
+/* The same for any record's outcomes (@patch "" for none): adds one, with a
+ * time no other of @list has; appends those not yet audited, in order, until
+ * one fails (< 0, logged; the rest stay pending). */
+void manager_outcomes_add(GArray *list, const Caller *c, const char *action, const char *result, const char *message);
+int manager_outcomes_flush(Manager *m, GArray *list, const char *patch, const char *sha256);
 /* At start: appends the outcomes recorded by an earlier run whose audit record never landed. */
 void manager_outcome_recover(Manager *m);
+/* Arms the timer that writes records and appends outcomes again. */
+void manager_record_retry(Manager *m);
 /* The record of @p could not be written (-@error) once the kernel acted: written again on a timer. */
 void manager_record_behind(Manager *m, Patch *p, int error);
 void manager_record_saved(Manager *m, Patch *p);
@@ -156,6 +164,8 @@ void manager_wave_start(Manager *m);
  * being made is adopted or withdrawn; one logind lost reopens the wave). */
 void manager_wave_reconcile(Manager *m);
 void manager_wave_after_reapply(Manager *m);
+/* Appends the wave's outcomes not yet audited; true if some still are not. */
+bool manager_wave_flush(Manager *m);
 /* The end to record for this boot: a planned reboot when lpmaint scheduled it. */
 BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason);
 void manager_wave_free(Manager *m);

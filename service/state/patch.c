@@ -27,8 +27,7 @@ Patch *patch_new(const char *dir, Manifest *manifest, const char *signer) {
         p->soak_result = g_strdup("");
         p->blocking_tasks = g_array_new(false, true, sizeof(KernelTask));
         g_array_set_clear_func(p->blocking_tasks, (GDestroyNotify) kernel_task_clear);
-        p->outcomes = g_array_new(false, true, sizeof(PatchOutcome));
-        g_array_set_clear_func(p->outcomes, (GDestroyNotify) patch_outcome_clear);
+        p->outcomes = outcome_list_new();
         return p;
 }
 
@@ -60,14 +59,20 @@ void patch_outcome_clear(PatchOutcome *o) {
         g_free(o->message);
 }
 
-void patch_forget_audited_outcomes(Patch *p) {
-        for (guint i = p->outcomes->len; i > 0; i--)
-                if (g_array_index(p->outcomes, PatchOutcome, i - 1).audited)
-                        g_array_remove_index(p->outcomes, i - 1);
+GArray *outcome_list_new(void) {
+        GArray *list = g_array_new(false, true, sizeof(PatchOutcome));
+        g_array_set_clear_func(list, (GDestroyNotify) patch_outcome_clear);
+        return list;
 }
 
-PatchOutcome *patch_add_outcome(Patch *p, uint64_t time_usec, uint32_t uid, const char *unit,
-                                const char *action, const char *result, const char *message) {
+void outcome_list_forget_audited(GArray *list) {
+        for (guint i = list->len; i > 0; i--)
+                if (g_array_index(list, PatchOutcome, i - 1).audited)
+                        g_array_remove_index(list, i - 1);
+}
+
+PatchOutcome *outcome_list_add(GArray *list, uint64_t time_usec, uint32_t uid, const char *unit,
+                               const char *action, const char *result, const char *message) {
         PatchOutcome o = {
                 .time_usec = time_usec,
                 .uid = uid,
@@ -76,8 +81,46 @@ PatchOutcome *patch_add_outcome(Patch *p, uint64_t time_usec, uint32_t uid, cons
                 .result = g_strdup(result ?: ""),
                 .message = g_strdup(message ?: ""),
         };
-        g_array_append_val(p->outcomes, o);
-        return &g_array_index(p->outcomes, PatchOutcome, p->outcomes->len - 1);
+        g_array_append_val(list, o);
+        return &g_array_index(list, PatchOutcome, list->len - 1);
+}
+
+void outcome_list_save(const GArray *list, GKeyFile *kf, const char *group) {
+        for (guint i = 0, n = 0; i < list->len; i++) {
+                const PatchOutcome *o = &g_array_index(list, PatchOutcome, i);
+                if (o->audited)
+                        continue;
+                g_autofree char *key = g_strdup_printf("Outcome.%u", n++);
+                g_autofree char *t = g_strdup_printf("%" G_GUINT64_FORMAT, o->time_usec);
+                g_autofree char *uid = g_strdup_printf("%u", o->uid);
+                const char *fields[] = { t, uid, o->unit, o->action, o->result, o->message };
+                g_key_file_set_string_list(kf, group, key, fields, G_N_ELEMENTS(fields));
+        }
+}
+
+int outcome_list_load(GKeyFile *kf, const char *group, GArray *list) {
+        for (unsigned n = 0;; n++) {
+                g_autofree char *key = g_strdup_printf("Outcome.%u", n);
+                gsize len = 0;
+                g_auto(GStrv) f = g_key_file_get_string_list(kf, group, key, &len, NULL);
+                if (!f)
+                        return 0;
+                guint64 t, uid;
+                if (len != 6 ||
+                    !g_ascii_string_to_unsigned(f[0], 10, 0, UINT64_MAX, &t, NULL) ||
+                    !g_ascii_string_to_unsigned(f[1], 10, 0, UINT32_MAX, &uid, NULL) || !f[3][0])
+                        return -EBADMSG;
+                outcome_list_add(list, t, (uint32_t) uid, f[2], f[3], f[4], f[5]);
+        }
+}
+
+void patch_forget_audited_outcomes(Patch *p) {
+        outcome_list_forget_audited(p->outcomes);
+}
+
+PatchOutcome *patch_add_outcome(Patch *p, uint64_t time_usec, uint32_t uid, const char *unit,
+                                const char *action, const char *result, const char *message) {
+        return outcome_list_add(p->outcomes, time_usec, uid, unit, action, result, message);
 }
 
 void patch_set_state(Patch *p, PatchState state, uint64_t now_usec) {
@@ -167,17 +210,8 @@ int patch_save(const Patch *p) {
         g_key_file_set_uint64(kf, STATE_GROUP, "StateChangedUSec", p->state_changed_usec);
         g_key_file_set_uint64(kf, STATE_GROUP, "AppliedUSec", p->applied_usec);
         g_key_file_set_uint64(kf, STATE_GROUP, "TransitionStartedUSec", p->transition_started_usec);
-        /* Outcomes not yet audited, as "Outcome.N" = time;uid;unit;action;result;message. */
-        for (guint i = 0, n = 0; i < p->outcomes->len; i++) {
-                const PatchOutcome *o = &g_array_index(p->outcomes, PatchOutcome, i);
-                if (o->audited)
-                        continue;
-                g_autofree char *key = g_strdup_printf("Outcome.%u", n++);
-                g_autofree char *t = g_strdup_printf("%" G_GUINT64_FORMAT, o->time_usec);
-                g_autofree char *uid = g_strdup_printf("%u", o->uid);
-                const char *fields[] = { t, uid, o->unit, o->action, o->result, o->message };
-                g_key_file_set_string_list(kf, STATE_GROUP, key, fields, G_N_ELEMENTS(fields));
-        }
+        /* Outcomes not yet audited. */
+        outcome_list_save(p->outcomes, kf, STATE_GROUP);
 
         gsize size;
         g_autofree char *data = g_key_file_to_data(kf, &size, NULL);
@@ -270,19 +304,9 @@ int patch_load_at(int dir_fd, const char *name, const char *dir, Patch **ret) {
         p->state_changed_usec = g_key_file_get_uint64(kf, STATE_GROUP, "StateChangedUSec", NULL);
         p->applied_usec = g_key_file_get_uint64(kf, STATE_GROUP, "AppliedUSec", NULL);
         p->transition_started_usec = g_key_file_get_uint64(kf, STATE_GROUP, "TransitionStartedUSec", NULL);
-        for (unsigned n = 0;; n++) {
-                g_autofree char *key = g_strdup_printf("Outcome.%u", n);
-                gsize len = 0;
-                g_auto(GStrv) f = g_key_file_get_string_list(kf, STATE_GROUP, key, &len, NULL);
-                if (!f)
-                        break;
-                guint64 t, uid;
-                if (len != 6 ||
-                    !g_ascii_string_to_unsigned(f[0], 10, 0, UINT64_MAX, &t, NULL) ||
-                    !g_ascii_string_to_unsigned(f[1], 10, 0, UINT32_MAX, &uid, NULL) || !f[3][0])
-                        return -EBADMSG;
-                patch_add_outcome(p, t, (uint32_t) uid, f[2], f[3], f[4], f[5]);
-        }
+        r = outcome_list_load(kf, STATE_GROUP, p->outcomes);
+        if (r < 0)
+                return r;
 
         /* The directory name is the patch name; a mismatch means tampering or a bug. */
         g_autofree char *base = g_path_get_basename(name);

@@ -27,6 +27,18 @@ typedef struct PatchOutcome {
 
 void patch_outcome_clear(PatchOutcome *o);
 
+/* A list of outcomes (GArray of PatchOutcome, oldest first), kept in a
+ * record's key file group as "Outcome.N" = time;uid;unit;action;result;message.
+ * The patch records and the reboot wave's record share them. */
+GArray *outcome_list_new(void);
+PatchOutcome *outcome_list_add(GArray *list, uint64_t time_usec, uint32_t uid, const char *unit,
+                               const char *action, const char *result, const char *message);
+void outcome_list_forget_audited(GArray *list);
+/* Those not audited yet. */
+void outcome_list_save(const GArray *list, GKeyFile *kf, const char *group);
+/* Appends those of @group to @list; -EBADMSG if one is damaged. */
+int outcome_list_load(GKeyFile *kf, const char *group, GArray *list);
+
 /* One live patch lpmaintd knows: its signed manifest, its status, and the
  * directory in the store holding the bytes that were verified. */
 typedef struct Patch {

@@ -35,6 +35,7 @@ RebootWave *reboot_wave_new(void) {
         w->reasons = g_strdup("");
         w->request_boot_id = g_strdup("");
         w->request_text = g_strdup("");
+        w->outcomes = outcome_list_new();
         return w;
 }
 
@@ -47,6 +48,7 @@ void reboot_wave_free(RebootWave *w) {
         g_free(w->reasons);
         g_free(w->request_boot_id);
         g_free(w->request_text);
+        g_array_unref(w->outcomes);
         g_free(w);
 }
 
@@ -115,6 +117,9 @@ int reboot_wave_load(const char *state_dir, RebootWave **ret) {
                 if (e)
                         return -EBADMSG;
         }
+        r = outcome_list_load(kf, GROUP, w->outcomes);
+        if (r < 0)
+                return r;
         *ret = g_steal_pointer(&w);
         return 0;
 }
@@ -135,6 +140,7 @@ int reboot_wave_save(const RebootWave *w, const char *state_dir) {
         g_key_file_set_string(kf, GROUP, "RequestBootID", w->request_boot_id);
         g_key_file_set_string(kf, GROUP, "RequestText", w->request_text);
         g_key_file_set_uint64(kf, GROUP, "RequestUSec", w->request_usec);
+        outcome_list_save(w->outcomes, kf, GROUP);
         gsize size;
         g_autofree char *data = g_key_file_to_data(kf, &size, NULL);
         _cleanup_close_ int dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -164,7 +170,7 @@ void reboot_wave_close(RebootWave *w) {
         set(&w->last_verdict, "");
 }
 
-bool reboot_wave_note_boot(RebootWave *w, const char *boot_id) {
+bool reboot_wave_note_boot(RebootWave *w, const char *boot_id, bool new_boot) {
         bool verify = false;
 
         if (w->request_boot_id[0] && !g_str_equal(w->request_boot_id, boot_id)) {
@@ -182,7 +188,11 @@ bool reboot_wave_note_boot(RebootWave *w, const char *boot_id) {
                 break;
         case WAVE_HOOKS:
         case WAVE_WAITING:
-                reboot_wave_close(w);
+                if (new_boot)
+                        reboot_wave_close(w);
+                else
+                        /* Hooks died with lpmaintd; the next run starts them again. */
+                        w->state = WAVE_WAITING;
                 break;
         case WAVE_VERIFYING:
                 /* Rebooted again before the checks ended: check this boot. */

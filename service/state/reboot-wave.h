@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <glib.h>
 
+#include "patch.h"
+
 /* The host's part of a reboot wave, kept in STATE_DIRECTORY/reboot-wave so
  * that a planned reboot, who asked for it and the fleet lock taken for it
  * survive the daemon and the reboot itself. Pure: load, save and the
@@ -42,6 +44,10 @@ typedef struct RebootWave {
         char *request_boot_id;          /* "" none */
         char *request_text;
         uint64_t request_usec;
+
+        /* The audit records of the wave's outcomes, written with the state
+         * they describe and appended after it (manager-records.c). */
+        GArray *outcomes;               /* PatchOutcome, oldest first, not yet known to be audited */
 } RebootWave;
 
 RebootWave *reboot_wave_new(void);
@@ -57,11 +63,14 @@ void reboot_wave_unschedule(RebootWave *w);
 /* Closes the wave; the fleet lock and a request are kept. */
 void reboot_wave_close(RebootWave *w);
 
-/* The first start in boot @boot_id: a reboot scheduled in an earlier boot
- * has happened, so the wave is verified now; a wave still waiting is over
- * (the host rebooted anyway) and a request from an earlier boot is met.
- * Returns true if the wave is to be verified. */
-bool reboot_wave_note_boot(RebootWave *w, const char *boot_id);
+/* A start in boot @boot_id (@new_boot: the first in it). Told by the record,
+ * so that a start killed before it wrote the change does it again: a reboot
+ * scheduled in an earlier boot has happened, so the wave is verified now; a
+ * request from an earlier boot is met. In the first start, a wave still
+ * waiting is over (the host rebooted anyway); in a later one, hooks that
+ * died with lpmaintd leave it waiting. Returns true if the wave is to be
+ * verified. */
+bool reboot_wave_note_boot(RebootWave *w, const char *boot_id, bool new_boot);
 
 /* Whether an administrator's request holds in @boot_id. */
 bool reboot_wave_requested(const RebootWave *w, const char *boot_id);

@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from conftest import (AUTO, ENV, OTHER, history, lpmaint, lpmaint_json, restart_daemon, kill_daemon,
-                      sim_path, sim_write, wait_for, workdir)  # noqa: F401 (workdir is a fixture)
+from conftest import (AUTO, ENV, OTHER, SANDBOX, history, lpmaint, lpmaint_json, restart_daemon, kill_daemon,
+                      run, sim_path, sim_write, wait_for, workdir)  # noqa: F401 (workdir is a fixture)
 from test_reboot import newer_kernel  # noqa: F401 (a fixture)
 from test_signals import fake_bzimage
-from crash_points import kill_at, state_dir
+from crash_points import audit_log, fail_at, kill_at, state_dir
 
 NOW = lambda: int(time.time() * 1_000_000)  # noqa: E731
 WAVE_RING = ("[Daemon]\nRing=canary\n[Ring canary]\nSoakSec=60\nRebootCalendar=*-*-* 02:00\n"
@@ -265,6 +265,87 @@ def test_a_planned_reboot_is_recorded_and_closed_by_the_health_checks(wave):
     assert boots[-2]["end"] == "planned-reboot" and boots[-2]["reason"].startswith("wave: kernel-installed"), boots[-2]
     wait_for(lambda: lpmaint_json("reboot", "status")["wave_state"] == "", what="wave closed")
     assert any(r["action"] == "reboot-completed" and r["result"] == "success" for r in history())
+
+
+def start_with_fault(point, action):
+    """Starts lpmaintd with the fault matrix's shim (tests/faults/fault-shim.c)
+    acting at @point ("CALL PATH OCCURRENCE" below the state directory)."""
+    shim = os.path.join(ENV.get("LPMAINT_BUILD_DIR", ""), "tests", "faults", "fault-shim.so")
+    if not os.path.exists(shim):
+        pytest.skip(f"{shim} is not built")
+    env = dict(ENV, LD_PRELOAD=shim, LPMAINT_FAULT_PREFIX=state_dir(), LPMAINT_FAULT_POINT=point,
+               LPMAINT_FAULT_ACTION=action, LPMAINT_SANDBOX_START_TIMEOUT="10")
+    return run(os.path.join(SANDBOX, "lpmaintd-start"), env=env)
+
+
+def recorded_wave():
+    with open(os.path.join(state_dir(), "reboot-wave")) as f:
+        return dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+
+
+def records(action, result, since):
+    return [r for r in history(since=since) if r["action"] == action and r["result"] == result]
+
+
+def test_a_restart_in_the_new_boot_finishes_the_planned_reboot(wave):
+    """lpmaintd killed in the new boot's first start as it writes that the
+    reboot happened: the restart, in the same boot, goes by the record (a wave
+    scheduled in an earlier boot) and closes the wave, with one record."""
+    wave.ring("HealthChecks=ok\n[HealthCheck ok]\nExecStart=/bin/true\n")
+    since = NOW()
+    assert wave_json()[0] == 0
+    start_reboot_job(wave)
+    kill_daemon(signal.SIGTERM)
+    wave.set(system_state="running")
+    os.unlink(sim_path("boot", "vmlinuz-9999"))
+    sim_write("proc/sys/kernel/random/boot_id", "7e7e7e7e-0000-4000-8000-%012d" % int(time.time() * 1000 % 10**12))
+    p = start_with_fault("rename reboot-wave 1", "kill")
+    assert p.returncode != 0, "lpmaintd was not killed at the wave's write"
+    assert recorded_wave()["State"] == "scheduled"
+    restart_daemon()
+    fake_bzimage(sim_path("boot", "vmlinuz-9999"), "9999.0.0-1-amd64")  # for the fixture's teardown
+    wait_for(lambda: lpmaint_json("reboot", "status")["wave_state"] == "", what="wave closed")
+    assert len(records("reboot-completed", "success", since)) == 1
+    assert lpmaint_json("signals")["boots"][-2]["end"] == "planned-reboot"
+    # A further restart in the boot has nothing left to do.
+    kill_daemon(signal.SIGKILL)
+    restart_daemon()
+    assert lpmaint_json("reboot", "status")["wave_state"] == ""
+    assert len(records("reboot-completed", "success", since)) == 1
+
+
+@pytest.mark.parametrize("errno_name", ["EIO", "ENOSPC"])
+def test_an_outcome_the_audit_log_cannot_take_is_appended_later_once(wave, errno_name):
+    """The schedule's outcome record fails to append (the "accepted" record is
+    the audit log's 1st write, the outcome its 2nd): logind has the reboot, so
+    the wave's record keeps the outcome and it is appended on the retry, once."""
+    since = NOW()
+    with fail_at("write", errno_name, when="2", path=audit_log()):
+        rc, out, err = wave_json()
+        assert rc == 0, err
+    assert wave.scheduled()[1] == out["scheduled_usec"]
+    wait_for(lambda: records("reboot-wave", "scheduled", since), what="the outcome appended")
+    restart_daemon_after_kill()
+    assert len(records("reboot-wave", "scheduled", since)) == 1
+    assert lpmaint("audit", "verify", audit_log()).returncode == 0
+
+
+def test_an_outcome_recorded_but_not_appended_is_appended_at_start(wave):
+    """Killed as it appends the schedule's outcome: the wave's record holds it,
+    the next start appends it, once."""
+    since = NOW()
+    with kill_at("write", when=2, path=audit_log()):
+        wave_json()
+    assert "Outcome.0" in recorded_wave()
+    restart_daemon()
+    assert len(records("reboot-wave", "scheduled", since)) == 1
+    restart_daemon_after_kill()
+    assert len(records("reboot-wave", "scheduled", since)) == 1
+
+
+def restart_daemon_after_kill():
+    kill_daemon(signal.SIGKILL)
+    restart_daemon()
 
 
 def test_a_due_reboot_is_planned_even_when_systemd_cannot_say(system_double):
