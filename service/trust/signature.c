@@ -15,10 +15,6 @@ static const char *const purpose_names[_SIGNER_PURPOSE_MAX] = {
         [SIGNER_PURPOSE_ANY] = "any",
 };
 
-const char *signer_purpose_to_string(SignerPurpose p) {
-        return p >= 0 && p < _SIGNER_PURPOSE_MAX ? purpose_names[p] : NULL;
-}
-
 SignerPurpose signer_purpose_from_string(const char *s) {
         return (SignerPurpose) string_table_lookup(purpose_names, _SIGNER_PURPOSE_MAX, s);
 }

@@ -19,7 +19,6 @@ typedef enum SignerPurpose {
         _SIGNER_PURPOSE_INVALID = -1,
 } SignerPurpose;
 
-const char *signer_purpose_to_string(SignerPurpose p);
 SignerPurpose signer_purpose_from_string(const char *s);
 
 /* Who may sign patches for this host. */
