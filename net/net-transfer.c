@@ -123,7 +123,7 @@ void net_outcome_done(NetOutcome *o) {
         *o = (NetOutcome) {};
 }
 
-NetKind net_kind_from_curl(CURLcode code, long ssl_verify_result) {
+NetKind net_kind_from_curl(CURLcode code, bool chain_trusted) {
         switch (code) {
         case CURLE_OK:
                 return NET_KIND_OK;
@@ -135,7 +135,7 @@ NetKind net_kind_from_curl(CURLcode code, long ssl_verify_result) {
         case CURLE_OPERATION_TIMEDOUT:
                 return NET_KIND_TIMEOUT;
         case CURLE_PEER_FAILED_VERIFICATION:
-                return ssl_verify_result == 0 ? NET_KIND_TLS_HOST_MISMATCH : NET_KIND_TLS_UNTRUSTED;
+                return chain_trusted ? NET_KIND_TLS_HOST_MISMATCH : NET_KIND_TLS_UNTRUSTED;
         case CURLE_SSL_CONNECT_ERROR:
         case CURLE_SSL_CERTPROBLEM:
         case CURLE_SSL_CIPHER:
@@ -171,6 +171,29 @@ NetKind net_kind_from_curl(CURLcode code, long ssl_verify_result) {
         default:
                 return NET_KIND_NETWORK;
         }
+}
+
+/* Whether the server at @url has a certificate chain we trust, its host
+ * name aside: a TLS handshake alone, on a copy of the handle with the host
+ * name check off. libcurl gives both failures one code, and what it reports
+ * as the verify result is the backend's business; an admin needs to know
+ * whether the CA or the name is wrong. Only run after such a failure. */
+static bool chain_is_trusted(CURL *c, const char *url, long timeout_ms) {
+        CURL *probe = curl_easy_duphandle(c);
+        bool trusted;
+
+        if (!probe)
+                return false;
+        trusted = curl_easy_setopt(probe, CURLOPT_URL, url) == CURLE_OK &&
+                  curl_easy_setopt(probe, CURLOPT_CONNECT_ONLY, 1L) == CURLE_OK &&
+                  curl_easy_setopt(probe, CURLOPT_SSL_VERIFYHOST, 0L) == CURLE_OK &&
+                  curl_easy_setopt(probe, CURLOPT_ERRORBUFFER, NULL) == CURLE_OK &&
+                  curl_easy_setopt(probe, CURLOPT_NOPROGRESS, 1L) == CURLE_OK &&
+                  curl_easy_setopt(probe, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
+                  curl_easy_setopt(probe, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms) == CURLE_OK &&
+                  curl_easy_perform(probe) == CURLE_OK;
+        curl_easy_cleanup(probe);
+        return trusted;
 }
 
 static NetKind outcome_set(NetOutcome *o, NetKind kind, const char *url, const char *message) {
@@ -214,7 +237,7 @@ NetKind net_transfer_run(NetTransfer *t, const char *url, unsigned timeout_ms, u
         for (unsigned hops = 0;; hops++) {
                 gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
                 const char *location = NULL;
-                long verify_result = 0;
+                bool chain_trusted = false;
                 CURLcode cr;
 
                 if (left_ms <= 0)
@@ -238,8 +261,10 @@ NetKind net_transfer_run(NetTransfer *t, const char *url, unsigned timeout_ms, u
                 if (t->write_errno != 0)
                         return outcome_set(ret, NET_KIND_LOCAL_IO, current, g_strerror(t->write_errno));
                 if (cr != CURLE_OK) {
-                        (void) curl_easy_getinfo(t->curl, CURLINFO_SSL_VERIFYRESULT, &verify_result);
-                        return outcome_set(ret, net_kind_from_curl(cr, verify_result), current,
+                        if (cr == CURLE_PEER_FAILED_VERIFICATION)
+                                chain_trusted = chain_is_trusted(t->curl, current,
+                                                                 MAX((deadline - g_get_monotonic_time()) / 1000, 1));
+                        return outcome_set(ret, net_kind_from_curl(cr, chain_trusted), current,
                                            t->errbuf[0] ? t->errbuf : curl_easy_strerror(cr));
                 }
 

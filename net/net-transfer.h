@@ -93,7 +93,7 @@ static inline void net_slist_freep(struct curl_slist **l) {
         curl_slist_free_all(*l);
 }
 
-/* What a libcurl failure is. @ssl_verify_result is CURLINFO_SSL_VERIFYRESULT
- * (OpenSSL's X509 verify result): for CURLE_PEER_FAILED_VERIFICATION, 0 says
- * the chain was trusted and only the host name did not match. */
-NetKind net_kind_from_curl(CURLcode code, long ssl_verify_result);
+/* What a libcurl failure is. For CURLE_PEER_FAILED_VERIFICATION,
+ * @chain_trusted says the certificate chain was trusted and only the host
+ * name did not match. */
+NetKind net_kind_from_curl(CURLcode code, bool chain_trusted);
