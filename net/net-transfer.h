@@ -12,7 +12,9 @@
  *   - an optional low-speed limit, connect and total timeouts;
  *   - libcurl's own words for a failure in an error buffer, our user agent,
  *     TLS 1.2 at least, no signals; proxies and the CA store are libcurl's
- *     defaults (http_proxy, https_proxy, no_proxy, ...) unless set. */
+ *     defaults (http_proxy, https_proxy, no_proxy, ...) unless set.
+ * The program calls curl_global_init() before, and curl_global_cleanup()
+ * after, as libcurl asks. */
 
 #include <curl/curl.h>
 #include <stdbool.h>

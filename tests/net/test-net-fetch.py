@@ -544,6 +544,18 @@ class Refused(FetchTest):
         self.assertKind(r, "timeout")
         self.assertLess(time.monotonic() - start, 10)
 
+    def test_server_that_stalls_is_too_slow(self):
+        # The low-speed limit counts from the start: a server that never
+        # sends a byte is cut off by it long before the total timeout.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen(8)
+            start = time.monotonic()
+            r = self.fetch_one(f"https://127.0.0.1:{s.getsockname()[1]}/index", *self.ca(),
+                               "--low-speed", "1000:2", "--timeout", "60")
+        self.assertKind(r, "too-slow")
+        self.assertLess(time.monotonic() - start, 10)
+
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:
