@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "fleetlock-protocol.h"
+#include "net-url.h"
 
 static const char *const op_table[_FLEETLOCK_OP_MAX] = {
         [FLEETLOCK_PRE_REBOOT]   = "pre-reboot",
@@ -24,13 +25,14 @@ const char *fleetlock_op_to_string(FleetlockOp op) {
 }
 
 FleetlockScheme fleetlock_url_scheme(const char *url) {
-        if (!url)
-                return _FLEETLOCK_SCHEME_INVALID;
-        if (g_ascii_strncasecmp(url, "http://", strlen("http://")) == 0)
+        switch (net_url_scheme(url)) {
+        case NET_SCHEME_HTTP:
                 return FLEETLOCK_SCHEME_HTTP;
-        if (g_ascii_strncasecmp(url, "https://", strlen("https://")) == 0)
+        case NET_SCHEME_HTTPS:
                 return FLEETLOCK_SCHEME_HTTPS;
-        return _FLEETLOCK_SCHEME_INVALID;
+        default:
+                return _FLEETLOCK_SCHEME_INVALID;  /* file:// too */
+        }
 }
 
 bool fleetlock_id_is_valid(const char *id) {

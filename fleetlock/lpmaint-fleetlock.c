@@ -3,7 +3,6 @@
  * server. lpmaintd runs without a network (PrivateNetwork=yes), so the unit of
  * a reboot wave runs this helper before it reboots, and again after boot to
  * give the slot back. The protocol itself is in fleetlock-protocol.c. */
-#include <curl/curl.h>
 #include <getopt.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -14,6 +13,7 @@
 
 #include "config.h"
 #include "fleetlock-protocol.h"
+#include "net-transfer.h"
 
 /* The exit statuses are an interface: the reboot wave's unit tells "not now"
  * (1) from "something is broken" (3). */
@@ -45,15 +45,6 @@ static const char *arg_group = FLEETLOCK_GROUP_DEFAULT;
 static const char *arg_id = NULL;
 static unsigned arg_timeout_sec = TIMEOUT_DEFAULT_SEC;
 static FleetlockOp arg_op = _FLEETLOCK_OP_INVALID;
-
-static void curl_easy_cleanupp(CURL **c) {
-        if (*c)
-                curl_easy_cleanup(*c);
-}
-
-static void curl_slist_free_allp(struct curl_slist **l) {
-        curl_slist_free_all(*l);
-}
 
 static int log_error(int status, const char *format, ...) __attribute__((format(printf, 2, 3)));
 static int log_error(int status, const char *format, ...) {
@@ -197,52 +188,26 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
-typedef struct Answer {
-        GByteArray *body;
-        bool too_large;
-} Answer;
-
-static size_t answer_write(char *data, size_t size, size_t nmemb, void *userdata) {
-        Answer *a = userdata;
-        size_t n = size * nmemb;  /* size is 1, says libcurl */
-
-        /* A short count makes libcurl stop with CURLE_WRITE_ERROR. */
-        if (n > FLEETLOCK_RESPONSE_MAX - a->body->len) {
-                a->too_large = true;
-                return 0;
-        }
-        g_byte_array_append(a->body, (const guint8 *) data, (guint) n);
-        return n;
-}
-
-/* The redirects that name a new place for the same request; 300 (a choice),
- * 304 and 305 do not. */
-static bool status_is_redirect(long status) {
-        return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-}
-
 static int run(const char *endpoint, const char *id) {
-        _cleanup_(curl_easy_cleanupp) CURL *c = NULL;
-        _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
-        g_autoptr(GByteArray) body_buf = g_byte_array_new();
+        g_auto(NetTransfer) t = {};
+        g_auto(NetOutcome) outcome = {};
+        _cleanup_(net_slist_freep) struct curl_slist *headers = NULL;
         g_auto(FleetlockError) error = {};
-        g_autofree char *body = NULL, *url = g_strdup(endpoint);
-        char errbuf[CURL_ERROR_SIZE];
-        Answer answer = { .body = body_buf };
-        FleetlockScheme scheme = fleetlock_url_scheme(endpoint);
-        const char *protocol = scheme == FLEETLOCK_SCHEME_HTTPS ? "https" : "http";
+        g_autofree char *body = NULL;
         const char *op = fleetlock_op_to_string(arg_op);
-        gint64 deadline = g_get_monotonic_time() + (gint64) arg_timeout_sec * G_USEC_PER_SEC;
-        long status = 0;
+        unsigned timeout_ms = arg_timeout_sec * 1000;
+        long status;
         int r;
 
         r = fleetlock_request_body(id, arg_group, &body);
         if (r < 0)
                 return log_error(EXIT_USAGE, "Invalid id or group.");
 
-        c = curl_easy_init();
-        if (!c)
+        r = net_transfer_init(&t, "lpmaint-fleetlock/" PACKAGE_VERSION, FLEETLOCK_RESPONSE_MAX);
+        if (r == -ENOMEM)
                 return log_error(EXIT_FAILED, "Failed to initialize libcurl.");
+        if (r < 0)
+                return log_error(EXIT_FAILED, "Failed to set up libcurl (version %s).", curl_version());
 
         headers = curl_slist_append(headers, "fleet-lock-protocol: true");
         headers = headers ? curl_slist_append(headers, "Content-Type: application/json") : NULL;
@@ -252,70 +217,35 @@ static int run(const char *endpoint, const char *id) {
         if (!headers)
                 return log_error(EXIT_FAILED, "Out of memory.");
 
-        /* Only the URL's own scheme, also for redirects (we follow those
-         * ourselves, below, but libcurl refuses on its own too): an https URL
-         * must never end in plain http, nor http in anything but http. */
-        if (curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocol) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, protocol) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_USERAGENT, "lpmaint-fleetlock/" PACKAGE_VERSION) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long) strlen(body)) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, answer_write) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) FLEETLOCK_RESPONSE_MAX) != CURLE_OK)
+        /* A redirect gets the same POST (net_transfer_run() keeps the
+         * method and body): the operation means nothing as a GET. */
+        if (curl_easy_setopt(t.curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
+            curl_easy_setopt(t.curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+            curl_easy_setopt(t.curl, CURLOPT_POSTFIELDSIZE, (long) strlen(body)) != CURLE_OK)
                 return log_error(EXIT_FAILED, "Failed to set up libcurl (version %s).", curl_version());
 
-        for (unsigned hops = 0;; hops++) {
-                gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
-                const char *location = NULL;
-                CURLcode cr;
-
-                if (left_ms <= 0)
-                        return log_error(EXIT_FAILED, "Timed out after %us talking to %s.", arg_timeout_sec, url);
-
-                g_byte_array_set_size(answer.body, 0);
-                answer.too_large = false;
-                errbuf[0] = 0;
-                if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-                    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long) left_ms) != CURLE_OK ||
-                    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long) left_ms) != CURLE_OK)
-                        return log_error(EXIT_FAILED, "libcurl refused the URL %s.", url);
-
-                cr = curl_easy_perform(c);
-                if (answer.too_large || cr == CURLE_FILESIZE_EXCEEDED)
-                        return log_error(EXIT_FAILED, "The answer of %s is larger than %u KiB, which is no FleetLock answer.",
-                                         url, FLEETLOCK_RESPONSE_MAX / 1024);
-                if (cr == CURLE_OPERATION_TIMEDOUT)
-                        return log_error(EXIT_FAILED, "Timed out after %us talking to %s.", arg_timeout_sec, url);
-                if (cr != CURLE_OK)
-                        return log_error(EXIT_FAILED, "Failed to reach %s: %s", url,
-                                         errbuf[0] ? errbuf : curl_easy_strerror(cr));
-
-                if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
-                        return log_error(EXIT_FAILED, "No HTTP status from %s.", url);
-                if (!status_is_redirect(status))
-                        break;
-
-                /* libcurl resolves the Location against the URL even when it
-                 * does not follow it. The same POST goes to the new place: the
-                 * operation means nothing as a GET. */
-                if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &location) != CURLE_OK || !location)
-                        return log_error(EXIT_FAILED, "%s answered HTTP %ld without a usable Location.", url, status);
-                if (fleetlock_url_scheme(location) != scheme) {
-                        g_autofree char *shown = fleetlock_printable(location, strlen(location), SHOW_TEXT_MAX);
-                        return log_error(EXIT_FAILED, "%s redirects to %s, another scheme: refused.", url, shown);
-                }
-                if (hops + 1 > REDIRECTS_MAX)
-                        return log_error(EXIT_FAILED, "More than %u redirects from %s.", REDIRECTS_MAX, endpoint);
-                g_free(url);
-                url = g_strdup(location);
+        switch (net_transfer_run(&t, endpoint, timeout_ms, 0, REDIRECTS_MAX, &outcome)) {
+        case NET_KIND_OK:
+                break;
+        case NET_KIND_TOO_LARGE:
+                return log_error(EXIT_FAILED, "The answer of %s is larger than %u KiB, which is no FleetLock answer.",
+                                 outcome.url, FLEETLOCK_RESPONSE_MAX / 1024);
+        case NET_KIND_TIMEOUT:
+                return log_error(EXIT_FAILED, "Timed out after %us talking to %s.", arg_timeout_sec, outcome.url);
+        case NET_KIND_BAD_REDIRECT:
+                return log_error(EXIT_FAILED, "%s answered HTTP %ld without a usable Location.", outcome.url, outcome.status);
+        case NET_KIND_REDIRECT_SCHEME: {
+                g_autofree char *shown = fleetlock_printable(outcome.location, strlen(outcome.location), SHOW_TEXT_MAX);
+                return log_error(EXIT_FAILED, "%s redirects to %s, another scheme: refused.", outcome.url, shown);
         }
+        case NET_KIND_TOO_MANY_REDIRECTS:
+                return log_error(EXIT_FAILED, "More than %u redirects from %s.", REDIRECTS_MAX, endpoint);
+        default:
+                return log_error(EXIT_FAILED, "Failed to reach %s: %s", outcome.url, outcome.message);
+        }
+        status = outcome.status;
 
-        switch (fleetlock_classify_answer(status, (const char *) answer.body->data, answer.body->len, &error)) {
+        switch (fleetlock_classify_answer(status, (const char *) t.memory->data, t.memory->len, &error)) {
 
         case FLEETLOCK_OUTCOME_OK:
                 if (arg_op == FLEETLOCK_PRE_REBOOT)
@@ -333,8 +263,8 @@ static int run(const char *endpoint, const char *id) {
         }
 
         default: {
-                const char *text = (const char *) answer.body->data;
-                size_t len = answer.body->len;
+                const char *text = (const char *) t.memory->data;
+                size_t len = t.memory->len;
                 g_autofree char *shown = NULL;
 
                 /* The final newline of an error page is no content. */
@@ -342,7 +272,7 @@ static int run(const char *endpoint, const char *id) {
                         len--;
                 shown = fleetlock_printable(text, len, SHOW_TEXT_MAX);
 
-                return log_error(EXIT_FAILED, "%s answered HTTP %ld, which is no FleetLock answer%s%s", url, status,
+                return log_error(EXIT_FAILED, "%s answered HTTP %ld, which is no FleetLock answer%s%s", outcome.url, status,
                                  shown[0] ? ": " : ".", shown);
         }
         }
