@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
+#include "agent.h"
 #include "bus.h"
 #include "lpmaint-bus.h"
 #include "lpmaint.h"
@@ -27,6 +29,43 @@ int bus_connect(const char *host, bool ask_password, sd_bus **ret) {
         *ret = bus;
         bus = NULL;
         return 0;
+}
+
+/* Starts pkttyagent when it may ask for a password; stores its pid or 0. */
+static void acquire_polkit_agent(pid_t *ret) {
+        *ret = 0;
+
+        /* A remote host's polkit cannot reach our terminal. Failing to start
+         * the agent is not fatal either: polkit may still decide without
+         * asking, and if not the call fails as not authorized. */
+        if (!arg_ask_password || arg_host)
+                return;
+        (void) polkit_agent_open(ret);
+}
+
+int bus_call(sd_bus *bus, const char *path, const char *interface, const char *member, CallKind kind, bool auto_start,
+             sd_bus_message **ret_reply, sd_bus_error *error, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(polkit_agent_closep) pid_t agent = 0;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, path, interface, member);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        r = types ? sd_bus_message_appendv(m, types, ap) : 0;
+        va_end(ap);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_set_auto_start(m, auto_start);
+        if (r < 0)
+                return r;
+
+        if (kind == CALL_QUERY)
+                return sd_bus_call(bus, m, 0, error, ret_reply);
+        acquire_polkit_agent(&agent);
+        return sd_bus_call(bus, m, LPMAINT_PRIVILEGED_CALL_TIMEOUT_USEC, error, ret_reply);
 }
 
 /* Local failures carry no D-Bus name of the peer; sd-bus names them after

@@ -15,6 +15,21 @@
  * authorization. */
 int bus_connect(const char *host, bool ask_password, sd_bus **ret);
 
+/* What a call may wait for. */
+typedef enum CallKind {
+        CALL_QUERY,       /* an answer, within sd-bus' default timeout */
+        CALL_PRIVILEGED,  /* a state change: pkttyagent is started first (unless
+                           * --no-ask-password or --host=), and the call may wait
+                           * for an administrator's password */
+} CallKind;
+
+/* The one way lpmaint calls lpmaintd: @member of @interface on @path, with
+ * the arguments @types... (@types may be NULL). With @auto_start false the
+ * bus does not start lpmaintd (bus activation) for the call, so a daemon that
+ * is gone is reported gone rather than brought back. */
+int bus_call(sd_bus *bus, const char *path, const char *interface, const char *member, CallKind kind, bool auto_start,
+             sd_bus_message **ret_reply, sd_bus_error *error, const char *types, ...);
+
 /* Maps a failed call (its error and return value) to an lpmaint exit status. */
 int bus_error_exit_status(const sd_bus_error *error, int r);
 

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent.h"
 #include "bus.h"
 #include "config.h"
 #include "log.h"
 #include "lpmaint.h"
 #include "macro.h"
 #include "parse.h"
+#include "verbs.h"
 
 bool arg_json = false;
 bool arg_ask_password = true;
@@ -28,8 +28,6 @@ static bool arg_metrics_interval_set = false;
 bool arg_dry_run = false;
 const char *arg_reason = NULL;
 
-#define VERB_ANY ((unsigned) -1)
-
 typedef enum VerbFlags {
         VERB_DEFAULT     = 1 << 0,  /* runs when no command is given */
         VERB_JSON        = 1 << 1,  /* takes --json */
@@ -42,25 +40,38 @@ typedef enum VerbFlags {
         VERB_METRICS     = 1 << 8,  /* takes --output=, --follow and --interval= */
 } VerbFlags;
 
-typedef struct Verb {
-        const char *name;
-        unsigned min_args, max_args;  /* counting the verb itself */
-        VerbFlags flags;
-        int (*dispatch)(int argc, char *argv[]);
-} Verb;
-
+/* Each entry's first line is read by tests/completion/test-bash-completion:
+ * keep { "name", min, max, FLAGS, dispatch, on one line. */
 static const Verb verbs[] = {
-        { "status",  VERB_ANY, 1, VERB_DEFAULT | VERB_JSON,                  verb_status  },
-        { "list",    VERB_ANY, 1, VERB_JSON,                                 verb_list    },
-        { "apply",   2,        2, VERB_WAIT | VERB_SIGNATURE | VERB_LOCAL_FILES | VERB_APPLY_OPTS, verb_apply },
-        { "disable", 2,        2, VERB_WAIT,                                 verb_disable },
-        { "acknowledge", 2,    2, 0,                                         verb_acknowledge },
-        { "ring",    VERB_ANY, 1, VERB_JSON,                                 verb_ring    },
-        { "signals", VERB_ANY, 1, VERB_JSON,                                 verb_signals },
-        { "reboot",  2,        3, VERB_JSON | VERB_REBOOT_OPTS,              verb_reboot  },
-        { "history", VERB_ANY, 1, VERB_JSON | VERB_HISTORY,                  verb_history },
-        { "audit",   2,        3, VERB_JSON,                                 verb_audit   },
-        { "metrics", VERB_ANY, 1, VERB_METRICS,                              verb_metrics },
+        { "status",      VERB_ANY, 1, VERB_DEFAULT | VERB_JSON, verb_status,
+          .help = "Show the service and kernel state (default command)" },
+        { "list",        VERB_ANY, 1, VERB_JSON, verb_list,
+          .help = "List the live patches lpmaintd knows, with state" },
+        { "apply",       2,        2, VERB_WAIT | VERB_SIGNATURE | VERB_LOCAL_FILES | VERB_APPLY_OPTS, verb_apply,
+          .synopsis = "MANIFEST",
+          .help = "Verify and apply the signed live patch MANIFEST" },
+        { "disable",     2,        2, VERB_WAIT, verb_disable,
+          .synopsis = "NAME",
+          .help = "Disable a live patch and remove its module" },
+        { "acknowledge", 2,        2, 0, verb_acknowledge,
+          .synopsis = "NAME",
+          .help = "Acknowledge a patch applied through break-glass" },
+        { "ring",        VERB_ANY, 1, VERB_JSON, verb_ring,
+          .help = "Show the host's ring, its soak criteria and each patch's soak" },
+        { "signals",     VERB_ANY, 1, VERB_JSON, verb_signals,
+          .help = "Show the health signals: taint, counters, pressure, kernel\n"
+                  "log events, health checks and boots" },
+        { "reboot",      2,        3, VERB_JSON | VERB_REBOOT_OPTS, verb_reboot,
+          .verbs = reboot_verbs },
+        { "history",     VERB_ANY, 1, VERB_JSON | VERB_HISTORY, verb_history,
+          .help = "Show the audit trail" },
+        { "audit",       2,        3, VERB_JSON, verb_audit,
+          .synopsis = "verify [FILE]",
+          .help = "Check the audit log's hash chain (default " LPMAINT_STATE_DIR "/audit.log)" },
+        { "metrics",     VERB_ANY, 1, VERB_METRICS, verb_metrics,
+          .help = "Print the state as Prometheus metrics (node_exporter's\n"
+                  "textfile collector)" },
+        {}
 };
 
 int acquire_bus(sd_bus **ret) {
@@ -73,64 +84,14 @@ int acquire_bus(sd_bus **ret) {
         return 0;
 }
 
-void acquire_polkit_agent(pid_t *ret) {
-        *ret = 0;
-
-        /* A remote host's polkit cannot reach our terminal. Failing to start
-         * the agent is not fatal either: polkit may still decide without
-         * asking, and if not the call fails as not authorized. */
-        if (!arg_ask_password || arg_host)
-                return;
-        (void) polkit_agent_open(ret);
-}
-
-int call_manager_privileged(sd_bus *bus, const char *method, sd_bus_message **ret_reply, sd_bus_error *error,
-                            const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        _cleanup_(polkit_agent_closep) pid_t agent = 0;
-        va_list ap;
-        int r;
-
-        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, method);
-        if (r < 0)
-                return r;
-        va_start(ap, types);
-        r = types ? sd_bus_message_appendv(m, types, ap) : 0;
-        va_end(ap);
-        if (r < 0)
-                return r;
-        acquire_polkit_agent(&agent);
-        return sd_bus_call(bus, m, LPMAINT_PRIVILEGED_CALL_TIMEOUT_USEC, error, ret_reply);
-}
-
 static void help(void) {
         printf("lpmaint [OPTIONS...] COMMAND ...\n"
                "\n"
                "Verify, apply and manage signed kernel live patches through lpmaintd.\n"
                "\n"
-               "Commands:\n"
-               "  status                 Show the service and kernel state (default command)\n"
-               "  list                   List the live patches lpmaintd knows, with state\n"
-               "  apply MANIFEST         Verify and apply the signed live patch MANIFEST\n"
-               "  disable NAME           Disable a live patch and remove its module\n"
-               "  acknowledge NAME       Acknowledge a patch applied through break-glass\n"
-               "  ring                   Show the host's ring, its soak criteria and each patch's soak\n"
-               "  signals                Show the health signals: taint, counters, pressure, kernel\n"
-               "                         log events, health checks and boots\n"
-               "  reboot status          Show whether and why the host needs a reboot\n"
-               "  reboot plan            Explain every gate a planned reboot waits for, now\n"
-               "  reboot wave            Run this host's part of a reboot wave: every gate, the\n"
-               "                         fleet lock, pre-reboot hooks, then a reboot through logind\n"
-               "  reboot schedule TIME   Reboot at TIME (now, +MINUTES, HH:MM, \"YYYY-MM-DD HH:MM\")\n"
-               "  reboot request         Have the next reboot wave reboot this host\n"
-               "  reboot cancel          Cancel a scheduled or requested reboot and the open wave\n"
-               "  reboot finish          After a planned reboot: release the fleet lock once the\n"
-               "                         health checks passed\n"
-               "  history                Show the audit trail\n"
-               "  audit verify [FILE]    Check the audit log's hash chain (default " LPMAINT_STATE_DIR "/audit.log)\n"
-               "  metrics                Print the state as Prometheus metrics (node_exporter's\n"
-               "                         textfile collector)\n"
-               "\n"
+               "Commands:\n");
+        verbs_print_help(verbs);
+        printf("\n"
                "Options:\n"
                "  -h --help              Show this help\n"
                "     --version           Show package version\n"
@@ -342,16 +303,14 @@ static int dispatch_verb(int argc, char *argv[]) {
         int r;
 
         if (argc == 0) {
-                for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                        if (verbs[i].flags & VERB_DEFAULT)
-                                v = &verbs[i];
+                for (const Verb *i = verbs; i->name; i++)
+                        if (i->flags & VERB_DEFAULT)
+                                v = i;
                 default_argv[0] = (char *) v->name;
                 argv = default_argv;
                 argc = 1;
         } else {
-                for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                        if (strcmp(verbs[i].name, argv[0]) == 0)
-                                v = &verbs[i];
+                v = verb_find(verbs, argv[0]);
                 if (!v)
                         return log_usage("Unknown command '%s'.", argv[0]);
         }
@@ -366,7 +325,7 @@ static int dispatch_verb(int argc, char *argv[]) {
         if (r >= 0)
                 return r;
 
-        return v->dispatch(argc, argv);
+        return v->dispatch(argc, argv, NULL);
 }
 
 int main(int argc, char *argv[]) {

@@ -6,6 +6,8 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "verbs.h"
+
 /* Exit statuses. Scripts branch on them, so they are part of the interface
  * (documented in lpmaint(1)); never renumber:
  *   0 success
@@ -52,24 +54,17 @@ extern uint64_t arg_metrics_interval_usec;
 /* Connects as the options say. Returns 0, or prints why not and returns an exit status. */
 int acquire_bus(sd_bus **ret);
 
-/* Before a privileged call: starts pkttyagent when it may ask for a password
- * (local host, a terminal, no --no-ask-password). Stores its pid or 0. */
-void acquire_polkit_agent(pid_t *ret);
-
-/* A state-changing call of the Manager: the polkit agent is started first,
- * and the call may wait for an administrator's password. @types may be NULL. */
-int call_manager_privileged(sd_bus *bus, const char *method, sd_bus_message **ret_reply, sd_bus_error *error,
-                            const char *types, ...);
-
-/* Each verb is a top level: it prints its own output and errors and returns an exit status. */
-int verb_status(int argc, char *argv[]);
-int verb_list(int argc, char *argv[]);
-int verb_apply(int argc, char *argv[]);
-int verb_disable(int argc, char *argv[]);
-int verb_history(int argc, char *argv[]);
-int verb_acknowledge(int argc, char *argv[]);
-int verb_ring(int argc, char *argv[]);
-int verb_signals(int argc, char *argv[]);
-int verb_reboot(int argc, char *argv[]);
-int verb_audit(int argc, char *argv[]);
-int verb_metrics(int argc, char *argv[]);
+/* Each verb is a top level: it prints its own output and errors and returns an
+ * exit status. The top level passes no @userdata. */
+int verb_status(int argc, char *argv[], void *userdata);
+int verb_list(int argc, char *argv[], void *userdata);
+int verb_apply(int argc, char *argv[], void *userdata);
+int verb_disable(int argc, char *argv[], void *userdata);
+int verb_history(int argc, char *argv[], void *userdata);
+int verb_acknowledge(int argc, char *argv[], void *userdata);
+int verb_ring(int argc, char *argv[], void *userdata);
+int verb_signals(int argc, char *argv[], void *userdata);
+int verb_reboot(int argc, char *argv[], void *userdata);
+extern const Verb reboot_verbs[];  /* its sub-commands */
+int verb_audit(int argc, char *argv[], void *userdata);
+int verb_metrics(int argc, char *argv[], void *userdata);

@@ -108,20 +108,11 @@ static const PropertyMap patch_properties[] = {
 };
 
 int patch_get(sd_bus *bus, const char *path, Patch **ret, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        g_autoptr(Patch) p = NULL;
+        g_autoptr(Patch) p = g_new0(Patch, 1);
         int r;
 
-        r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, path,
-                               "org.freedesktop.DBus.Properties", "GetAll",
-                               error, &reply, "s", LPMAINT_PATCH_INTERFACE);
-        if (r < 0)
-                return r;
-
-        p = g_new0(Patch, 1);
         p->object_path = g_strdup(path);
-
-        r = bus_map_properties(reply, patch_properties, p);
+        r = bus_get_all_properties(bus, path, LPMAINT_PATCH_INTERFACE, patch_properties, p, true, error);
         if (r < 0)
                 return r;
 
@@ -177,20 +168,7 @@ static gint compare_patches(gconstpointer a, gconstpointer b) {
         return strcmp(x->object_path, y->object_path);
 }
 
-int patch_get_all(sd_bus *bus, GPtrArray **ret, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r;
-
-        r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH,
-                               "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
-                               error, &reply, NULL);
-        if (r < 0)
-                return r;
-
-        return patch_parse_managed_objects(reply, ret);
-}
-
-int patch_parse_managed_objects(sd_bus_message *reply, GPtrArray **ret) {
+static int patch_parse_managed_objects(sd_bus_message *reply, GPtrArray **ret) {
         g_autoptr(GPtrArray) patches = g_ptr_array_new_with_free_func((GDestroyNotify) patch_free);
         const char *path;
         int r;
@@ -220,4 +198,16 @@ int patch_parse_managed_objects(sd_bus_message *reply, GPtrArray **ret) {
         g_ptr_array_sort(patches, compare_patches);
         *ret = g_steal_pointer(&patches);
         return 0;
+}
+
+int patch_get_all(sd_bus *bus, bool auto_start, GPtrArray **ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bus_call(bus, LPMAINT_OBJECT_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", CALL_QUERY,
+                     auto_start, &reply, error, NULL);
+        if (r < 0)
+                return r;
+
+        return patch_parse_managed_objects(reply, ret);
 }

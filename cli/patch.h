@@ -56,8 +56,5 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Patch, patch_free)
 int patch_get(sd_bus *bus, const char *path, Patch **ret, sd_bus_error *error);
 
 /* GetManagedObjects on the root: every object with the Patch interface, as
- * Patch pointers sorted by name. */
-int patch_get_all(sd_bus *bus, GPtrArray **ret, sd_bus_error *error);
-
-/* The same from a GetManagedObjects reply the caller made. */
-int patch_parse_managed_objects(sd_bus_message *reply, GPtrArray **ret);
+ * Patch pointers sorted by name; @auto_start as for bus_call(). */
+int patch_get_all(sd_bus *bus, bool auto_start, GPtrArray **ret, sd_bus_error *error);

@@ -96,7 +96,7 @@ int follow_transition(sd_bus *bus, Watch *w, Patch *initial) {
                         announced = true;
                 }
 
-                r = watch_wait(bus, w);
+                r = watch_wait(bus, w, UINT64_MAX);
                 if (r < 0)
                         return log_bus_error(NULL, r, "Failed to wait for the transition of %s", w->path);
 

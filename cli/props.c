@@ -123,12 +123,13 @@ int bus_map_properties(sd_bus_message *m, const PropertyMap *map, void *userdata
         return sd_bus_message_exit_container(m);
 }
 
-int bus_get_all_properties(sd_bus *bus, const char *interface, const PropertyMap *map, void *userdata, sd_bus_error *error) {
+int bus_get_all_properties(sd_bus *bus, const char *path, const char *interface, const PropertyMap *map, void *userdata,
+                           bool auto_start, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, "org.freedesktop.DBus.Properties", "GetAll",
-                               error, &reply, "s", interface);
+        r = bus_call(bus, path, "org.freedesktop.DBus.Properties", "GetAll", CALL_QUERY, auto_start, &reply, error,
+                     "s", interface);
         if (r < 0)
                 return r;
         return bus_map_properties(reply, map, userdata);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <systemd/sd-bus.h>
 
@@ -26,5 +27,6 @@ int prop_parse_strv(sd_bus_message *m, void *dest);    /* char ***, g_strfreev()
  * daemon does not break an older client. */
 int bus_map_properties(sd_bus_message *m, const PropertyMap *map, void *userdata);
 
-/* GetAll of @interface on lpmaintd's /org/lpmaint1, mapped into @userdata. */
-int bus_get_all_properties(sd_bus *bus, const char *interface, const PropertyMap *map, void *userdata, sd_bus_error *error);
+/* GetAll of @interface on lpmaintd's @path, mapped into @userdata; @auto_start as for bus_call(). */
+int bus_get_all_properties(sd_bus *bus, const char *path, const char *interface, const PropertyMap *map, void *userdata,
+                           bool auto_start, sd_bus_error *error);

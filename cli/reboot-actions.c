@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lpmaint reboot wave | schedule | request | cancel | finish: the calls that
+/* lpmaint reboot wave | schedule | request | cancel | finish: the commands that
  * change a planned reboot, and the fleet lock around a wave, which lpmaintd
  * (with no network of its own) leaves to lpmaint-fleetlock. */
 #include <errno.h>
@@ -20,6 +20,7 @@
 #include "parse.h"
 #include "reboot-actions.h"
 #include "table.h"
+#include "watch.h"
 
 /* How long "reboot finish" waits for the checks after a planned reboot. */
 #define FINISH_TIMEOUT_SEC 3600
@@ -56,10 +57,11 @@ static int call_wave(sd_bus *bus, bool dry_run, bool fleet_lock, sd_bus_message 
         int r;
 
         if (dry_run)
-                r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
-                                       "RunRebootWave", error, reply, "a{sv}", 1, "dry-run", "b", 1);
+                r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "RunRebootWave", CALL_QUERY, true, reply,
+                             error, "a{sv}", 1, "dry-run", "b", 1);
         else
-                r = call_manager_privileged(bus, "RunRebootWave", reply, error, "a{sv}", 1, "fleet-lock", "b", (int) fleet_lock);
+                r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "RunRebootWave", CALL_PRIVILEGED, true,
+                             reply, error, "a{sv}", 1, "fleet-lock", "b", (int) fleet_lock);
         if (r >= 0)
                 r = sd_bus_message_read(*reply, "s", verdict);
         return r;
@@ -128,28 +130,30 @@ static int wave_exit_status(const char *verdict) {
         return g_str_equal(verdict, "blocked") ? LPMAINT_EXIT_BUSY : LPMAINT_EXIT_SUCCESS;
 }
 
-static int reboot_wave(sd_bus *bus, sd_bus_error *error) {
+int verb_reboot_wave(int argc, char *argv[], void *userdata) {
+        sd_bus *bus = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         g_autofree char *url = NULL, *group = NULL;
         const char *verdict;
         int r;
 
         if (arg_dry_run) {
-                if ((r = call_wave(bus, true, false, &reply, &verdict, error)) < 0)
-                        return log_bus_error(error, r, "Failed to plan the reboot wave");
+                if ((r = call_wave(bus, true, false, &reply, &verdict, &error)) < 0)
+                        return log_bus_error(&error, r, "Failed to plan the reboot wave");
                 r = print_reboot_gates(reply, verdict, true, true);
                 return r < 0 ? log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write the output") : LPMAINT_EXIT_SUCCESS;
         }
-        if ((r = read_fleet_lock_config(bus, &url, &group, error)) < 0)
-                return log_bus_error(error, r, "Failed to read the fleet lock settings");
+        if ((r = read_fleet_lock_config(bus, &url, &group, &error)) < 0)
+                return log_bus_error(&error, r, "Failed to read the fleet lock settings");
 
         bool locked = false;
         if (url[0]) {
                 /* The lock is taken only when this host would go: a host held
                  * back by its own gates must not hold up the fleet. */
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *plan = NULL;
-                if ((r = call_wave(bus, true, false, &plan, &verdict, error)) < 0)
-                        return log_bus_error(error, r, "Failed to plan the reboot wave");
+                if ((r = call_wave(bus, true, false, &plan, &verdict, &error)) < 0)
+                        return log_bus_error(&error, r, "Failed to plan the reboot wave");
                 if (g_str_equal(verdict, "go")) {
                         r = fleetlock(url, group, "pre-reboot");
                         if (r == 1)
@@ -160,21 +164,24 @@ static int reboot_wave(sd_bus *bus, sd_bus_error *error) {
                 }
         }
 
-        r = call_wave(bus, false, locked, &reply, &verdict, error);
+        r = call_wave(bus, false, locked, &reply, &verdict, &error);
         if (locked && (r < 0 || !g_str_equal(verdict, "go"))) {
                 /* Not rebooting after all: the lock goes back at once. */
                 if (fleetlock(url, group, "steady-state") != 0)
                         log_error(LPMAINT_EXIT_FAILED, "Cannot give the fleet lock of group %s back; the server keeps it for this host.", group);
         }
         if (r < 0)
-                return log_bus_error(error, r, "Failed to run the reboot wave");
+                return log_bus_error(&error, r, "Failed to run the reboot wave");
         r = print_reboot_gates(reply, verdict, true, false);
         if (r < 0)
                 return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write the output");
         return wave_exit_status(verdict);
 }
 
-static int reboot_schedule(sd_bus *bus, const char *when_s, sd_bus_error *error) {
+int verb_reboot_schedule(int argc, char *argv[], void *userdata) {
+        sd_bus *bus = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *when_s = argv[1];
         uint64_t when;
         char ts[FORMAT_TIMESTAMP_MAX];
         int r;
@@ -182,25 +189,36 @@ static int reboot_schedule(sd_bus *bus, const char *when_s, sd_bus_error *error)
         r = parse_reboot_time(when_s, (uint64_t) g_get_real_time(), &when);
         if (r < 0)
                 return log_usage("Invalid time '%s': use now, +MINUTES, +N(s|min|h), HH:MM or \"YYYY-MM-DD HH:MM\".", when_s);
-        r = call_manager_privileged(bus, "ScheduleReboot", NULL, error, "ts", when, arg_reason ?: "");
+        r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "ScheduleReboot", CALL_PRIVILEGED, true, NULL,
+                     &error, "ts", when, arg_reason ?: "");
         if (r < 0)
-                return log_bus_error(error, r, "Failed to schedule the reboot");
+                return log_bus_error(&error, r, "Failed to schedule the reboot");
         printf("Reboot scheduled for %s.\n", strdash(format_timestamp(ts, sizeof ts, when)));
         return LPMAINT_EXIT_SUCCESS;
 }
 
-static int reboot_request(sd_bus *bus, sd_bus_error *error) {
-        int r = call_manager_privileged(bus, "RequestReboot", NULL, error, "s", arg_reason ?: "");
+int verb_reboot_request(int argc, char *argv[], void *userdata) {
+        sd_bus *bus = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "RequestReboot", CALL_PRIVILEGED, true, NULL,
+                     &error, "s", arg_reason ?: "");
         if (r < 0)
-                return log_bus_error(error, r, "Failed to request a reboot");
+                return log_bus_error(&error, r, "Failed to request a reboot");
         puts("Reboot requested: the next reboot wave of this host's ring reboots it.");
         return LPMAINT_EXIT_SUCCESS;
 }
 
-static int reboot_cancel(sd_bus *bus, sd_bus_error *error) {
-        int r = call_manager_privileged(bus, "CancelReboot", NULL, error, NULL);
+int verb_reboot_cancel(int argc, char *argv[], void *userdata) {
+        sd_bus *bus = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "CancelReboot", CALL_PRIVILEGED, true, NULL,
+                     &error, NULL);
         if (r < 0)
-                return log_bus_error(error, r, "Failed to cancel the reboot");
+                return log_bus_error(&error, r, "Failed to cancel the reboot");
         puts("Reboot cancelled.");
         return LPMAINT_EXIT_SUCCESS;
 }
@@ -216,17 +234,33 @@ static int read_wave_state(sd_bus *bus, char **state, int *held, sd_bus_error *e
 
 /* After a planned reboot: once lpmaintd's checks passed, the fleet lock is
  * given back, so that the next host of the group may reboot. */
-static int reboot_finish(sd_bus *bus, sd_bus_error *error) {
+int verb_reboot_finish(int argc, char *argv[], void *userdata) {
+        sd_bus *bus = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(watch_done) Watch w = {};
         g_autofree char *state = NULL, *url = NULL, *group = NULL;
+        bool timed_out = false;
+        uint64_t until;
         int held = 0, r;
 
-        for (unsigned waited = 0;; waited++) {
+        /* Before the first read, so that no change in between goes unseen. */
+        r = watch_manager_start(bus, &w);
+        if (r < 0)
+                return log_bus_error(NULL, r, "Failed to subscribe to lpmaintd's signals");
+
+        until = (uint64_t) g_get_monotonic_time() + FINISH_TIMEOUT_SEC * USEC_PER_SEC;
+        for (;;) {
                 g_clear_pointer(&state, g_free);
-                if ((r = read_wave_state(bus, &state, &held, error)) < 0)
-                        return log_bus_error(error, r, "Failed to read the reboot wave");
-                if (!g_str_equal(state, "verifying") || waited >= FINISH_TIMEOUT_SEC)
+                if ((r = read_wave_state(bus, &state, &held, &error)) < 0)
+                        return log_bus_error(&error, r, "Failed to read the reboot wave");
+                if (!g_str_equal(state, "verifying") || timed_out)
                         break;
-                sleep(1);
+                /* Read once more at the deadline, as after any change. */
+                r = watch_wait(bus, &w, until);
+                if (r == -ETIMEDOUT)
+                        timed_out = true;
+                else if (r < 0)
+                        return log_bus_error(NULL, r, "Failed to follow the reboot wave");
         }
         if (!held) {
                 puts("No fleet lock held: nothing to release.");
@@ -240,32 +274,18 @@ static int reboot_finish(sd_bus *bus, sd_bus_error *error) {
         if (g_str_equal(state, "failed"))
                 return log_error(LPMAINT_EXIT_FAILED, "The health checks after the planned reboot failed; the fleet lock stays held "
                                  "(see lpmaint signals; lpmaint reboot cancel closes the wave).");
-        if ((r = read_fleet_lock_config(bus, &url, &group, error)) < 0)
-                return log_bus_error(error, r, "Failed to read the fleet lock settings");
+        if ((r = read_fleet_lock_config(bus, &url, &group, &error)) < 0)
+                return log_bus_error(&error, r, "Failed to read the fleet lock settings");
         if (url[0]) {
                 r = fleetlock(url, group, "steady-state");
                 if (r != 0)
                         return log_error(r == 1 ? LPMAINT_EXIT_BUSY : LPMAINT_EXIT_FAILED,
                                          "Cannot release the fleet lock of group %s at %s; it stays held.", group, url);
         }
-        r = call_manager_privileged(bus, "ReleaseFleetLock", NULL, error, NULL);
+        r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "ReleaseFleetLock", CALL_PRIVILEGED, true, NULL,
+                     &error, NULL);
         if (r < 0)
-                return log_bus_error(error, r, "Failed to record the fleet lock's release");
+                return log_bus_error(&error, r, "Failed to record the fleet lock's release");
         printf("Fleet lock of group %s released.\n", group);
         return LPMAINT_EXIT_SUCCESS;
-}
-
-int reboot_action(sd_bus *bus, int argc, char *argv[]) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        const char *what = argv[1];
-
-        if (g_str_equal(what, "wave"))
-                return reboot_wave(bus, &error);
-        if (g_str_equal(what, "schedule"))
-                return reboot_schedule(bus, argv[2], &error);
-        if (g_str_equal(what, "request"))
-                return reboot_request(bus, &error);
-        if (g_str_equal(what, "cancel"))
-                return reboot_cancel(bus, &error);
-        return reboot_finish(bus, &error);
 }

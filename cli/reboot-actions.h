@@ -4,9 +4,15 @@
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
-/* lpmaint reboot wave | schedule TIME | request | cancel | finish, with the
- * arguments checked by verb_reboot(). Returns the exit status. */
-int reboot_action(sd_bus *bus, int argc, char *argv[]);
+/* lpmaint reboot wave | schedule TIME | request | cancel | finish, the
+ * commands of reboot_verbs[] that change a planned reboot, on the bus
+ * connection @userdata. As each verb, they print their own output and errors
+ * and return an exit status. */
+int verb_reboot_wave(int argc, char *argv[], void *userdata);
+int verb_reboot_schedule(int argc, char *argv[], void *userdata);
+int verb_reboot_request(int argc, char *argv[], void *userdata);
+int verb_reboot_cancel(int argc, char *argv[], void *userdata);
+int verb_reboot_finish(int argc, char *argv[], void *userdata);
 
 /* Prints the gates of a PlanReboot reply, or with @wave of a RunRebootWave
  * reply (then scheduled_usec follows them), read up to after the verdict:

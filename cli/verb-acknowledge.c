@@ -6,7 +6,7 @@
 #include "lpmaint.h"
 #include "macro.h"
 
-int verb_acknowledge(int argc, char *argv[]) {
+int verb_acknowledge(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *name = argv[1];
@@ -16,7 +16,8 @@ int verb_acknowledge(int argc, char *argv[]) {
         if (r != 0)
                 return r;
 
-        r = call_manager_privileged(bus, "AcknowledgeBreakGlass", NULL, &error, "s", name);
+        r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "AcknowledgeBreakGlass", CALL_PRIVILEGED, true,
+                     NULL, &error, "s", name);
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to acknowledge '%s'", name);
 

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "agent.h"
 #include "bus.h"
 #include "log.h"
 #include "lpmaint.h"
@@ -119,32 +118,18 @@ static int open_files(const char *manifest, int *manifest_fd, int *signature_fd,
 
 static int call_apply(sd_bus *bus, int manifest_fd, int signature_fd, int module_fd,
                       char **ret_path, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_(polkit_agent_closep) pid_t agent = 0;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        unsigned n_options = (unsigned) arg_break_glass + (unsigned) arg_allow_downgrade;
         const char *path;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH,
-                                           LPMAINT_MANAGER_INTERFACE, "Apply");
-        if (r < 0)
-                return r;
-
-        /* Only the options asked for are sent: an older lpmaintd refuses unknown ones. */
-        r = sd_bus_message_append(m, "hhh", manifest_fd, signature_fd, module_fd);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && arg_break_glass)
-                r = sd_bus_message_append(m, "{sv}", "break-glass", "b", 1);
-        if (r >= 0 && arg_allow_downgrade)
-                r = sd_bus_message_append(m, "{sv}", "allow-downgrade", "b", 1);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-
-        acquire_polkit_agent(&agent);
-
-        r = sd_bus_call(bus, m, LPMAINT_PRIVILEGED_CALL_TIMEOUT_USEC, error, &reply);
+        /* Only the options asked for are sent: an older lpmaintd refuses unknown
+         * ones. The array takes the first n_options of the two entries given,
+         * so a lone --allow-downgrade takes the first place. */
+        r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "Apply", CALL_PRIVILEGED, true, &reply, error,
+                     "hhha{sv}", manifest_fd, signature_fd, module_fd, n_options,
+                     arg_break_glass ? "break-glass" : "allow-downgrade", "b", 1,
+                     "allow-downgrade", "b", 1);
         if (r < 0)
                 return r;
 
@@ -156,7 +141,7 @@ static int call_apply(sd_bus *bus, int manifest_fd, int signature_fd, int module
         return 0;
 }
 
-int verb_apply(int argc, char *argv[]) {
+int verb_apply(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(watch_done) Watch w = {};

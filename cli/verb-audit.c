@@ -74,7 +74,7 @@ static int audit_verify(const char *file) {
         return res.status == AUDIT_CHAIN_OK ? LPMAINT_EXIT_SUCCESS : LPMAINT_EXIT_FAILED;
 }
 
-int verb_audit(int argc, char *argv[]) {
+int verb_audit(int argc, char *argv[], void *userdata) {
         if (strcmp(argv[1], "verify") != 0)
                 return log_usage("Unknown audit command '%s'.", argv[1]);
         /* The log is read here, not through lpmaintd, so a remote host's log

@@ -10,7 +10,7 @@
 #include "progress.h"
 #include "watch.h"
 
-int verb_disable(int argc, char *argv[]) {
+int verb_disable(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(watch_done) Watch w = {};
@@ -29,7 +29,8 @@ int verb_disable(int argc, char *argv[]) {
                         return log_bus_error(NULL, r, "Failed to subscribe to lpmaintd's signals");
         }
 
-        r = call_manager_privileged(bus, "Disable", NULL, &error, "sa{sv}", name, 0);
+        r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "Disable", CALL_PRIVILEGED, true, NULL, &error,
+                     "sa{sv}", name, 0);
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to disable '%s'", name);
 

@@ -124,7 +124,7 @@ static int print_human(GArray *records) {
         return table_print(t, stdout);
 }
 
-int verb_history(int argc, char *argv[]) {
+int verb_history(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;

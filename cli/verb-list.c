@@ -107,7 +107,7 @@ static int print_human(GPtrArray *patches) {
         return 0;
 }
 
-int verb_list(int argc, char *argv[]) {
+int verb_list(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         g_autoptr(GPtrArray) patches = NULL;
@@ -117,7 +117,7 @@ int verb_list(int argc, char *argv[]) {
         if (r != 0)
                 return r;
 
-        r = patch_get_all(bus, &patches, &error);
+        r = patch_get_all(bus, true, &patches, &error);
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to list live patches");
 

@@ -126,55 +126,22 @@ static const PropertyMap kernel_properties[] = {
         {}
 };
 
-/* A call on /org/lpmaint1. Without @auto_start the bus does not activate
- * lpmaintd: a follower reports it gone rather than bringing it back. */
-static int call(sd_bus *bus, const char *interface, const char *member, const char *arg, bool auto_start,
-                sd_bus_message **ret_reply, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        int r;
-
-        r = sd_bus_message_new_method_call(bus, &m, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, interface, member);
-        if (r < 0)
-                return r;
-        if (arg) {
-                r = sd_bus_message_append(m, "s", arg);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_set_auto_start(m, auto_start);
-        if (r < 0)
-                return r;
-        return sd_bus_call(bus, m, 0, error, ret_reply);
-}
-
-static int get_all(sd_bus *bus, const char *interface, const PropertyMap *map, Reading *reading, bool auto_start,
-                   sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r;
-
-        r = call(bus, "org.freedesktop.DBus.Properties", "GetAll", interface, auto_start, &reply, error);
-        if (r < 0)
-                return r;
-        return bus_map_properties(reply, map, reading);
-}
-
 /* Three round trips: the Manager's and the Kernel's properties, and every
- * patch object with its properties. */
+ * patch object with its properties. Without @auto_start the bus does not
+ * activate lpmaintd: a follower reports it gone rather than bringing it back. */
 static int read_lpmaintd(sd_bus *bus, bool auto_start, Reading **ret, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         g_autoptr(Reading) reading = g_new0(Reading, 1);
         int r;
 
-        r = get_all(bus, LPMAINT_MANAGER_INTERFACE, manager_properties, reading, auto_start, error);
+        r = bus_get_all_properties(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, manager_properties, reading,
+                                   auto_start, error);
         if (r < 0)
                 return r;
-        r = get_all(bus, LPMAINT_KERNEL_INTERFACE, kernel_properties, reading, auto_start, error);
+        r = bus_get_all_properties(bus, LPMAINT_OBJECT_PATH, LPMAINT_KERNEL_INTERFACE, kernel_properties, reading,
+                                   auto_start, error);
         if (r < 0)
                 return r;
-        r = call(bus, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", NULL, auto_start, &reply, error);
-        if (r < 0)
-                return r;
-        r = patch_parse_managed_objects(reply, &reading->patches);
+        r = patch_get_all(bus, auto_start, &reading->patches, error);
         if (r < 0)
                 return r;
 
@@ -519,7 +486,7 @@ static int follow(sd_bus *bus) {
         return LPMAINT_EXIT_SUCCESS;
 }
 
-int verb_metrics(int argc, char *argv[]) {
+int verb_metrics(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         g_autoptr(Reading) reading = NULL;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lpmaint reboot status | plan: whether and why this host needs a reboot,
- * and what a planned reboot would wait for now; the other reboot commands
- * are in reboot-actions.c. */
+/* lpmaint reboot: its table of commands; status and plan (whether and why
+ * this host needs a reboot, and what a planned reboot would wait for now).
+ * The commands that change a planned reboot are in reboot-actions.c. */
 #include <glib.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -103,7 +103,8 @@ static int reboot_status(sd_bus *bus, sd_bus_error *error) {
         char ts[FORMAT_TIMESTAMP_MAX], span[FORMAT_TIMESPAN_MAX];
         int r;
 
-        r = bus_get_all_properties(bus, LPMAINT_MANAGER_INTERFACE, reboot_map, &i, error);
+        r = bus_get_all_properties(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, reboot_map, &i, true,
+                                   error);
         if (r < 0)
                 return r;
         if (arg_json)
@@ -142,41 +143,109 @@ static int reboot_plan(sd_bus *bus, sd_bus_error *error) {
         const char *verdict;
         int r;
 
-        r = sd_bus_call_method(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "PlanReboot",
-                               error, &reply, "");
+        r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "PlanReboot", CALL_QUERY, true, &reply, error,
+                     NULL);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "s", &verdict);
         return r < 0 ? r : print_reboot_gates(reply, verdict, false, false);
 }
 
-static const char *const reboot_commands[] = { "status", "plan", "wave", "schedule", "request", "cancel", "finish", NULL };
-
-int verb_reboot(int argc, char *argv[]) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+/* reboot status and plan: read, then print. */
+static int show(sd_bus *bus, const char *what, int (*read_and_print)(sd_bus *bus, sd_bus_error *error)) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        const char *what = argv[1];
         int r;
 
-        if (!g_strv_contains(reboot_commands, what))
-                return log_usage("Unknown reboot command \"%s\": use status, plan, wave, schedule, request, cancel or finish.", what);
-        if ((argc == 3) != g_str_equal(what, "schedule"))
-                return log_usage(argc == 3 ? "Too many arguments for 'reboot %s'." : "'reboot %s' needs a TIME.", what);
-        if (arg_json && !g_str_equal(what, "status") && !g_str_equal(what, "plan") && !g_str_equal(what, "wave"))
-                return log_usage("--json is not supported by 'reboot %s'.", what);
-        if (arg_dry_run && !g_str_equal(what, "wave"))
-                return log_usage("--dry-run only applies to 'reboot wave'.");
-        if (arg_reason && !g_str_equal(what, "schedule") && !g_str_equal(what, "request"))
-                return log_usage("--reason= only applies to 'reboot schedule' and 'reboot request'.");
-
-        r = acquire_bus(&bus);
-        if (r != 0)
-                return r;
-        if (!g_str_equal(what, "status") && !g_str_equal(what, "plan"))
-                return reboot_action(bus, argc, argv);
-        r = g_str_equal(what, "status") ? reboot_status(bus, &error) : reboot_plan(bus, &error);
+        r = read_and_print(bus, &error);
         if (r == -EIO)
                 return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write the output");
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to read the reboot %s", what);
         return LPMAINT_EXIT_SUCCESS;
+}
+
+static int verb_reboot_status(int argc, char *argv[], void *userdata) {
+        return show(userdata, argv[0], reboot_status);
+}
+
+static int verb_reboot_plan(int argc, char *argv[], void *userdata) {
+        return show(userdata, argv[0], reboot_plan);
+}
+
+typedef enum RebootFlags {
+        REBOOT_JSON    = 1 << 0,  /* takes --json */
+        REBOOT_DRY_RUN = 1 << 1,  /* takes --dry-run */
+        REBOOT_REASON  = 1 << 2,  /* takes --reason= */
+} RebootFlags;
+
+const Verb reboot_verbs[] = {
+        { "status",   1, 1, REBOOT_JSON, verb_reboot_status,
+          .help = "Show whether and why the host needs a reboot" },
+        { "plan",     1, 1, REBOOT_JSON, verb_reboot_plan,
+          .help = "Explain every gate a planned reboot waits for, now" },
+        { "wave",     1, 1, REBOOT_JSON | REBOOT_DRY_RUN, verb_reboot_wave,
+          .help = "Run this host's part of a reboot wave: every gate, the\n"
+                  "fleet lock, pre-reboot hooks, then a reboot through logind" },
+        { "schedule", 2, 2, REBOOT_REASON, verb_reboot_schedule,
+          .synopsis = "TIME",
+          .help = "Reboot at TIME (now, +MINUTES, HH:MM, \"YYYY-MM-DD HH:MM\")" },
+        { "request",  1, 1, REBOOT_REASON, verb_reboot_request,
+          .help = "Have the next reboot wave reboot this host" },
+        { "cancel",   1, 1, 0, verb_reboot_cancel,
+          .help = "Cancel a scheduled or requested reboot and the open wave" },
+        { "finish",   1, 1, 0, verb_reboot_finish,
+          .help = "After a planned reboot: release the fleet lock once the\n"
+                  "health checks passed" },
+        {}
+};
+
+/* The commands that take @flag (all with 0) for a message: "a, b or c", or
+ * with @quoted "'reboot a' and 'reboot b'". */
+static char *list_commands(unsigned flag, bool quoted) {
+        g_autoptr(GPtrArray) names = g_ptr_array_new();
+        GString *s = g_string_new(NULL);
+
+        for (const Verb *v = reboot_verbs; v->name; v++)
+                if (!flag || (v->flags & flag))
+                        g_ptr_array_add(names, (char *) v->name);
+        for (guint i = 0; i < names->len; i++) {
+                if (i > 0)
+                        g_string_append(s, i + 1 < names->len ? ", " : quoted ? " and " : " or ");
+                g_string_append_printf(s, quoted ? "'reboot %s'" : "%s", (const char *) names->pdata[i]);
+        }
+        return g_string_free(s, false);
+}
+
+int verb_reboot(int argc, char *argv[], void *userdata) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const Verb *v;
+        int r;
+
+        v = verb_find(reboot_verbs, argv[1]);
+        if (!v) {
+                g_autofree char *all = list_commands(0, false);
+                return log_usage("Unknown reboot command \"%s\": use %s.", argv[1], all);
+        }
+
+        /* As the top level does: the command is argv[0] of its verb. */
+        argc--;
+        argv++;
+        if ((unsigned) argc < v->min_args)
+                return log_usage("'reboot %s' needs a %s.", v->name, v->synopsis);
+        if ((unsigned) argc > v->max_args)
+                return log_usage("Too many arguments for 'reboot %s'.", v->name);
+        if (arg_json && !(v->flags & REBOOT_JSON))
+                return log_usage("--json is not supported by 'reboot %s'.", v->name);
+        if (arg_dry_run && !(v->flags & REBOOT_DRY_RUN)) {
+                g_autofree char *takers = list_commands(REBOOT_DRY_RUN, true);
+                return log_usage("--dry-run only applies to %s.", takers);
+        }
+        if (arg_reason && !(v->flags & REBOOT_REASON)) {
+                g_autofree char *takers = list_commands(REBOOT_REASON, true);
+                return log_usage("--reason= only applies to %s.", takers);
+        }
+
+        r = acquire_bus(&bus);
+        if (r != 0)
+                return r;
+        return v->dispatch(argc, argv, bus);
 }

@@ -132,7 +132,7 @@ static int print_human(const RingInfo *info, GPtrArray *patches) {
         return table_print(t, stdout);
 }
 
-int verb_ring(int argc, char *argv[]) {
+int verb_ring(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(ring_info_clear) RingInfo info = {};
@@ -144,7 +144,7 @@ int verb_ring(int argc, char *argv[]) {
                 return r;
         r = read_ring(bus, &info, &error);
         if (r >= 0)
-                r = patch_get_all(bus, &patches, &error);
+                r = patch_get_all(bus, true, &patches, &error);
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to read the ring");
 

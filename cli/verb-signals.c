@@ -162,8 +162,10 @@ static int read_signals(sd_bus *bus, Signals *s, sd_bus_error *error) {
         s->checks = array_new(sizeof(CheckRow), (GDestroyNotify) check_row_clear);
         s->boots = array_new(sizeof(BootRow), (GDestroyNotify) boot_row_clear);
 
-        int r = bus_get_all_properties(bus, LPMAINT_KERNEL_INTERFACE, kernel_properties, s, error);
-        return r < 0 ? r : bus_get_all_properties(bus, LPMAINT_SIGNALS_INTERFACE, signals_properties, s, error);
+        int r = bus_get_all_properties(bus, LPMAINT_OBJECT_PATH, LPMAINT_KERNEL_INTERFACE, kernel_properties, s,
+                                       true, error);
+        return r < 0 ? r : bus_get_all_properties(bus, LPMAINT_OBJECT_PATH, LPMAINT_SIGNALS_INTERFACE,
+                                                  signals_properties, s, true, error);
 }
 
 /* The taint letters in a row, "OK" for O and K. */
@@ -346,7 +348,7 @@ static int print_human(const Signals *s) {
         return fflush(stdout) != 0 || ferror(stdout) ? -EIO : 0;
 }
 
-int verb_signals(int argc, char *argv[]) {
+int verb_signals(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(signals_clear) Signals s = {};

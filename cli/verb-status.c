@@ -106,8 +106,10 @@ static GArray *count_states(GPtrArray *patches) {
 
 static int get_manager_info(sd_bus *bus, ManagerInfo *ret, sd_bus_error *error) {
         /* The service's state, then what the kernel shows now (read on request). */
-        int r = bus_get_all_properties(bus, LPMAINT_MANAGER_INTERFACE, manager_properties, ret, error);
-        return r < 0 ? r : bus_get_all_properties(bus, LPMAINT_KERNEL_INTERFACE, manager_properties, ret, error);
+        int r = bus_get_all_properties(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, manager_properties, ret,
+                                       true, error);
+        return r < 0 ? r : bus_get_all_properties(bus, LPMAINT_OBJECT_PATH, LPMAINT_KERNEL_INTERFACE,
+                                                  manager_properties, ret, true, error);
 }
 
 static int print_json(const ManagerInfo *m, GArray *counts) {
@@ -220,7 +222,7 @@ static int print_human(const ManagerInfo *m, GArray *counts) {
         return 0;
 }
 
-int verb_status(int argc, char *argv[]) {
+int verb_status(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(manager_info_clear) ManagerInfo info = {};
@@ -236,7 +238,7 @@ int verb_status(int argc, char *argv[]) {
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to get the state of lpmaintd");
 
-        r = patch_get_all(bus, &patches, &error);
+        r = patch_get_all(bus, true, &patches, &error);
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to list live patches");
 

@@ -56,6 +56,10 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
         return 0;
 }
 
+static int add_owner_match(sd_bus *bus, sd_bus_slot **slot, Watch *w) {
+        return sd_bus_add_match(bus, slot, LPMAINT_OWNER_CHANGED_MATCH, on_owner_changed, w);
+}
+
 int watch_start(sd_bus *bus, Watch *w, const char *operation) {
         int r;
 
@@ -86,13 +90,29 @@ int watch_start(sd_bus *bus, Watch *w, const char *operation) {
         if (r < 0)
                 return r;
 
-        r = sd_bus_add_match(bus, &w->slots[3],
-                             LPMAINT_OWNER_CHANGED_MATCH,
-                             on_owner_changed, w);
+        return add_owner_match(bus, &w->slots[3], w);
+}
+
+int watch_manager_start(sd_bus *bus, Watch *w) {
+        int r;
+
+        *w = (Watch) {};
+        r = watch_set_path(w, LPMAINT_OBJECT_PATH);
         if (r < 0)
                 return r;
 
-        return 0;
+        r = sd_bus_add_match(bus, &w->slots[0],
+                             "type='signal',"
+                             "sender='" LPMAINT_BUS_NAME "',"
+                             "interface='org.freedesktop.DBus.Properties',"
+                             "member='PropertiesChanged',"
+                             "path='" LPMAINT_OBJECT_PATH "',"
+                             "arg0='" LPMAINT_MANAGER_INTERFACE "'",
+                             on_properties_changed, w);
+        if (r < 0)
+                return r;
+
+        return add_owner_match(bus, &w->slots[1], w);
 }
 
 int watch_set_path(Watch *w, const char *path) {
@@ -104,10 +124,12 @@ int watch_set_path(Watch *w, const char *path) {
         return 0;
 }
 
-int watch_wait(sd_bus *bus, Watch *w) {
+int watch_wait(sd_bus *bus, Watch *w, uint64_t until) {
         int r;
 
         for (;;) {
+                uint64_t timeout = UINT64_MAX;
+
                 if (w->changed) {
                         w->changed = false;
                         return 0;
@@ -119,7 +141,13 @@ int watch_wait(sd_bus *bus, Watch *w) {
                 if (r > 0)
                         continue;
 
-                r = sd_bus_wait(bus, UINT64_MAX);
+                if (until != UINT64_MAX) {
+                        uint64_t now = (uint64_t) g_get_monotonic_time();
+                        if (now >= until)
+                                return -ETIMEDOUT;
+                        timeout = until - now;
+                }
+                r = sd_bus_wait(bus, timeout);
                 if (r < 0 && r != -EINTR)
                         return r;
         }

@@ -361,8 +361,8 @@ def test_a_due_reboot_is_planned_even_when_systemd_cannot_say(system_double):
     assert lpmaint_json("reboot", "status")["reboot_required"] is False
 
 
-def test_failed_checks_after_a_planned_reboot_keep_the_fleet_lock(wave):
-    wave.ring("HealthChecks=bad\n[HealthCheck bad]\nExecStart=/bin/false\n")
+def reboot_holding_the_fleet_lock(wave):
+    """A wave that took the fleet lock, and the planned reboot it scheduled."""
     # The caller took the fleet lock (lpmaint reboot wave does, with FleetLockURL=).
     r = subprocess.run(["busctl", "call", "org.lpmaint1", "/org/lpmaint1", "org.lpmaint1.Manager", "RunRebootWave",
                         "a{sv}", "1", "fleet-lock", "b", "true"], capture_output=True, text=True)
@@ -371,6 +371,11 @@ def test_failed_checks_after_a_planned_reboot_keep_the_fleet_lock(wave):
     kill_daemon(signal.SIGTERM)
     wave.set(system_state="running")
     new_boot()
+
+
+def test_failed_checks_after_a_planned_reboot_keep_the_fleet_lock(wave):
+    wave.ring("HealthChecks=bad\n[HealthCheck bad]\nExecStart=/bin/false\n")
+    reboot_holding_the_fleet_lock(wave)
     wait_for(lambda: lpmaint_json("reboot", "status")["wave_state"] == "failed", what="checks failed")
     status = lpmaint_json("reboot", "status")
     assert status["fleet_lock_held"] is True
@@ -382,6 +387,29 @@ def test_failed_checks_after_a_planned_reboot_keep_the_fleet_lock(wave):
     r = lpmaint("reboot", "finish", user=AUTO)
     assert r.returncode == 0, r.stderr
     assert lpmaint_json("reboot", "status")["fleet_lock_held"] is False
+
+
+def test_finish_waits_for_the_checks_after_a_planned_reboot(wave, workdir):
+    """lpmaint reboot finish while the checks run: it waits for them, then
+    gives the fleet lock back."""
+    go = os.path.join(workdir, "checks-may-pass")
+    wave.ring("HealthChecks=gated\n[HealthCheck gated]\n"
+              f"ExecStart=/bin/sh -c 'while [ ! -e {go} ]; do sleep 0.1; done'\nTimeoutSec=60\n")
+    reboot_holding_the_fleet_lock(wave)
+    wait_for(lambda: lpmaint_json("reboot", "status")["wave_state"] == "verifying", what="checks running")
+    proc = subprocess.Popen(["runuser", "-u", AUTO, "--", "lpmaint", "--no-ask-password", "reboot", "finish"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        assert proc.poll() is None, "reboot finish did not wait for the checks"
+        open(go, "w").close()
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "released" in out, err
+    status = lpmaint_json("reboot", "status")
+    assert status["wave_state"] == "" and status["fleet_lock_held"] is False
 
 
 def test_bad_wave_settings_are_refused(dropin):
