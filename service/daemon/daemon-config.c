@@ -467,9 +467,8 @@ static const ConfigGroup *const config_group_table[] = {
         &daemon_group, &ring_group, &health_check_group, &pre_reboot_hook_group,
 };
 
-const char *const *config_groups(void) {
-        static const char *const names[] = { "Daemon", "Ring NAME", "HealthCheck NAME", "PreRebootHook NAME", NULL };
-        return names;
+const char *config_group_name(size_t i) {
+        return i < G_N_ELEMENTS(config_group_table) ? config_group_table[i]->name : NULL;
 }
 
 static const ConfigGroup *config_group_of(const char *group) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
@@ -76,8 +77,8 @@ void config_clear(Config *c);
  * main file means defaults. Errors name file and line and leave @c untouched. */
 int config_load(const char *path, Config *c, sd_bus_error *error);
 
-/* The groups lpmaint.conf may hold ("Daemon", "Ring NAME", ...), NULL-terminated,
- * and the keys each accepts (NULL for no such group): for the check that
- * lpmaint.conf(5) documents every key. */
-const char *const *config_groups(void);
+/* The @i-th kind of group lpmaint.conf may hold ("Daemon", "Ring NAME", ...;
+ * NULL past the last) and the keys a kind accepts (NULL for no such kind): for
+ * the check that lpmaint.conf(5) documents every key. */
+const char *config_group_name(size_t i);
 char **config_group_keys(const char *group);
