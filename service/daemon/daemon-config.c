@@ -193,7 +193,7 @@ struct ConfigKey {
          * [PreRebootHook]'s Blocking= is in the hook, the rest in its check. */
         unsigned base;
         uint64_t min, max;              /* numbers and sizes: the range, in the file's unit */
-        uint64_t unit;                  /* numbers: the field's value of one of the file's units */
+        uint64_t unit;                  /* numbers: one of the file's units in the field's; max * unit must fit */
         bool strip;                     /* strings: blanks around the value do not count */
         bool (*valid)(const char *s);   /* strings: NULL for any */
         /* A bad value is "KEY= <invalid> "VALUE""; NULL: the group's wording. */
