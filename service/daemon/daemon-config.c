@@ -713,7 +713,7 @@ static int pick_ring(const char *path, ConfigLoad *load, sd_bus_error *error) {
 
         ring_settings_clear(&c->ring_settings);
         c->ring_settings = rg->settings;
-        ring_settings_init_defaults(&rg->settings);
+        rg->settings = (RingSettings) {}; /* now the configuration's */
 
         for (size_t i = 0; c->ring_pre_reboot_hooks[i]; i++)
                 if (!config_pre_reboot_hook(c, c->ring_pre_reboot_hooks[i]))
