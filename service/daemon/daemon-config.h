@@ -2,12 +2,24 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
 #include "health-check.h"
 #include "signature.h"
 #include "soak.h"
+
+/* Declares the members once yet reaches them two ways: each by its own name
+ * (c->soak) and all together as one struct TAG (c->NAME), since the two
+ * views of a union share one layout. */
+#define STRUCT_GROUP(TAG, NAME, ...)                    \
+        union {                                         \
+                struct { __VA_ARGS__ };                 \
+                struct TAG { __VA_ARGS__ } NAME;        \
+        }
+
+typedef struct RingSettings RingSettings;
 
 typedef struct Config {
         char *state_directory;
@@ -18,19 +30,22 @@ typedef struct Config {
         char **allowed_signers;         /* Common Names; empty: any trusted signer */
         SignerPurpose required_purpose;
 
-        /* The host's ring and how patches soak in it ([Ring NAME] groups). */
+        /* The host's ring and how patches soak in it: the settings of its
+         * [Ring NAME] group, which every such group has too. */
         char *ring;
-        SoakCriteria soak;
-        bool automatic_rollback;
-        char **ring_health_checks;      /* names of checks that must pass at the soak's end */
-        char *reboot_calendar;          /* the ring's reboot wave calendar (systemd OnCalendar=); "" none */
-        uint64_t reboot_window_usec;    /* how long after the wave timer fires a reboot may start */
-        bool reboot_with_users;         /* whether logged-in users hold a planned reboot back */
-        uint64_t reboot_randomized_delay_usec; /* the wave timer's RandomizedDelaySec= */
-        uint64_t reboot_delay_usec;     /* from a wave's decision to the reboot: wall messages, shutdown -c */
-        char **ring_pre_reboot_hooks;   /* names of [PreRebootHook NAME]s a wave runs before scheduling */
-        char *fleet_lock_url;           /* FleetLock server; "" none */
-        char *fleet_lock_group;
+        STRUCT_GROUP(RingSettings, ring_settings,
+                SoakCriteria soak;
+                bool automatic_rollback;
+                char **ring_health_checks;      /* names of checks that must pass at the soak's end */
+                char *reboot_calendar;          /* the ring's reboot wave calendar (systemd OnCalendar=); "" none */
+                uint64_t reboot_window_usec;    /* how long after the wave timer fires a reboot may start */
+                bool reboot_with_users;         /* whether logged-in users hold a planned reboot back */
+                uint64_t reboot_randomized_delay_usec; /* the wave timer's RandomizedDelaySec= */
+                uint64_t reboot_delay_usec;     /* from a wave's decision to the reboot: wall messages, shutdown -c */
+                char **ring_pre_reboot_hooks;   /* names of [PreRebootHook NAME]s a wave runs before scheduling */
+                char *fleet_lock_url;           /* FleetLock server; "" none */
+                char *fleet_lock_group;
+        );
 
         GPtrArray *health_checks;       /* HealthCheckSpec, every [HealthCheck NAME] */
         GPtrArray *pre_reboot_hooks;    /* PreRebootHook, every [PreRebootHook NAME] */
@@ -61,3 +76,9 @@ void config_clear(Config *c);
 /* Loads @path and then @path.d/ *.conf in lexical order (later wins). A missing
  * main file means defaults. Errors name file and line and leave @c untouched. */
 int config_load(const char *path, Config *c, sd_bus_error *error);
+
+/* The @i-th kind of group lpmaint.conf may hold ("Daemon", "Ring NAME", ...;
+ * NULL past the last) and the keys a kind accepts (NULL for no such kind): for
+ * the check that lpmaint.conf(5) documents every key. */
+const char *config_group_name(size_t i);
+char **config_group_keys(const char *group);

@@ -325,6 +325,86 @@ START_TEST(test_error_health_checks) {
 }
 END_TEST
 
+/* Where lpmaint.conf(5) documents a kind of group's keys, each as a
+ * ".BI KEY= VALUE" entry: [Daemon]'s under OPTIONS, a named group's under
+ * "[GROUP] GROUPS". From the newline before the first line to the next
+ * heading; NULL when the page has no such section. */
+static char *man_section(char *man, const char *group, size_t *ret_len) {
+        g_autofree char *heading = g_str_equal(group, "Daemon") ? g_strdup("\n.SH OPTIONS\n") :
+                g_strdup_printf("\n.SH \"[%s] GROUPS\"\n", group);
+        char *start = strstr(man, heading);
+        if (!start)
+                return NULL;
+        start += strlen(heading) - 1;
+        const char *end = strstr(start, "\n.SH ");
+        *ret_len = end ? (size_t) (end - start) : strlen(start);
+        return start;
+}
+
+static char *man_entry(char *man, const char *group, const char *key) {
+        g_autofree char *entry = g_strdup_printf("\n.BI %s= ", key);
+        size_t len = 0;
+        char *section = man_section(man, group, &len);
+        return section ? g_strstr_len(section, (gssize) len, entry) : NULL;
+}
+
+/* Every key the parser accepts that @man does not document, one "[GROUP] KEY=" a line. */
+static char *undocumented_keys(char *man) {
+        GString *missing = g_string_new(NULL);
+
+        for (size_t i = 0; config_group_name(i); i++) {
+                const char *group = config_group_name(i);
+                g_auto(GStrv) keys = config_group_keys(group);
+
+                ck_assert_ptr_nonnull(keys);
+                ck_assert_ptr_nonnull(keys[0]);
+                for (size_t j = 0; keys[j]; j++)
+                        if (!man_entry(man, group, keys[j]))
+                                g_string_append_printf(missing, "[%s] %s=\n", group, keys[j]);
+        }
+        return g_string_free(missing, false);
+}
+
+static char *read_man_page(void) {
+        const char *path = g_getenv("LPMAINT_TEST_CONF_MAN");
+        g_autoptr(GError) gerror = NULL;
+        char *text = NULL;
+
+        ck_assert_msg(path, "LPMAINT_TEST_CONF_MAN is not set");
+        ck_assert_msg(g_file_get_contents(path, &text, NULL, &gerror), "%s: %s", path, gerror ? gerror->message : "");
+        return text;
+}
+
+START_TEST(test_every_key_documented) {
+        g_autofree char *man = read_man_page();
+        g_autofree char *missing = undocumented_keys(man);
+
+        ck_assert_msg(missing[0] == '\0', "lpmaint.conf(5) does not document:\n%s", missing);
+        ck_assert_ptr_null(config_group_keys("Deamon"));
+}
+END_TEST
+
+START_TEST(test_undocumented_key_is_found) {
+        g_autofree char *man = read_man_page();
+
+        /* Each key's entry taken out of the page in turn is the one missed. */
+        for (size_t i = 0; config_group_name(i); i++) {
+                const char *group = config_group_name(i);
+                g_auto(GStrv) keys = config_group_keys(group);
+                for (size_t j = 0; keys[j]; j++) {
+                        g_autofree char *copy = g_strdup(man);
+                        char *entry = man_entry(copy, group, keys[j]);
+                        ck_assert_ptr_nonnull(entry);
+                        entry[1] = '#'; /* ".BI" becomes "#BI" */
+
+                        g_autofree char *missing = undocumented_keys(copy);
+                        g_autofree char *expected = g_strdup_printf("[%s] %s=\n", group, keys[j]);
+                        ck_assert_str_eq(missing, expected);
+                }
+        }
+}
+END_TEST
+
 static Suite *config_suite(void) {
         Suite *s = suite_create("config");
         TCase *tc = tcase_create("load");
@@ -356,6 +436,11 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_ring_with_health_checks);
         tcase_add_test(tc, test_ring_defaults);
         tcase_add_test(tc, test_error_health_checks);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("docs");
+        tcase_add_test(tc, test_every_key_documented);
+        tcase_add_test(tc, test_undocumented_key_is_found);
         suite_add_tcase(s, tc);
         return s;
 }
