@@ -277,19 +277,20 @@ static void restore(Manager *m, RebootWave *saved) {
  * scheduled and the intent is withdrawn. */
 static int schedule(Manager *m, const Caller *caller, const char *action, const char *by, uint64_t when, bool fleet_lock,
                     sd_bus_error *error) {
+        RebootWave *w = m->wave->record;
         _cleanup_bus_error_ sd_bus_error lerror = SD_BUS_ERROR_NULL;
         int r;
 
         g_autofree char *reasons = reasons_text(m);
-        RebootWave saved = *m->wave->record;
-        m->wave->record->state = WAVE_SCHEDULED;
-        m->wave->record->scheduled_usec = when;
-        m->wave->record->scheduled_by = g_strdup(by);
-        m->wave->record->scheduled_boot_id = g_strdup(m->boot_id);
-        m->wave->record->reasons = g_strdup(reasons);
-        m->wave->record->fleet_lock_held = saved.fleet_lock_held || fleet_lock;
-        m->wave->record->schedule_unconfirmed = true;
-        r = reboot_wave_save(m->wave->record, m->config.state_directory);
+        RebootWave saved = *w;
+        w->state = WAVE_SCHEDULED;
+        w->scheduled_usec = when;
+        w->scheduled_by = g_strdup(by);
+        w->scheduled_boot_id = g_strdup(m->boot_id);
+        w->reasons = g_strdup(reasons);
+        w->fleet_lock_held = saved.fleet_lock_held || fleet_lock;
+        w->schedule_unconfirmed = true;
+        r = reboot_wave_save(w, m->config.state_directory);
         if (r < 0) {
                 /* Unrecorded, it must not happen: a reboot nobody knows why is a crash to the next boot. */
                 restore(m, &saved);
@@ -306,8 +307,8 @@ static int schedule(Manager *m, const Caller *caller, const char *action, const 
                                          lerror.message ?: g_strerror(-r));
         }
 
-        m->wave->record->schedule_unconfirmed = false;
-        outcome(m, caller, action, "scheduled", m->wave->record->reasons);
+        w->schedule_unconfirmed = false;
+        outcome(m, caller, action, "scheduled", w->reasons);
         r = write_record(m);
         if (r < 0)
                 /* The intent is on disk: the next start adopts logind's schedule. */
@@ -367,12 +368,13 @@ static void reconcile_with_logind(Manager *m) {
 }
 
 void manager_wave_reconcile(Manager *m) {
+        RebootWave *w = m->wave->record;
         g_autofree char *type = NULL;
         uint64_t usec = 0;
 
-        if (m->wave->record->state != WAVE_SCHEDULED || !g_str_equal(m->wave->record->scheduled_boot_id, m->boot_id))
+        if (w->state != WAVE_SCHEDULED || !g_str_equal(w->scheduled_boot_id, m->boot_id))
                 return;
-        if (!m->wave->record->schedule_unconfirmed) {
+        if (!w->schedule_unconfirmed) {
                 reconcile_with_logind(m);
                 return;
         }
@@ -383,8 +385,8 @@ void manager_wave_reconcile(Manager *m) {
         }
         if (g_str_equal(type, "reboot") && usec != 0) {
                 g_autofree char *at = format_timestamp_utc(usec);
-                m->wave->record->scheduled_usec = usec;
-                m->wave->record->schedule_unconfirmed = false;
+                w->scheduled_usec = usec;
+                w->schedule_unconfirmed = false;
                 outcome(m, &self, "reboot-schedule", "success", "adopted from logind: lpmaintd stopped before it recorded logind's answer");
                 save_or_log(m);
                 log_notice("logind has the reboot lpmaintd was scheduling when it stopped (%s); adopted.", at);
@@ -409,18 +411,19 @@ static char *failed_gates(const GArray *gates) {
 
 /* A wave that cannot go on now stays open and continues at its next run. */
 static void hold(Manager *m, const Caller *caller, RebootVerdict v, const GArray *gates) {
+        RebootWave *w = m->wave->record;
         g_autofree char *why = failed_gates(gates);
 
         if (v != REBOOT_VERDICT_NOT_REQUIRED) {
-                if (m->wave->record->state == WAVE_NONE || m->wave->record->state == WAVE_HOOKS)
-                        m->wave->record->state = WAVE_WAITING;
-                if (!m->wave->record->opened_usec)
-                        m->wave->record->opened_usec = now_realtime_usec();
-        } else if (m->wave->record->state == WAVE_WAITING || m->wave->record->state == WAVE_HOOKS)
-                reboot_wave_close(m->wave->record);
-        m->wave->record->attempts++;
-        g_free(m->wave->record->last_verdict);
-        m->wave->record->last_verdict = g_strdup(reboot_verdict_to_string(v));
+                if (w->state == WAVE_NONE || w->state == WAVE_HOOKS)
+                        w->state = WAVE_WAITING;
+                if (!w->opened_usec)
+                        w->opened_usec = now_realtime_usec();
+        } else if (w->state == WAVE_WAITING || w->state == WAVE_HOOKS)
+                reboot_wave_close(w);
+        w->attempts++;
+        g_free(w->last_verdict);
+        w->last_verdict = g_strdup(reboot_verdict_to_string(v));
         outcome(m, caller, "reboot-wave", reboot_verdict_to_string(v), why);
         save_or_log(m);
         log_info("Reboot wave: %s%s%s.", reboot_verdict_to_string(v), why[0] ? ": " : "", why);
@@ -559,12 +562,13 @@ int manager_wave_run(Manager *m, sd_bus_message *call, const Caller *caller, boo
 /* ---- an administrator's request, schedule and cancel; the fleet lock */
 
 static void set_request(Manager *m, const char *reason) {
+        RebootWave *w = m->wave->record;
         manager_reboot_reasons_forget(m);
-        g_free(m->wave->record->request_boot_id);
-        m->wave->record->request_boot_id = g_strdup(m->boot_id);
-        g_free(m->wave->record->request_text);
-        m->wave->record->request_text = g_strdup(reason);
-        m->wave->record->request_usec = now_realtime_usec();
+        g_free(w->request_boot_id);
+        w->request_boot_id = g_strdup(m->boot_id);
+        g_free(w->request_text);
+        w->request_text = g_strdup(reason);
+        w->request_usec = now_realtime_usec();
 }
 
 int manager_wave_request(Manager *m, const Caller *caller, const char *reason, sd_bus_error *error) {
@@ -587,6 +591,7 @@ int manager_wave_schedule_time(uint64_t when, uint64_t *ret, sd_bus_error *error
 }
 
 int manager_wave_schedule(Manager *m, const Caller *caller, uint64_t when, const char *reason, sd_bus_error *error) {
+        RebootWave *w = m->wave->record;
         int r = check_hooks_idle(m, "This host's pre-reboot hooks are running", error);
         if (r < 0)
                 return r;
@@ -596,46 +601,47 @@ int manager_wave_schedule(Manager *m, const Caller *caller, uint64_t when, const
         if (r < 0)
                 return r;
         /* The request is part of the reasons the schedule records. */
-        g_autofree char *old_boot = g_strdup(m->wave->record->request_boot_id);
-        g_autofree char *old_text = g_strdup(m->wave->record->request_text);
-        uint64_t old_usec = m->wave->record->request_usec;
+        g_autofree char *old_boot = g_strdup(w->request_boot_id);
+        g_autofree char *old_text = g_strdup(w->request_text);
+        uint64_t old_usec = w->request_usec;
         set_request(m, reason);
         r = schedule(m, caller, "reboot-schedule", "admin", when, false, error);
         if (r < 0) {
-                g_free(m->wave->record->request_boot_id);
-                m->wave->record->request_boot_id = g_steal_pointer(&old_boot);
-                g_free(m->wave->record->request_text);
-                m->wave->record->request_text = g_steal_pointer(&old_text);
-                m->wave->record->request_usec = old_usec;
+                g_free(w->request_boot_id);
+                w->request_boot_id = g_steal_pointer(&old_boot);
+                g_free(w->request_text);
+                w->request_text = g_steal_pointer(&old_text);
+                w->request_usec = old_usec;
                 return r;
         }
         return 0;
 }
 
 int manager_wave_cancel(Manager *m, const Caller *caller, sd_bus_error *error) {
+        RebootWave *w = m->wave->record;
         _cleanup_bus_error_ sd_bus_error lerror = SD_BUS_ERROR_NULL;
         int r;
 
         r = check_hooks_idle(m, "This host's pre-reboot hooks are running; cancel when they are done", error);
         if (r < 0)
                 return r;
-        bool requested = reboot_wave_requested(m->wave->record, m->boot_id);
-        if (m->wave->record->state == WAVE_NONE && !requested)
+        bool requested = reboot_wave_requested(w, m->boot_id);
+        if (w->state == WAVE_NONE && !requested)
                 return sd_bus_error_set(error, LPMAINT_ERROR_NO_REBOOT_SCHEDULED, "No reboot is scheduled or requested and no wave is open");
         r = manager_audit_accepted(m, caller, "reboot-cancel", NULL, NULL, "", error);
         if (r < 0)
                 return r;
-        if (m->wave->record->state == WAVE_SCHEDULED) {
+        if (w->state == WAVE_SCHEDULED) {
                 r = logind_call(m, "CancelScheduledShutdown", &lerror, NULL);
                 if (r < 0)
                         return sd_bus_error_setf(error, LPMAINT_ERROR_REBOOT_FAILED, "logind did not cancel the reboot: %s",
                                                  lerror.message ?: g_strerror(-r));
         }
-        reboot_wave_close(m->wave->record);
-        g_free(m->wave->record->request_boot_id);
-        m->wave->record->request_boot_id = g_strdup("");
-        g_free(m->wave->record->request_text);
-        m->wave->record->request_text = g_strdup("");
+        reboot_wave_close(w);
+        g_free(w->request_boot_id);
+        w->request_boot_id = g_strdup("");
+        g_free(w->request_text);
+        w->request_text = g_strdup("");
         if ((r = save(m, error)) < 0)
                 return r;
         log_notice("Reboot cancelled by uid %u.", caller->uid);
@@ -643,7 +649,7 @@ int manager_wave_cancel(Manager *m, const Caller *caller, sd_bus_error *error) {
 }
 
 int manager_wave_release_fleet_lock(Manager *m, const Caller *caller, sd_bus_error *error) {
-        const RebootWave *w = m->wave->record;
+        RebootWave *w = m->wave->record;
         int r = 0;
 
         if (!w->fleet_lock_held)
@@ -658,9 +664,9 @@ int manager_wave_release_fleet_lock(Manager *m, const Caller *caller, sd_bus_err
                 r = manager_audit_accepted(m, caller, "fleet-lock-release", NULL, NULL, "", error);
         if (r < 0)
                 return r;
-        m->wave->record->fleet_lock_held = false;
+        w->fleet_lock_held = false;
         if ((r = save(m, error)) < 0) {
-                m->wave->record->fleet_lock_held = true;
+                w->fleet_lock_held = true;
                 return r;
         }
         return 0;
