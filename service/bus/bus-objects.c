@@ -4,8 +4,7 @@
 int bus_objects_register(Manager *m) {
         int r;
 
-        /* The Manager interface is served by four vtables, in this order;
-         * wave_vtable is still defined in daemon/manager-wave.c. */
+        /* The Manager interface is served by four vtables, in this order. */
         if ((r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, manager_vtable, m)) < 0 ||
             (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, reboot_vtable, m)) < 0 ||
             (r = sd_bus_add_object_vtable(m->bus, NULL, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, wave_vtable, m)) < 0 ||

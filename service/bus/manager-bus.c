@@ -4,17 +4,23 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bus-authorize.h"
 #include "bus-objects.h"
 #include "config.h"
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
 #include "manifest.h"
-#include "reboot-reasons.h"
 #include "util.h"
 
 static int compare_name_ptrs(const void *a, const void *b) {
         return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+static void emit_break_glass_changed(Manager *m) {
+        if (m->bus)
+                (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
+                                                      "UnacknowledgedBreakGlass", NULL);
 }
 
 int bus_read_bool_options(sd_bus_message *msg, const char *const *keys, bool *const *fields, sd_bus_error *error) {
@@ -52,51 +58,24 @@ static int read_empty_options(sd_bus_message *msg, sd_bus_error *error) {
         return bus_read_bool_options(msg, none, NULL, error);
 }
 
-/* A caller the bus cannot vouch for (typically one that hung up before its
- * call was handled) is denied, and that is audited like any denial. */
-int manager_identify_caller(Manager *m, sd_bus_message *msg, const char *action, const char *patch,
-                            Caller *caller, sd_bus_error *error) {
-        int r = caller_identify(msg, caller);
-        if (r >= 0)
-                return 0;
-
-        Caller unknown = { .uid = UINT32_MAX, .unit = (char *) "" };
-        sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot identify the caller (disconnected?), denying: %s",
-                          g_strerror(-r));
-        manager_audit_error(m, &unknown, action, patch, NULL, error);
-        return -EACCES;
-}
-
 static int read_apply_options(sd_bus_message *msg, ApplyOptions *opts, sd_bus_error *error) {
         static const char *const keys[] = { "break-glass", "allow-downgrade", NULL };
         bool *const fields[] = { &opts->break_glass, &opts->allow_downgrade };
         return bus_read_bool_options(msg, keys, fields, error);
 }
 
-/* Root is not exempt: polkit says yes to uid 0 for everything, so group
- * membership is checked here, before polkit is asked. */
-static int authorize(Manager *m, sd_bus_message *msg, const Caller *caller, const char *action,
-                     bool require_group, sd_bus_error *error) {
-        if (require_group) {
-                int r = user_in_group(caller->uid, m->config.automation_group);
-                if (r < 0)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                                 "Cannot check whether uid %u is a member of group %s (%s), denying",
-                                                 caller->uid, m->config.automation_group, g_strerror(-r));
-                if (r == 0)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                                 "Only members of group %s may apply live patches (uid %u is not)",
-                                                 m->config.automation_group, caller->uid);
-        }
-        return polkit_check(msg, action, caller->uid, m->polkit_registry, error);
-}
+static const BusAction apply_action = { "apply", POLKIT_ACTION_APPLY, true };
+static const BusAction downgrade_action = { "apply", POLKIT_ACTION_DOWNGRADE, true };
+/* An administrator outside the automation group, in an emergency; covers a downgrade too. */
+static const BusAction break_glass_action = { "apply-break-glass", POLKIT_ACTION_APPLY_BREAK_GLASS, false };
+static const BusAction disable_action = { "disable", POLKIT_ACTION_ROLLBACK, false };
+static const BusAction acknowledge_action = { "acknowledge-break-glass", POLKIT_ACTION_ACKNOWLEDGE, false };
 
 static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_(caller_clear) Caller caller = {};
         int manifest_fd, signature_fd, module_fd;
         ApplyOptions opts = {};
-        const char *action = "apply";
         Patch *p = NULL;
         int r;
 
@@ -106,22 +85,14 @@ static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = read_apply_options(msg, &opts, error);
         if (r < 0)
                 return r;
-        r = manager_identify_caller(m, msg, "apply", NULL, &caller, error);
-        if (r < 0)
-                return r;
 
-        /* One polkit action per call: break-glass (an administrator outside
-         * the automation group; covers a downgrade too), a downgrade by the
+        /* One polkit action per call: break-glass, a downgrade by the
          * automation identity, or a plain apply. */
-        if (opts.break_glass) {
-                action = "apply-break-glass";
-                r = authorize(m, msg, &caller, POLKIT_ACTION_APPLY_BREAK_GLASS, false, error);
-        } else
-                r = authorize(m, msg, &caller, opts.allow_downgrade ? POLKIT_ACTION_DOWNGRADE : POLKIT_ACTION_APPLY, true, error);
-        if (r == 0)
-                return 1; /* suspended until polkit answers */
-        if (r < 0)
-                goto refused;
+        const BusAction *action = opts.break_glass ? &break_glass_action :
+                                  opts.allow_downgrade ? &downgrade_action : &apply_action;
+        r = bus_authorize(m, msg, action, NULL, &caller, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
 
         if (m->transitioning) {
                 r = sd_bus_error_setf(error, LPMAINT_ERROR_BUSY, "A transition of patch %s is in progress", m->transitioning->name);
@@ -136,22 +107,21 @@ static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (opts.break_glass) {
                 log_warning("Patch %s applied through BREAK-GLASS by uid %u; acknowledge with 'lpmaint acknowledge %s'.",
                             p->name, caller.uid, p->name);
-                manager_emit_break_glass_changed(m);
+                emit_break_glass_changed(m);
         }
         return sd_bus_reply_method_return(msg, "o", p->object_path);
 
 refused:
-        manager_audit_error(m, &caller, action, NULL, NULL, error);
+        manager_audit_error(m, &caller, action->name, NULL, NULL, error);
         log_notice("Apply by uid %u refused: %s", caller.uid, error->message);
         return r;
 }
 
 /* Malformed calls on a patch are refused before anyone is asked or audited. */
-static int identify_for_patch(Manager *m, sd_bus_message *msg, const char *action, const char *name,
-                              Caller *caller, sd_bus_error *error) {
+static int check_patch_name(const char *name, sd_bus_error *error) {
         if (!patch_name_is_valid(name))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid patch name");
-        return manager_identify_caller(m, msg, action, name, caller, error);
+        return 0;
 }
 
 static int lookup_patch(Manager *m, const char *name, Patch **ret, sd_bus_error *error) {
@@ -174,14 +144,14 @@ static int method_disable(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = read_empty_options(msg, error);
         if (r < 0)
                 return r;
-        r = identify_for_patch(m, msg, "disable", name, &caller, error);
+        r = check_patch_name(name, error);
         if (r < 0)
                 return r;
+        r = bus_authorize(m, msg, &disable_action, name, &caller, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
 
-        r = authorize(m, msg, &caller, POLKIT_ACTION_ROLLBACK, false, error);
-        if (r == 0)
-                return 1;
-        if (r < 0 || (r = lookup_patch(m, name, &p, error)) < 0)
+        if ((r = lookup_patch(m, name, &p, error)) < 0)
                 goto refused;
         if (m->transitioning) {
                 r = sd_bus_error_setf(error, LPMAINT_ERROR_BUSY, "A transition of patch %s is in progress", m->transitioning->name);
@@ -209,14 +179,14 @@ static int method_acknowledge_break_glass(sd_bus_message *msg, void *userdata, s
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        r = identify_for_patch(m, msg, "acknowledge-break-glass", name, &caller, error);
+        r = check_patch_name(name, error);
         if (r < 0)
                 return r;
+        r = bus_authorize(m, msg, &acknowledge_action, name, &caller, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
 
-        r = authorize(m, msg, &caller, POLKIT_ACTION_ACKNOWLEDGE, false, error);
-        if (r == 0)
-                return 1;
-        if (r < 0 || (r = lookup_patch(m, name, &p, error)) < 0)
+        if ((r = lookup_patch(m, name, &p, error)) < 0)
                 goto refused;
         if (!p->break_glass || p->break_glass_acknowledged) {
                 r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Patch %s has no unacknowledged break-glass apply", name);
@@ -227,7 +197,7 @@ static int method_acknowledge_break_glass(sd_bus_message *msg, void *userdata, s
                 goto refused;
         p->break_glass_acknowledged = true;
         manager_patch_changed(m, p);
-        manager_emit_break_glass_changed(m);
+        emit_break_glass_changed(m);
         return sd_bus_reply_method_return(msg, NULL);
 
 refused:
@@ -328,12 +298,6 @@ static int property_get_break_glass(sd_bus *bus, const char *path, const char *i
         return sd_bus_message_append_strv(reply, (char **) names->pdata);
 }
 
-void manager_emit_break_glass_changed(Manager *m) {
-        if (m->bus)
-                (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
-                                                      "UnacknowledgedBreakGlass", NULL);
-}
-
 /* sd-bus's own getter for "b" reads an int; the field is a C bool. */
 static int bus_property_get_bool_field(sd_bus *bus, const char *path, const char *interface, const char *property,
                                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -414,73 +378,6 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("o", patch, "s", name, "s", operation, "s", result), 0),
         SD_BUS_SIGNAL_WITH_ARGS("PatchSoakFinished",
                                 SD_BUS_ARGS("o", patch, "s", name, "s", verdict, "s", reason), 0),
-        SD_BUS_VTABLE_END
-};
-
-/* The Manager's reboot members: why the host needs a reboot (manager-reboot.c)
- * and what a planned one would meet (manager-reboot-plan.c). */
-static int property_get_reboot_required(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        g_autoptr(GArray) reasons = manager_reboot_reasons(userdata);
-        return sd_bus_message_append(reply, "b", reasons->len > 0);
-}
-
-static int property_get_reboot_reasons(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        g_autoptr(GArray) reasons = manager_reboot_reasons(userdata);
-        int r = sd_bus_message_open_container(reply, 'a', "(sst)");
-
-        for (guint i = 0; r >= 0 && i < reasons->len; i++) {
-                const RebootReason *rr = &g_array_index(reasons, RebootReason, i);
-                r = sd_bus_message_append(reply, "(sst)", rr->code, rr->text, rr->since_usec);
-        }
-        return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
-static int property_get_coverage_end(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const char *source = NULL;
-        return sd_bus_message_append(reply, "t", manager_coverage_end(userdata, &source));
-}
-
-int bus_reply_gates(sd_bus_message *call, RebootVerdict v, const GArray *gates, const uint64_t *scheduled_usec) {
-        g_autoptr(sd_bus_message) reply = NULL;
-        int r;
-
-        r = sd_bus_message_new_method_return(call, &reply);
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "s", reboot_verdict_to_string(v));
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(sbs)");
-        for (guint i = 0; r >= 0 && i < gates->len; i++) {
-                const RebootGate *g = &g_array_index(gates, RebootGate, i);
-                r = sd_bus_message_append(reply, "(sbs)", g->name, (int) g->passed, g->detail);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0 && scheduled_usec)
-                r = sd_bus_message_append(reply, "t", *scheduled_usec);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
-}
-
-static int method_plan_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        g_autoptr(GArray) gates = reboot_gates_new();
-        RebootVerdict v = manager_plan_reboot(userdata, gates);
-        return bus_reply_gates(msg, v, gates, NULL);
-}
-
-const sd_bus_vtable reboot_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD_WITH_ARGS("PlanReboot", SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("s", verdict, "a(sbs)", gates), method_plan_reboot,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_PROPERTY("CoverageEndsUSec", "t", property_get_coverage_end, 0, 0),
-        SD_BUS_PROPERTY("RebootCalendar", "s", NULL, offsetof(Manager, config.reboot_calendar), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("RebootWindowUSec", "t", NULL, offsetof(Manager, config.reboot_window_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("RebootRequired", "b", property_get_reboot_required, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("RebootReasons", "a(sst)", property_get_reboot_reasons, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
 

@@ -143,12 +143,3 @@ const sd_bus_vtable patch_vtable[] = {
         SD_BUS_PROPERTY("AppliedUSec", "t", get_applied, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
-
-void patch_emit_changed(Manager *m, Patch *p) {
-        if (!m->bus)
-                return;
-        (void) sd_bus_emit_properties_changed(m->bus, p->object_path, LPMAINT_PATCH_INTERFACE,
-                                              "State", "Operation", "Result", "ResultMessage", "BlockingTasks",
-                                              "SupersededBy", "StateChangedUSec", "AppliedUSec",
-                                              "BreakGlassAcknowledged", "SoakState", "SoakResult", "SoakEndsUSec", NULL);
-}

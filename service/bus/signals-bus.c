@@ -48,6 +48,34 @@ static int property_get_log_events(sd_bus *bus, const char *path, const char *in
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+/* The boot log (daemon/manager-boots.c). */
+static int property_get_boots(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "(ssttss)");
+
+        for (guint i = 0; r >= 0 && m->boots && i < m->boots->records->len; i++) {
+                const BootRecord *b = &g_array_index(m->boots->records, BootRecord, i);
+                r = sd_bus_message_append(reply, "(ssttss)", b->boot_id, b->kernel_release, b->booted_usec,
+                                          b->ended_usec, boot_end_to_string(b->end), b->reason);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+/* The last result of each health check (daemon/manager-health.c). */
+static int property_get_health_checks(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "(sbistt)");
+
+        for (guint i = 0; r >= 0 && m->health_results && i < m->health_results->len; i++) {
+                const HealthCheckResult *h = &g_array_index(m->health_results, HealthCheckResult, i);
+                r = sd_bus_message_append(reply, "(sbistt)", h->name, (int) h->passed, h->exit_status, h->detail,
+                                          h->started_usec, h->duration_usec);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 const sd_bus_vtable signals_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Pressure", "a(suuut)", property_get_pressure, 0, 0),

@@ -70,17 +70,18 @@ static int query_creds(sd_bus_message *m, uint64_t mask, sd_bus_creds **ret) {
         return sd_bus_get_name_creds(caller_query_bus(sd_bus_message_get_bus(m)), sender, mask, ret);
 }
 
-int caller_identify(sd_bus_message *m, Caller *ret) {
-        g_autoptr(sd_bus_creds) creds = NULL;
+int caller_from_creds(sd_bus_creds *creds, Caller *ret) {
         uid_t uid;
         pid_t pid = 0;
         const char *unit = NULL;
         int r;
 
-        r = query_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID | SD_BUS_CREDS_UNIT | SD_BUS_CREDS_AUGMENT, &creds);
-        if (r < 0)
-                return r;
-        /* The uid is the one fact decisions rest on; it comes from the bus daemon. */
+        /* The uid is the one fact decisions rest on, and the pid goes into the
+         * audit record: both must come from the bus daemon. sd-bus fills in
+         * what the bus did not send from /proc/PID, which by then may be
+         * another process (the caller exited, its pid was reused). */
+        if (sd_bus_creds_get_augmented_mask(creds) & CALLER_CREDS_VOUCHED)
+                return -EPERM;
         r = sd_bus_creds_get_euid(creds, &uid);
         if (r < 0)
                 return r;
@@ -89,6 +90,16 @@ int caller_identify(sd_bus_message *m, Caller *ret) {
 
         *ret = (Caller) { .uid = uid, .pid = (uint32_t) pid, .unit = g_strdup(unit ?: "") };
         return 0;
+}
+
+int caller_identify(sd_bus_message *m, Caller *ret) {
+        g_autoptr(sd_bus_creds) creds = NULL;
+        int r;
+
+        r = query_creds(m, CALLER_CREDS_VOUCHED | SD_BUS_CREDS_UNIT | SD_BUS_CREDS_AUGMENT, &creds);
+        if (r < 0)
+                return r;
+        return caller_from_creds(creds, ret);
 }
 
 /* Group entries list their members; a group of a few hundred members does not

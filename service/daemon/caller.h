@@ -12,9 +12,16 @@ typedef struct Caller {
         char *unit;     /* informational; from /proc, may be "" */
 } Caller;
 
+/* The credentials the bus daemon itself must vouch for; the unit is
+ * informational and may come from /proc. */
+#define CALLER_CREDS_VOUCHED (SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID)
+
 /* Asks the bus daemon, on caller_query_bus(), so that waiting for the answer
  * reads no other call ahead. */
 int caller_identify(sd_bus_message *m, Caller *ret);
+/* The caller @creds describe; -EPERM if sd-bus filled in any of
+ * CALLER_CREDS_VOUCHED from /proc rather than the bus daemon sending it. */
+int caller_from_creds(sd_bus_creds *creds, Caller *ret);
 
 /* A second connection to the same bus as @bus, for synchronous questions
  * asked while handling a call: sd-bus reads every message that arrives on a

@@ -102,16 +102,3 @@ void manager_boots_stop(Manager *m) {
         save(m);
         log_info("Boot %s: lpmaintd stopping (%s).", m->boot_id, boot_end_to_string(end));
 }
-
-int property_get_boots(sd_bus *bus, const char *path, const char *interface, const char *property,
-                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        int r = sd_bus_message_open_container(reply, 'a', "(ssttss)");
-
-        for (guint i = 0; r >= 0 && m->boots && i < m->boots->records->len; i++) {
-                const BootRecord *b = &g_array_index(m->boots->records, BootRecord, i);
-                r = sd_bus_message_append(reply, "(ssttss)", b->boot_id, b->kernel_release, b->booted_usec,
-                                          b->ended_usec, boot_end_to_string(b->end), b->reason);
-        }
-        return r < 0 ? r : sd_bus_message_close_container(reply);
-}

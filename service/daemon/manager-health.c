@@ -28,16 +28,3 @@ void manager_health_checks_record(Manager *m, GArray *results) {
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_SIGNALS_INTERFACE, "HealthChecks", NULL);
 }
-
-int property_get_health_checks(sd_bus *bus, const char *path, const char *interface, const char *property,
-                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        int r = sd_bus_message_open_container(reply, 'a', "(sbistt)");
-
-        for (guint i = 0; r >= 0 && m->health_results && i < m->health_results->len; i++) {
-                const HealthCheckResult *h = &g_array_index(m->health_results, HealthCheckResult, i);
-                r = sd_bus_message_append(reply, "(sbistt)", h->name, (int) h->passed, h->exit_status, h->detail,
-                                          h->started_usec, h->duration_usec);
-        }
-        return r < 0 ? r : sd_bus_message_close_container(reply);
-}

@@ -85,9 +85,10 @@ static GArray *compute_reboot_reasons(Manager *m) {
                                    "live patch coverage of kernel %s ends %s (from %s)", kernel_release(m->kernel), at, source);
         }
 
-        if (m->wave && reboot_wave_requested(m->wave, m->boot_id))
-                reboot_reasons_add(reasons, "admin-request", m->wave->request_usec, "an administrator asked for a reboot%s%s",
-                                   m->wave->request_text[0] ? ": " : "", m->wave->request_text);
+        const RebootWave *wave = manager_wave_record(m);
+        if (wave && reboot_wave_requested(wave, m->boot_id))
+                reboot_reasons_add(reasons, "admin-request", wave->request_usec, "an administrator asked for a reboot%s%s",
+                                   wave->request_text[0] ? ": " : "", wave->request_text);
 
         /* A module the kernel would not let go of is only gone after a reboot. */
         g_hash_table_iter_init(&i, m->patches);

@@ -153,8 +153,9 @@ void manager_outcome_recover(Manager *m) {
                 if (p->status.state == PATCH_APPLIED)
                         oldest = MIN(oldest, p->state_changed_usec);
         }
-        if (m->wave)
-                oldest = oldest_of(m->wave->outcomes, oldest);
+        GArray *wave_outcomes = manager_wave_outcomes(m);
+        if (wave_outcomes)
+                oldest = oldest_of(wave_outcomes, oldest);
         if (oldest == UINT64_MAX) {
                 m->outcomes_recovered = true;
                 return;
@@ -182,8 +183,8 @@ void manager_outcome_recover(Manager *m) {
                 if (r < 0)
                         manager_record_behind(m, p, r);
         }
-        if (m->wave && m->wave->outcomes->len > 0) {
-                complete(m, log, m->wave->outcomes, "", "", "The reboot wave");
+        if (wave_outcomes && wave_outcomes->len > 0) {
+                complete(m, log, wave_outcomes, "", "", "The reboot wave");
                 /* Those still pending are appended again on the timer. */
                 if (manager_wave_flush(m))
                         manager_record_retry(m);

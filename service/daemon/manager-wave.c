@@ -20,7 +20,6 @@
 #include "util.h"
 
 #define WAVE_TIMER_PATH "/org/freedesktop/systemd1/unit/lpmaint_2dreboot_2dwave_2etimer"
-#define REASON_MAX 512
 #define SCHEDULE_MAX_AHEAD_USEC (UINT64_C(366) * 24 * 3600 * USEC_PER_SEC)
 /* A schedule a moment in the past is "now": clocks and round trips differ. */
 #define SCHEDULE_SLACK_USEC (5 * USEC_PER_SEC)
@@ -28,6 +27,50 @@
 #define LOGIND_TIMEOUT_USEC (10 * USEC_PER_SEC)
 
 static const Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
+
+/* The wave concern's state; Manager holds one, from manager_wave_start() on. */
+struct WaveRun {
+        RebootWave *record;             /* the host's part of a reboot wave, as saved */
+        HealthRun *hook_run;            /* pre-reboot hooks, while they run */
+        sd_bus_message *call;           /* the RunRebootWave call waiting for them */
+        WaveAnswerFunc answer;          /* how it is answered */
+        Caller caller;
+        bool fleet_lock;                /* the caller holds the fleet lock */
+        HealthRun *verify_run;          /* the ring's health checks after a planned reboot */
+        uint64_t next_window_usec;      /* the wave timer's next elapse, as last asked */
+        uint64_t next_window_asked_usec;
+};
+
+static WaveRun *wave_run_new(void) {
+        return g_new0(WaveRun, 1);
+}
+
+static WaveRun *wave_run_free(WaveRun *w) {
+        if (!w)
+                return NULL;
+        health_run_free(w->hook_run);
+        health_run_free(w->verify_run);
+        if (w->call)
+                sd_bus_message_unref(w->call);
+        caller_clear(&w->caller);
+        reboot_wave_free(w->record);
+        g_free(w);
+        return NULL;
+}
+
+const RebootWave *manager_wave_record(Manager *m) {
+        return m->wave ? m->wave->record : NULL;
+}
+
+GArray *manager_wave_outcomes(Manager *m) {
+        return m->wave ? m->wave->record->outcomes : NULL;
+}
+
+void wave_answer_clear(WaveAnswer *a) {
+        if (a->gates)
+                g_array_unref(g_steal_pointer(&a->gates));
+        sd_bus_error_free(&a->error);
+}
 
 static void emit(Manager *m) {
         if (m->bus)
@@ -43,10 +86,10 @@ bool manager_wave_flush(Manager *m) {
                 return false;
         /* Before the start looked them up in the log, appending could write one
          * twice: until then they stay pending (the retry timer looks again). */
-        if (m->outcomes_recovered && manager_outcomes_flush(m, m->wave->outcomes, "", "") >= 0)
+        if (m->outcomes_recovered && manager_outcomes_flush(m, m->wave->record->outcomes, "", "") >= 0)
                 return false;
-        for (guint i = 0; i < m->wave->outcomes->len; i++)
-                if (!g_array_index(m->wave->outcomes, PatchOutcome, i).audited)
+        for (guint i = 0; i < m->wave->record->outcomes->len; i++)
+                if (!g_array_index(m->wave->record->outcomes, PatchOutcome, i).audited)
                         return true;
         return false;
 }
@@ -54,7 +97,7 @@ bool manager_wave_flush(Manager *m) {
 /* An outcome of the wave: the next write of the record holds it, and it is
  * appended after that write. */
 static void outcome(Manager *m, const Caller *caller, const char *action, const char *result, const char *message) {
-        manager_outcomes_add(m->wave->outcomes, caller, action, result, message);
+        manager_outcomes_add(m->wave->record->outcomes, caller, action, result, message);
 }
 
 /* After a write of the record: the outcomes it holds go to the audit log. */
@@ -64,10 +107,10 @@ static void flush(Manager *m) {
 }
 
 static int write_record(Manager *m) {
-        int r = reboot_wave_save(m->wave, m->config.state_directory);
+        int r = reboot_wave_save(m->wave->record, m->config.state_directory);
         if (r >= 0)
                 /* Left out of the write: the log has them. */
-                outcome_list_forget_audited(m->wave->outcomes);
+                outcome_list_forget_audited(m->wave->record->outcomes);
         return r;
 }
 
@@ -91,49 +134,45 @@ static void save_or_log(Manager *m) {
 }
 
 void manager_wave_start(Manager *m) {
-        int r = reboot_wave_load(m->config.state_directory, &m->wave);
+        m->wave = wave_run_new();
+        int r = reboot_wave_load(m->config.state_directory, &m->wave->record);
         if (r < 0) {
                 manager_set_aside_damaged(m, "reboot-wave", "reboot wave", r);
-                m->wave = reboot_wave_new();
+                m->wave->record = reboot_wave_new();
         }
         if (!m->boot_id[0]) {
-                if (m->wave->state == WAVE_HOOKS) {
+                if (m->wave->record->state == WAVE_HOOKS) {
                         /* The hooks died with the daemon; the next run starts them again. */
-                        m->wave->state = WAVE_WAITING;
+                        m->wave->record->state = WAVE_WAITING;
                         save_or_log(m);
                 }
                 return;
         }
         /* Told by the record, not by whether this is the boot's first start: a
          * start killed before it wrote the change makes it again. */
-        WaveState before = m->wave->state;
-        bool requested = m->wave->request_boot_id[0];
-        if (reboot_wave_note_boot(m->wave, m->boot_id, m->new_boot))
+        WaveState before = m->wave->record->state;
+        bool requested = m->wave->record->request_boot_id[0];
+        if (reboot_wave_note_boot(m->wave->record, m->boot_id, m->new_boot))
                 log_info("Back from a planned reboot: the ring's health checks run once the patches are back.");
-        if (before != m->wave->state || requested != (m->wave->request_boot_id[0] != '\0'))
+        if (before != m->wave->record->state || requested != (m->wave->record->request_boot_id[0] != '\0'))
                 save_or_log(m);
 }
 
 void manager_wave_free(Manager *m) {
-        health_run_free(m->hook_run);
-        health_run_free(m->verify_run);
-        if (m->wave_call)
-                sd_bus_message_unref(m->wave_call);
-        caller_clear(&m->wave_caller);
-        reboot_wave_free(m->wave);
+        m->wave = wave_run_free(m->wave);
 }
 
 /* Our reboot is due and we are being stopped: that is logind carrying it
  * out, even when systemd, busy going down, cannot tell us in time whether to
  * a reboot (its reboot.target job) or says nothing at all. */
 BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason) {
-        if (!m->wave || m->wave->state != WAVE_SCHEDULED || !g_str_equal(m->wave->scheduled_boot_id, m->boot_id))
+        if (!m->wave || m->wave->record->state != WAVE_SCHEDULED || !g_str_equal(m->wave->record->scheduled_boot_id, m->boot_id))
                 return end;
-        bool due = now_realtime_usec() + SCHEDULE_SLACK_USEC >= m->wave->scheduled_usec;
+        bool due = now_realtime_usec() + SCHEDULE_SLACK_USEC >= m->wave->record->scheduled_usec;
         bool unsure = end == BOOT_END_SHUTDOWN || end == BOOT_END_DAEMON_STOPPED;
         if (end != BOOT_END_REBOOT && !(due && unsure))
                 return end;
-        *ret_reason = g_strdup_printf("%s: %s", m->wave->scheduled_by, m->wave->reasons);
+        *ret_reason = g_strdup_printf("%s: %s", m->wave->record->scheduled_by, m->wave->record->reasons);
         return BOOT_END_PLANNED_REBOOT;
 }
 
@@ -141,12 +180,12 @@ BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason) {
 
 static void verified(Manager *m, const char *failed) {
         if (failed[0]) {
-                m->wave->state = WAVE_FAILED;
+                m->wave->record->state = WAVE_FAILED;
                 log_error("After the planned reboot the ring's health checks failed (%s)%s.", failed,
-                          m->wave->fleet_lock_held ? "; the fleet lock stays held" : "");
+                          m->wave->record->fleet_lock_held ? "; the fleet lock stays held" : "");
                 outcome(m, &self, "reboot-completed", "failed", failed);
         } else {
-                reboot_wave_close(m->wave);
+                reboot_wave_close(m->wave->record);
                 log_info("The planned reboot is complete: the ring's health checks passed.");
                 outcome(m, &self, "reboot-completed", "success", "");
         }
@@ -163,7 +202,7 @@ static void on_verified(HealthRun *run, GArray *results, void *userdata) {
                 if (!h->passed)
                         g_string_append_printf(failed, "%s%s: %s", failed->len ? "; " : "", h->name, h->detail);
         }
-        m->verify_run = NULL;
+        m->wave->verify_run = NULL;
         health_run_free(run);
         verified(m, failed->str);
 }
@@ -178,14 +217,14 @@ static GPtrArray *specs_of(Manager *m, char **names, bool hooks) {
 }
 
 void manager_wave_after_reapply(Manager *m) {
-        if (!m->wave || m->wave->state != WAVE_VERIFYING || m->verify_run)
+        if (!m->wave || m->wave->record->state != WAVE_VERIFYING || m->wave->verify_run)
                 return;
         g_autoptr(GPtrArray) specs = specs_of(m, m->config.ring_health_checks, false);
         if (specs->len == 0) {
                 verified(m, "");
                 return;
         }
-        int r = health_run_start(m->event, m->bus, specs, on_verified, m, &m->verify_run);
+        int r = health_run_start(m->event, m->bus, specs, on_verified, m, &m->wave->verify_run);
         if (r < 0) {
                 /* Deny on error: a host whose health nobody checked keeps the lock. */
                 g_autofree char *why = g_strdup_printf("cannot run the ring's health checks: %s", g_strerror(-r));
@@ -224,10 +263,10 @@ static int logind_call(Manager *m, const char *method, sd_bus_error *error, cons
 }
 
 static void restore(Manager *m, RebootWave *saved) {
-        g_free(m->wave->scheduled_by);
-        g_free(m->wave->scheduled_boot_id);
-        g_free(m->wave->reasons);
-        *m->wave = *saved;
+        g_free(m->wave->record->scheduled_by);
+        g_free(m->wave->record->scheduled_boot_id);
+        g_free(m->wave->record->reasons);
+        *m->wave->record = *saved;
 }
 
 /* Records the intent, then asks logind to reboot at @when, then records its
@@ -238,19 +277,20 @@ static void restore(Manager *m, RebootWave *saved) {
  * scheduled and the intent is withdrawn. */
 static int schedule(Manager *m, const Caller *caller, const char *action, const char *by, uint64_t when, bool fleet_lock,
                     sd_bus_error *error) {
+        RebootWave *w = m->wave->record;
         _cleanup_bus_error_ sd_bus_error lerror = SD_BUS_ERROR_NULL;
         int r;
 
         g_autofree char *reasons = reasons_text(m);
-        RebootWave saved = *m->wave;
-        m->wave->state = WAVE_SCHEDULED;
-        m->wave->scheduled_usec = when;
-        m->wave->scheduled_by = g_strdup(by);
-        m->wave->scheduled_boot_id = g_strdup(m->boot_id);
-        m->wave->reasons = g_strdup(reasons);
-        m->wave->fleet_lock_held = saved.fleet_lock_held || fleet_lock;
-        m->wave->schedule_unconfirmed = true;
-        r = reboot_wave_save(m->wave, m->config.state_directory);
+        RebootWave saved = *w;
+        w->state = WAVE_SCHEDULED;
+        w->scheduled_usec = when;
+        w->scheduled_by = g_strdup(by);
+        w->scheduled_boot_id = g_strdup(m->boot_id);
+        w->reasons = g_strdup(reasons);
+        w->fleet_lock_held = saved.fleet_lock_held || fleet_lock;
+        w->schedule_unconfirmed = true;
+        r = reboot_wave_save(w, m->config.state_directory);
         if (r < 0) {
                 /* Unrecorded, it must not happen: a reboot nobody knows why is a crash to the next boot. */
                 restore(m, &saved);
@@ -267,8 +307,8 @@ static int schedule(Manager *m, const Caller *caller, const char *action, const 
                                          lerror.message ?: g_strerror(-r));
         }
 
-        m->wave->schedule_unconfirmed = false;
-        outcome(m, caller, action, "scheduled", m->wave->reasons);
+        w->schedule_unconfirmed = false;
+        outcome(m, caller, action, "scheduled", w->reasons);
         r = write_record(m);
         if (r < 0)
                 /* The intent is on disk: the next start adopts logind's schedule. */
@@ -305,8 +345,8 @@ static int logind_scheduled(Manager *m, char **ret_type, uint64_t *ret_usec) {
 }
 
 static void reopen(Manager *m) {
-        reboot_wave_unschedule(m->wave);
-        m->wave->state = WAVE_WAITING;
+        reboot_wave_unschedule(m->wave->record);
+        m->wave->record->state = WAVE_WAITING;
         save_or_log(m);
 }
 
@@ -316,7 +356,7 @@ static void reconcile_with_logind(Manager *m) {
         g_autofree char *type = NULL;
         uint64_t usec = 0;
 
-        if (m->wave->state != WAVE_SCHEDULED)
+        if (m->wave->record->state != WAVE_SCHEDULED)
                 return;
         if (logind_scheduled(m, &type, &usec) < 0)
                 return; /* cannot tell: keep what we know */
@@ -328,12 +368,13 @@ static void reconcile_with_logind(Manager *m) {
 }
 
 void manager_wave_reconcile(Manager *m) {
+        RebootWave *w = m->wave->record;
         g_autofree char *type = NULL;
         uint64_t usec = 0;
 
-        if (m->wave->state != WAVE_SCHEDULED || !g_str_equal(m->wave->scheduled_boot_id, m->boot_id))
+        if (w->state != WAVE_SCHEDULED || !g_str_equal(w->scheduled_boot_id, m->boot_id))
                 return;
-        if (!m->wave->schedule_unconfirmed) {
+        if (!w->schedule_unconfirmed) {
                 reconcile_with_logind(m);
                 return;
         }
@@ -344,8 +385,8 @@ void manager_wave_reconcile(Manager *m) {
         }
         if (g_str_equal(type, "reboot") && usec != 0) {
                 g_autofree char *at = format_timestamp_utc(usec);
-                m->wave->scheduled_usec = usec;
-                m->wave->schedule_unconfirmed = false;
+                w->scheduled_usec = usec;
+                w->schedule_unconfirmed = false;
                 outcome(m, &self, "reboot-schedule", "success", "adopted from logind: lpmaintd stopped before it recorded logind's answer");
                 save_or_log(m);
                 log_notice("logind has the reboot lpmaintd was scheduling when it stopped (%s); adopted.", at);
@@ -356,33 +397,7 @@ void manager_wave_reconcile(Manager *m) {
         reopen(m);
 }
 
-/* ---- the bus */
-
-static int authorize(Manager *m, sd_bus_message *msg, const char *action, Caller *caller, sd_bus_error *error) {
-        int r = manager_identify_caller(m, msg, action, NULL, caller, error);
-        if (r < 0)
-                return r;
-        r = polkit_check(msg, POLKIT_ACTION_REBOOT, caller->uid, m->polkit_registry, error);
-        if (r < 0)
-                manager_audit_error(m, caller, action, NULL, NULL, error);
-        return r;
-}
-
-static int refuse(Manager *m, const Caller *caller, const char *action, sd_bus_error *error, int r) {
-        manager_audit_error(m, caller, action, NULL, NULL, error);
-        log_notice("%s by uid %u refused: %s", action, caller->uid, error->message);
-        return r;
-}
-
-static int read_wave_options(sd_bus_message *msg, bool *dry_run, bool *fleet_lock, sd_bus_error *error) {
-        static const char *const keys[] = { "dry-run", "fleet-lock", NULL };
-        bool *const fields[] = { dry_run, fleet_lock };
-        return bus_read_bool_options(msg, keys, fields, error);
-}
-
-static int reply_wave(sd_bus_message *msg, RebootVerdict v, const GArray *gates, uint64_t scheduled) {
-        return bus_reply_gates(msg, v, gates, &scheduled);
-}
+/* ---- a wave's run: every gate, the pre-reboot hooks, then logind */
 
 static char *failed_gates(const GArray *gates) {
         g_autoptr(GString) s = g_string_new(NULL);
@@ -396,35 +411,43 @@ static char *failed_gates(const GArray *gates) {
 
 /* A wave that cannot go on now stays open and continues at its next run. */
 static void hold(Manager *m, const Caller *caller, RebootVerdict v, const GArray *gates) {
+        RebootWave *w = m->wave->record;
         g_autofree char *why = failed_gates(gates);
 
         if (v != REBOOT_VERDICT_NOT_REQUIRED) {
-                if (m->wave->state == WAVE_NONE || m->wave->state == WAVE_HOOKS)
-                        m->wave->state = WAVE_WAITING;
-                if (!m->wave->opened_usec)
-                        m->wave->opened_usec = now_realtime_usec();
-        } else if (m->wave->state == WAVE_WAITING || m->wave->state == WAVE_HOOKS)
-                reboot_wave_close(m->wave);
-        m->wave->attempts++;
-        g_free(m->wave->last_verdict);
-        m->wave->last_verdict = g_strdup(reboot_verdict_to_string(v));
+                if (w->state == WAVE_NONE || w->state == WAVE_HOOKS)
+                        w->state = WAVE_WAITING;
+                if (!w->opened_usec)
+                        w->opened_usec = now_realtime_usec();
+        } else if (w->state == WAVE_WAITING || w->state == WAVE_HOOKS)
+                reboot_wave_close(w);
+        w->attempts++;
+        g_free(w->last_verdict);
+        w->last_verdict = g_strdup(reboot_verdict_to_string(v));
         outcome(m, caller, "reboot-wave", reboot_verdict_to_string(v), why);
         save_or_log(m);
         log_info("Reboot wave: %s%s%s.", reboot_verdict_to_string(v), why[0] ? ": " : "", why);
 }
 
+/* The answer is @gates (taken) with @v, and @scheduled. */
+static int answered(WaveAnswer *ret, RebootVerdict v, GArray *gates, uint64_t scheduled) {
+        ret->verdict = v;
+        ret->gates = g_array_ref(gates);
+        ret->scheduled_usec = scheduled;
+        return 1;
+}
+
 /* Every gate passed (and the hooks, if any): logind is asked. */
-static int go(Manager *m, sd_bus_message *msg, const Caller *caller, GArray *gates, bool fleet_lock) {
-        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+static int go(Manager *m, const Caller *caller, GArray *gates, bool fleet_lock, WaveAnswer *ret) {
         uint64_t when = now_realtime_usec() + m->config.reboot_delay_usec;
 
-        int r = schedule(m, caller, "reboot-wave", "wave", when, fleet_lock, &error);
+        int r = schedule(m, caller, "reboot-wave", "wave", when, fleet_lock, &ret->error);
         if (r < 0) {
-                reboot_gates_add(gates, "schedule", false, "%s", error.message);
+                reboot_gates_add(gates, "schedule", false, "%s", ret->error.message);
                 hold(m, caller, REBOOT_VERDICT_BLOCKED, gates);
-                return sd_bus_reply_method_error(msg, &error);
+                return 1;
         }
-        return reply_wave(msg, REBOOT_VERDICT_GO, gates, when);
+        return answered(ret, REBOOT_VERDICT_GO, gates, when);
 }
 
 /* The "hooks" gate: what would run (@results NULL), or how each ran. A hook
@@ -458,12 +481,13 @@ static void hooks_gate(Manager *m, GArray *gates, GArray *results) {
 
 static void on_hooks_done(HealthRun *run, GArray *results, void *userdata) {
         Manager *m = userdata;
-        g_autoptr(sd_bus_message) msg = g_steal_pointer(&m->wave_call);
+        g_autoptr(sd_bus_message) msg = g_steal_pointer(&m->wave->call);
         g_autoptr(GArray) gates = reboot_gates_new();
-        _cleanup_(caller_clear) Caller caller = m->wave_caller;
+        _cleanup_(caller_clear) Caller caller = m->wave->caller;
+        _cleanup_(wave_answer_clear) WaveAnswer answer = { .error = SD_BUS_ERROR_NULL };
 
-        m->wave_caller = (Caller) {};
-        m->hook_run = NULL;
+        m->wave->caller = (Caller) {};
+        m->wave->hook_run = NULL;
         /* The hooks took their time: every gate is looked at once more. */
         RebootVerdict v = manager_plan_reboot(m, gates);
         hooks_gate(m, gates, results);
@@ -473,242 +497,192 @@ static void on_hooks_done(HealthRun *run, GArray *results, void *userdata) {
                 v = REBOOT_VERDICT_BLOCKED;
         if (v != REBOOT_VERDICT_GO) {
                 hold(m, &caller, v, gates);
-                (void) reply_wave(msg, v, gates, 0);
-                return;
-        }
-        (void) go(m, msg, &caller, gates, m->wave_fleet_lock);
+                answered(&answer, v, gates, 0);
+        } else
+                go(m, &caller, gates, m->wave->fleet_lock, &answer);
+        (void) m->wave->answer(msg, &answer);
 }
 
-static int method_run_reboot_wave(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_(caller_clear) Caller caller = {};
-        bool dry_run = false, fleet_lock = false;
+static int check_hooks_idle(Manager *m, const char *message, sd_bus_error *error) {
+        if (m->wave->call)
+                return sd_bus_error_set(error, LPMAINT_ERROR_BUSY, message);
+        return 0;
+}
+
+int manager_wave_run(Manager *m, sd_bus_message *call, const Caller *caller, bool fleet_lock,
+                     WaveAnswerFunc answer, WaveAnswer *ret, sd_bus_error *error) {
         int r;
 
-        r = read_wave_options(msg, &dry_run, &fleet_lock, error);
-        if (r < 0)
-                return r;
-        if (!dry_run) {
-                r = authorize(m, msg, "reboot-wave", &caller, error);
-                if (r <= 0)
-                        return r == 0 ? 1 : r;
-                if (m->wave_call) {
-                        r = sd_bus_error_set(error, LPMAINT_ERROR_BUSY, "This host's pre-reboot hooks are running");
-                        return refuse(m, &caller, "reboot-wave", error, r);
-                }
-                /* Its verdict, or the schedule, is recorded when known. */
-                r = manager_audit_accepted(m, &caller, "reboot-wave", NULL, NULL, "", error);
+        if (caller) {
+                r = check_hooks_idle(m, "This host's pre-reboot hooks are running", error);
                 if (r < 0)
-                        return refuse(m, &caller, "reboot-wave", error, r);
+                        return r;
+                /* Its verdict, or the schedule, is recorded when known. */
+                r = manager_audit_accepted(m, caller, "reboot-wave", NULL, NULL, "", error);
+                if (r < 0)
+                        return r;
                 reconcile_with_logind(m);
         }
 
         g_autoptr(GArray) gates = reboot_gates_new();
         RebootVerdict v = manager_plan_reboot(m, gates);
-        if (dry_run) {
+        if (!caller) {
                 hooks_gate(m, gates, NULL);
-                return reply_wave(msg, v, gates, m->wave->scheduled_usec);
+                return answered(ret, v, gates, m->wave->record->scheduled_usec);
         }
-        if (m->wave->state == WAVE_SCHEDULED) /* the wave did its part already */
-                return reply_wave(msg, REBOOT_VERDICT_GO, gates, m->wave->scheduled_usec);
+        if (m->wave->record->state == WAVE_SCHEDULED) /* the wave did its part already */
+                return answered(ret, REBOOT_VERDICT_GO, gates, m->wave->record->scheduled_usec);
         if (v != REBOOT_VERDICT_GO) {
-                hold(m, &caller, v, gates);
-                return reply_wave(msg, v, gates, 0);
+                hold(m, caller, v, gates);
+                return answered(ret, v, gates, 0);
         }
         if (!m->config.ring_pre_reboot_hooks[0]) {
                 hooks_gate(m, gates, NULL);
-                return go(m, msg, &caller, gates, fleet_lock);
+                return go(m, caller, gates, fleet_lock, ret);
         }
 
         g_autoptr(GPtrArray) specs = specs_of(m, m->config.ring_pre_reboot_hooks, true);
-        r = health_run_start(m->event, m->bus, specs, on_hooks_done, m, &m->hook_run);
+        r = health_run_start(m->event, m->bus, specs, on_hooks_done, m, &m->wave->hook_run);
         if (r < 0) {
                 reboot_gates_add(gates, "hooks", false, "cannot run the pre-reboot hooks: %s", g_strerror(-r));
-                hold(m, &caller, REBOOT_VERDICT_BLOCKED, gates);
-                return reply_wave(msg, REBOOT_VERDICT_BLOCKED, gates, 0);
+                hold(m, caller, REBOOT_VERDICT_BLOCKED, gates);
+                return answered(ret, REBOOT_VERDICT_BLOCKED, gates, 0);
         }
-        m->wave->state = WAVE_HOOKS;
+        m->wave->record->state = WAVE_HOOKS;
         save_or_log(m);
         log_info("Reboot wave: every gate passed, running %u pre-reboot hook(s).", specs->len);
-        m->wave_call = sd_bus_message_ref(msg);
-        m->wave_caller = caller;
-        m->wave_caller.unit = g_strdup(caller.unit);
-        m->wave_fleet_lock = fleet_lock;
-        return 1;
-}
-
-static int read_reason(sd_bus_message *msg, const char **ret, sd_bus_error *error) {
-        int r = sd_bus_message_read(msg, "s", ret);
-        if (r < 0)
-                return r;
-        if (!string_is_printable(*ret, REASON_MAX))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "The reason must be printable text of at most %d bytes", REASON_MAX);
+        m->wave->call = sd_bus_message_ref(call);
+        m->wave->answer = answer;
+        m->wave->caller = *caller;
+        m->wave->caller.unit = g_strdup(caller->unit);
+        m->wave->fleet_lock = fleet_lock;
         return 0;
 }
 
+/* ---- an administrator's request, schedule and cancel; the fleet lock */
+
 static void set_request(Manager *m, const char *reason) {
+        RebootWave *w = m->wave->record;
         manager_reboot_reasons_forget(m);
-        g_free(m->wave->request_boot_id);
-        m->wave->request_boot_id = g_strdup(m->boot_id);
-        g_free(m->wave->request_text);
-        m->wave->request_text = g_strdup(reason);
-        m->wave->request_usec = now_realtime_usec();
+        g_free(w->request_boot_id);
+        w->request_boot_id = g_strdup(m->boot_id);
+        g_free(w->request_text);
+        w->request_text = g_strdup(reason);
+        w->request_usec = now_realtime_usec();
 }
 
-static int method_request_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_(caller_clear) Caller caller = {};
-        const char *reason;
-        int r;
-
-        if ((r = read_reason(msg, &reason, error)) < 0)
-                return r;
-        r = authorize(m, msg, "reboot-request", &caller, error);
-        if (r <= 0)
-                return r == 0 ? 1 : r;
-        r = manager_audit_accepted(m, &caller, "reboot-request", NULL, NULL, reason, error);
+int manager_wave_request(Manager *m, const Caller *caller, const char *reason, sd_bus_error *error) {
+        int r = manager_audit_accepted(m, caller, "reboot-request", NULL, NULL, reason, error);
         if (r < 0)
-                return refuse(m, &caller, "reboot-request", error, r);
+                return r;
         set_request(m, reason);
-        if ((r = save(m, error)) < 0)
-                return refuse(m, &caller, "reboot-request", error, r);
-        return sd_bus_reply_method_return(msg, NULL);
+        return save(m, error);
 }
 
-static int method_schedule_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_(caller_clear) Caller caller = {};
-        uint64_t when, now = now_realtime_usec();
-        const char *reason;
-        int r;
+int manager_wave_schedule_time(uint64_t when, uint64_t *ret, sd_bus_error *error) {
+        uint64_t now = now_realtime_usec();
 
-        if ((r = sd_bus_message_read(msg, "t", &when)) < 0 || (r = read_reason(msg, &reason, error)) < 0)
-                return r;
         if (when == 0)
                 when = now;
         if (when + SCHEDULE_SLACK_USEC < now || when > now + SCHEDULE_MAX_AHEAD_USEC)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "The time must be now or within a year from now");
-        r = authorize(m, msg, "reboot-schedule", &caller, error);
-        if (r <= 0)
-                return r == 0 ? 1 : r;
-        if (m->wave_call) {
-                r = sd_bus_error_set(error, LPMAINT_ERROR_BUSY, "This host's pre-reboot hooks are running");
-                return refuse(m, &caller, "reboot-schedule", error, r);
-        }
-        g_autofree char *at = format_timestamp_utc(MAX(when, now));
-        g_autofree char *what = g_strdup_printf("at %s: %s", at, reason);
-        r = manager_audit_accepted(m, &caller, "reboot-schedule", NULL, NULL, what, error);
-        if (r < 0)
-                return refuse(m, &caller, "reboot-schedule", error, r);
-        /* The request is part of the reasons the schedule records. */
-        g_autofree char *old_boot = g_strdup(m->wave->request_boot_id);
-        g_autofree char *old_text = g_strdup(m->wave->request_text);
-        uint64_t old_usec = m->wave->request_usec;
-        set_request(m, reason);
-        r = schedule(m, &caller, "reboot-schedule", "admin", MAX(when, now), false, error);
-        if (r < 0) {
-                g_free(m->wave->request_boot_id);
-                m->wave->request_boot_id = g_steal_pointer(&old_boot);
-                g_free(m->wave->request_text);
-                m->wave->request_text = g_steal_pointer(&old_text);
-                m->wave->request_usec = old_usec;
-                return refuse(m, &caller, "reboot-schedule", error, r);
-        }
-        return sd_bus_reply_method_return(msg, NULL);
+        *ret = MAX(when, now);
+        return 0;
 }
 
-static int method_cancel_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_(caller_clear) Caller caller = {};
+int manager_wave_schedule(Manager *m, const Caller *caller, uint64_t when, const char *reason, sd_bus_error *error) {
+        RebootWave *w = m->wave->record;
+        int r = check_hooks_idle(m, "This host's pre-reboot hooks are running", error);
+        if (r < 0)
+                return r;
+        g_autofree char *at = format_timestamp_utc(when);
+        g_autofree char *what = g_strdup_printf("at %s: %s", at, reason);
+        r = manager_audit_accepted(m, caller, "reboot-schedule", NULL, NULL, what, error);
+        if (r < 0)
+                return r;
+        /* The request is part of the reasons the schedule records. */
+        g_autofree char *old_boot = g_strdup(w->request_boot_id);
+        g_autofree char *old_text = g_strdup(w->request_text);
+        uint64_t old_usec = w->request_usec;
+        set_request(m, reason);
+        r = schedule(m, caller, "reboot-schedule", "admin", when, false, error);
+        if (r < 0) {
+                g_free(w->request_boot_id);
+                w->request_boot_id = g_steal_pointer(&old_boot);
+                g_free(w->request_text);
+                w->request_text = g_steal_pointer(&old_text);
+                w->request_usec = old_usec;
+                return r;
+        }
+        return 0;
+}
+
+int manager_wave_cancel(Manager *m, const Caller *caller, sd_bus_error *error) {
+        RebootWave *w = m->wave->record;
         _cleanup_bus_error_ sd_bus_error lerror = SD_BUS_ERROR_NULL;
         int r;
 
-        r = authorize(m, msg, "reboot-cancel", &caller, error);
-        if (r <= 0)
-                return r == 0 ? 1 : r;
-        if (m->wave_call) {
-                r = sd_bus_error_set(error, LPMAINT_ERROR_BUSY, "This host's pre-reboot hooks are running; cancel when they are done");
-                return refuse(m, &caller, "reboot-cancel", error, r);
-        }
-        bool requested = reboot_wave_requested(m->wave, m->boot_id);
-        if (m->wave->state == WAVE_NONE && !requested) {
-                r = sd_bus_error_set(error, LPMAINT_ERROR_NO_REBOOT_SCHEDULED, "No reboot is scheduled or requested and no wave is open");
-                return refuse(m, &caller, "reboot-cancel", error, r);
-        }
-        r = manager_audit_accepted(m, &caller, "reboot-cancel", NULL, NULL, "", error);
+        r = check_hooks_idle(m, "This host's pre-reboot hooks are running; cancel when they are done", error);
         if (r < 0)
-                return refuse(m, &caller, "reboot-cancel", error, r);
-        if (m->wave->state == WAVE_SCHEDULED) {
+                return r;
+        bool requested = reboot_wave_requested(w, m->boot_id);
+        if (w->state == WAVE_NONE && !requested)
+                return sd_bus_error_set(error, LPMAINT_ERROR_NO_REBOOT_SCHEDULED, "No reboot is scheduled or requested and no wave is open");
+        r = manager_audit_accepted(m, caller, "reboot-cancel", NULL, NULL, "", error);
+        if (r < 0)
+                return r;
+        if (w->state == WAVE_SCHEDULED) {
                 r = logind_call(m, "CancelScheduledShutdown", &lerror, NULL);
-                if (r < 0) {
-                        r = sd_bus_error_setf(error, LPMAINT_ERROR_REBOOT_FAILED, "logind did not cancel the reboot: %s",
-                                              lerror.message ?: g_strerror(-r));
-                        return refuse(m, &caller, "reboot-cancel", error, r);
-                }
+                if (r < 0)
+                        return sd_bus_error_setf(error, LPMAINT_ERROR_REBOOT_FAILED, "logind did not cancel the reboot: %s",
+                                                 lerror.message ?: g_strerror(-r));
         }
-        reboot_wave_close(m->wave);
-        g_free(m->wave->request_boot_id);
-        m->wave->request_boot_id = g_strdup("");
-        g_free(m->wave->request_text);
-        m->wave->request_text = g_strdup("");
+        reboot_wave_close(w);
+        g_free(w->request_boot_id);
+        w->request_boot_id = g_strdup("");
+        g_free(w->request_text);
+        w->request_text = g_strdup("");
         if ((r = save(m, error)) < 0)
-                return refuse(m, &caller, "reboot-cancel", error, r);
-        log_notice("Reboot cancelled by uid %u.", caller.uid);
-        return sd_bus_reply_method_return(msg, NULL);
+                return r;
+        log_notice("Reboot cancelled by uid %u.", caller->uid);
+        return 0;
 }
 
-static int method_release_fleet_lock(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_(caller_clear) Caller caller = {};
-        int r;
+int manager_wave_release_fleet_lock(Manager *m, const Caller *caller, sd_bus_error *error) {
+        RebootWave *w = m->wave->record;
+        int r = 0;
 
-        r = authorize(m, msg, "fleet-lock-release", &caller, error);
-        if (r <= 0)
-                return r == 0 ? 1 : r;
-        if (!m->wave->fleet_lock_held)
+        if (!w->fleet_lock_held)
                 r = sd_bus_error_set(error, LPMAINT_ERROR_NO_FLEET_LOCK, "This host holds no fleet lock");
-        else if (m->wave->state == WAVE_VERIFYING || m->wave->state == WAVE_FAILED)
+        else if (w->state == WAVE_VERIFYING || w->state == WAVE_FAILED)
                 r = sd_bus_error_setf(error, LPMAINT_ERROR_BUSY, "The checks after the planned reboot %s",
-                                      m->wave->state == WAVE_FAILED ? "failed: the lock stays held (lpmaint reboot cancel closes the wave)" :
+                                      w->state == WAVE_FAILED ? "failed: the lock stays held (lpmaint reboot cancel closes the wave)" :
                                       "are still running");
-        else if (m->wave->state == WAVE_SCHEDULED || m->wave->state == WAVE_HOOKS)
+        else if (w->state == WAVE_SCHEDULED || w->state == WAVE_HOOKS)
                 r = sd_bus_error_set(error, LPMAINT_ERROR_BUSY, "The host has not rebooted yet");
         if (r >= 0)
-                r = manager_audit_accepted(m, &caller, "fleet-lock-release", NULL, NULL, "", error);
+                r = manager_audit_accepted(m, caller, "fleet-lock-release", NULL, NULL, "", error);
         if (r < 0)
-                return refuse(m, &caller, "fleet-lock-release", error, r);
-        m->wave->fleet_lock_held = false;
+                return r;
+        w->fleet_lock_held = false;
         if ((r = save(m, error)) < 0) {
-                m->wave->fleet_lock_held = true;
-                return refuse(m, &caller, "fleet-lock-release", error, r);
+                w->fleet_lock_held = true;
+                return r;
         }
-        return sd_bus_reply_method_return(msg, NULL);
+        return 0;
 }
 
-static int property_get_wave(sd_bus *bus, const char *path, const char *interface, const char *property,
-                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-
-        if (g_str_equal(property, "WaveState"))
-                return sd_bus_message_append(reply, "s", wave_state_to_string(m->wave->state));
-        if (g_str_equal(property, "ScheduledRebootUSec"))
-                return sd_bus_message_append(reply, "t", m->wave->scheduled_usec);
-        if (g_str_equal(property, "ScheduledRebootBy"))
-                return sd_bus_message_append(reply, "s", m->wave->scheduled_by);
-        return sd_bus_message_append(reply, "b", (int) m->wave->fleet_lock_held);
-}
+/* ---- the next reboot window */
 
 /* systemd keeps the timer's next elapse; asked at most once a minute (and
  * again once it has passed), so that reading properties stays cheap. */
-static int property_get_next_window(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+uint64_t manager_wave_next_window(Manager *m) {
         uint64_t now = now_monotonic_usec(), real = now_realtime_usec();
 
         if (!m->config.reboot_calendar[0])
-                m->next_window_usec = 0;
-        else if (m->next_window_asked_usec == 0 || now >= m->next_window_asked_usec + NEXT_WINDOW_CACHE_USEC ||
-                 (m->next_window_usec && real >= m->next_window_usec)) {
+                m->wave->next_window_usec = 0;
+        else if (m->wave->next_window_asked_usec == 0 || now >= m->wave->next_window_asked_usec + NEXT_WINDOW_CACHE_USEC ||
+                 (m->wave->next_window_usec && real >= m->wave->next_window_usec)) {
                 _cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
                 uint64_t usec = 0, old_timeout = 0;
                 (void) sd_bus_get_method_call_timeout(m->bus, &old_timeout);
@@ -717,37 +691,14 @@ static int property_get_next_window(sd_bus *bus, const char *path, const char *i
                                                 "NextElapseUSecRealtime", &e, 't', &usec) < 0 || usec == UINT64_MAX)
                         usec = 0; /* not known, or the timer will not elapse */
                 (void) sd_bus_set_method_call_timeout(m->bus, old_timeout);
-                m->next_window_usec = usec;
-                m->next_window_asked_usec = now;
+                m->wave->next_window_usec = usec;
+                m->wave->next_window_asked_usec = now;
         }
-        return sd_bus_message_append(reply, "t", m->next_window_usec);
+        return m->wave->next_window_usec;
 }
 
-static int property_get_hooks(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        return sd_bus_message_append_strv(reply, m->config.ring_pre_reboot_hooks);
+void manager_wave_config_changed(Manager *m) {
+        /* The calendar may have changed: the next read asks systemd. */
+        if (m->wave)
+                m->wave->next_window_asked_usec = 0;
 }
-
-const sd_bus_vtable wave_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD_WITH_ARGS("RunRebootWave", SD_BUS_ARGS("a{sv}", options),
-                                SD_BUS_RESULT("s", verdict, "a(sbs)", gates, "t", scheduled_usec),
-                                method_run_reboot_wave, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ScheduleReboot", SD_BUS_ARGS("t", when_usec, "s", reason), SD_BUS_NO_RESULT,
-                                method_schedule_reboot, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("RequestReboot", SD_BUS_ARGS("s", reason), SD_BUS_NO_RESULT,
-                                method_request_reboot, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("CancelReboot", NULL, NULL, method_cancel_reboot, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("ReleaseFleetLock", NULL, NULL, method_release_fleet_lock, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_PROPERTY("RebootDelayUSec", "t", NULL, offsetof(Manager, config.reboot_delay_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("PreRebootHooks", "as", property_get_hooks, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("WaveState", "s", property_get_wave, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ScheduledRebootUSec", "t", property_get_wave, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ScheduledRebootBy", "s", property_get_wave, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("NextRebootWindowUSec", "t", property_get_next_window, 0, 0),
-        SD_BUS_PROPERTY("FleetLockURL", "s", NULL, offsetof(Manager, config.fleet_lock_url), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("FleetLockGroup", "s", NULL, offsetof(Manager, config.fleet_lock_group), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("FleetLockHeld", "b", property_get_wave, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_VTABLE_END
-};

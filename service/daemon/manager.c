@@ -213,5 +213,5 @@ void manager_reload(Manager *m) {
                                                       "TransitionTimeoutUSec", "AutomationGroup", "Ring", "RingCriteria", "RingHealthChecks",
                                                       "RebootCalendar", "RebootWindowUSec", "RebootDelayUSec", "PreRebootHooks",
                                                       "FleetLockURL", "FleetLockGroup", "AutomaticRollback", NULL);
-        m->next_window_asked_usec = 0;
+        manager_wave_config_changed(m);
 }

@@ -22,6 +22,8 @@ typedef struct ApplyOptions {
         bool allow_downgrade;   /* below the highest version accepted for the stream */
 } ApplyOptions;
 
+typedef struct WaveRun WaveRun;
+
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -56,14 +58,7 @@ typedef struct Manager {
 
         PolkitRegistry *polkit_registry;
 
-        RebootWave *wave;               /* the host's part of a reboot wave, as saved */
-        HealthRun *hook_run;            /* pre-reboot hooks, while they run */
-        sd_bus_message *wave_call;      /* the RunRebootWave call waiting for them */
-        Caller wave_caller;
-        bool wave_fleet_lock;           /* the caller holds the fleet lock */
-        HealthRun *verify_run;          /* the ring's health checks after a planned reboot */
-        uint64_t next_window_usec;      /* the wave timer's next elapse, as last asked */
-        uint64_t next_window_asked_usec;
+        WaveRun *wave;                  /* reboot waves (manager-wave.c) */
 
         struct KmsgReader *kmsg;        /* followed while a patch soaks */
         GArray *kmsg_trouble;           /* sequence numbers of troubling kernel log records */
@@ -139,8 +134,6 @@ void manager_soak_resume(Manager *m);
 void manager_boots_start(Manager *m);
 /* Called on SIGTERM: writes how this boot is ending. */
 void manager_boots_stop(Manager *m);
-int property_get_boots(sd_bus *bus, const char *path, const char *interface, const char *property,
-                       sd_bus_message *reply, void *userdata, sd_bus_error *error);
 
 /* manager-reapply.c: the patches come back after a reboot */
 void manager_reapply_plan(Manager *m);
@@ -169,14 +162,41 @@ bool manager_wave_flush(Manager *m);
 /* The end to record for this boot: a planned reboot when lpmaint scheduled it. */
 BootEnd manager_wave_boot_end(Manager *m, BootEnd end, char **ret_reason);
 void manager_wave_free(Manager *m);
-extern const sd_bus_vtable wave_vtable[];
-/* bus/manager-bus.c: replies (s verdict, a(sbs) gates), and scheduled_usec (t) unless NULL. */
-int bus_reply_gates(sd_bus_message *call, RebootVerdict v, const GArray *gates, const uint64_t *scheduled_usec);
+/* The wave's record as saved, and its outcomes (which manager-records.c
+ * completes at start); NULL before manager_wave_start(). */
+const RebootWave *manager_wave_record(Manager *m);
+GArray *manager_wave_outcomes(Manager *m);
+/* The reboot wave timer's next elapse (0: not known), asked of systemd at most once a minute. */
+uint64_t manager_wave_next_window(Manager *m);
+void manager_wave_config_changed(Manager *m);
+/* RunRebootWave's answer: the verdict, every gate and when the reboot is
+ * scheduled (0: not); or, if @error is set, the error the call fails with. */
+typedef struct WaveAnswer {
+        RebootVerdict verdict;
+        GArray *gates;                  /* RebootGate */
+        uint64_t scheduled_usec;
+        sd_bus_error error;
+} WaveAnswer;
+void wave_answer_clear(WaveAnswer *a);
+/* Sends @answer to @call (the bus/ side of RunRebootWave). */
+typedef int (*WaveAnswerFunc)(sd_bus_message *call, const WaveAnswer *answer);
+/* The reboot methods, each for an authorized @caller; a refusal is < 0 with
+ * @error set, which the method audits. RunRebootWave: @caller NULL is a dry
+ * run, which changes and records nothing; 1 with the answer in @ret, or 0
+ * while the pre-reboot hooks run (@answer gets @call's answer once they are
+ * done). */
+int manager_wave_run(Manager *m, sd_bus_message *call, const Caller *caller, bool fleet_lock,
+                     WaveAnswerFunc answer, WaveAnswer *ret, sd_bus_error *error);
+int manager_wave_request(Manager *m, const Caller *caller, const char *reason, sd_bus_error *error);
+/* The time ScheduleReboot's @when (0: now) stands for, or InvalidArgs: it is
+ * checked before the caller is authorized. */
+int manager_wave_schedule_time(uint64_t when, uint64_t *ret, sd_bus_error *error);
+int manager_wave_schedule(Manager *m, const Caller *caller, uint64_t when, const char *reason, sd_bus_error *error);
+int manager_wave_cancel(Manager *m, const Caller *caller, sd_bus_error *error);
+int manager_wave_release_fleet_lock(Manager *m, const Caller *caller, sd_bus_error *error);
 
 /* manager-health.c */
 void manager_health_checks_record(Manager *m, GArray *results);
-int property_get_health_checks(sd_bus *bus, const char *path, const char *interface, const char *property,
-                               sd_bus_message *reply, void *userdata, sd_bus_error *error);
 
 /* manager-audit.c */
 /* Appends a record; a failure is logged and returned. Outcomes (a transition
@@ -190,13 +210,3 @@ int manager_audit_accepted(Manager *m, const Caller *caller, const char *action,
                            const char *sha256, const char *message, sd_bus_error *error);
 void manager_audit_error(Manager *m, const Caller *caller, const char *action, const char *patch,
                          const char *sha256, const sd_bus_error *error);
-
-/* manager-bus.c and patch-bus.c */
-/* Reads an a{sv} of boolean options: key @keys[i] sets *@fields[i]. Unknown
- * keys and values that are not booleans are InvalidArgs. */
-int bus_read_bool_options(sd_bus_message *msg, const char *const *keys, bool *const *fields, sd_bus_error *error);
-/* Who is calling; one the bus cannot vouch for is denied and audited. */
-int manager_identify_caller(Manager *m, sd_bus_message *msg, const char *action, const char *patch,
-                            Caller *caller, sd_bus_error *error);
-void patch_emit_changed(Manager *m, Patch *p);
-void manager_emit_break_glass_changed(Manager *m);

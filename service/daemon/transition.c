@@ -14,6 +14,16 @@
 /* After a reversal that also hangs, keep watching, but gently. */
 #define SLOW_POLL_USEC (1 * USEC_PER_SEC)
 
+/* The Patch object's properties that change, announced as bus/patch-bus.c serves them. */
+static void emit_patch_changed(Manager *m, Patch *p) {
+        if (!m->bus)
+                return;
+        (void) sd_bus_emit_properties_changed(m->bus, p->object_path, LPMAINT_PATCH_INTERFACE,
+                                              "State", "Operation", "Result", "ResultMessage", "BlockingTasks",
+                                              "SupersededBy", "StateChangedUSec", "AppliedUSec",
+                                              "BreakGlassAcknowledged", "SoakState", "SoakResult", "SoakEndsUSec", NULL);
+}
+
 void manager_patch_changed(Manager *m, Patch *p) {
         patch_forget_audited_outcomes(p);
         int r = patch_save(p);
@@ -23,7 +33,7 @@ void manager_patch_changed(Manager *m, Patch *p) {
                 manager_record_saved(m, p);
         /* Audited after the write that holds them, so that a start can complete the trail. */
         manager_outcome_flush(m, p);
-        patch_emit_changed(m, p);
+        emit_patch_changed(m, p);
         /* A patch's state is one of the reasons for a reboot. */
         manager_emit_reboot_changed(m);
 }
