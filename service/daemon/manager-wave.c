@@ -120,11 +120,13 @@ static int save(Manager *m, sd_bus_error *error) {
         int r = write_record(m);
         /* An outcome is appended even when its record cannot be written: what it tells happened. */
         flush(m);
+        /* Announced either way: the properties show the wave as held in memory, and
+         * `lpmaint reboot finish` follows them rather than polling. */
+        emit(m);
         if (r < 0) {
                 log_error("Cannot save the reboot wave: %s", g_strerror(-r));
                 return sd_bus_error_set_errnof(error, r, "Cannot save the reboot wave: %s", g_strerror(-r));
         }
-        emit(m);
         return 0;
 }
 
@@ -667,6 +669,7 @@ int manager_wave_release_fleet_lock(Manager *m, const Caller *caller, sd_bus_err
         w->fleet_lock_held = false;
         if ((r = save(m, error)) < 0) {
                 w->fleet_lock_held = true;
+                emit(m);
                 return r;
         }
         return 0;
