@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <glib.h>
 
+#include "bus-util.h"
 #include "caller.h"
 #include "util.h"
 
