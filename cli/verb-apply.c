@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "bus.h"
+#include "io-util.h"
 #include "log.h"
 #include "lpmaint.h"
 #include "macro.h"
@@ -39,19 +40,11 @@ static int open_regular(const char *path, int *ret) {
  * pread() so the file offset shared with lpmaintd stays at 0. */
 static int read_manifest(int fd, char **ret) {
         g_autofree char *buf = g_malloc(MANIFEST_READ_MAX + 1);
-        size_t size = 0;
 
-        while (size <= MANIFEST_READ_MAX) {
-                ssize_t n = pread(fd, buf + size, MANIFEST_READ_MAX + 1 - size, (off_t) size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
+        ssize_t n = pread_full(fd, buf, MANIFEST_READ_MAX + 1, 0);
+        if (n < 0)
+                return (int) n;
+        size_t size = (size_t) n;
         if (size > MANIFEST_READ_MAX)
                 return -EFBIG;
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "audit-chain.h"
 #include "bus.h"
 #include "format.h"
 #include "json.h"
@@ -11,19 +12,6 @@
 #include "lpmaint.h"
 #include "macro.h"
 #include "table.h"
-
-/* One audit record, pointing into the reply message that holds the strings. */
-typedef struct Record {
-        uint64_t time_usec;
-        uint32_t uid;
-        uint32_t pid;
-        const char *unit;
-        const char *action;
-        const char *patch;
-        const char *sha256;
-        const char *result;
-        const char *message;
-} Record;
 
 static int append_filter(sd_bus_message *m) {
         int r;
@@ -62,8 +50,9 @@ static int append_filter(sd_bus_message *m) {
         return sd_bus_message_close_container(m);
 }
 
+/* The records point into @reply, which holds the strings. */
 static int read_records(sd_bus_message *reply, GArray *records) {
-        Record rec;
+        AuditRecord rec;
         int r;
 
         r = sd_bus_message_enter_container(reply, 'a', "(tuussssss)");
@@ -86,7 +75,7 @@ static int print_json(GArray *records) {
         json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
         json_begin_array(&w);
         for (guint i = 0; i < records->len; i++) {
-                const Record *rec = &g_array_index(records, Record, i);
+                const AuditRecord *rec = &g_array_index(records, AuditRecord, i);
 
                 json_begin_object(&w);
                 json_field_uint(&w, "time_usec", rec->time_usec);
@@ -109,7 +98,7 @@ static int print_human(GArray *records) {
 
         /* No header: one line per record, so "| wc -l" counts records. */
         for (guint i = 0; i < records->len; i++) {
-                const Record *rec = &g_array_index(records, Record, i);
+                const AuditRecord *rec = &g_array_index(records, AuditRecord, i);
                 char ts[FORMAT_TIMESTAMP_MAX], uid[16];
 
                 snprintf(uid, sizeof uid, "%" PRIu32, rec->uid);
@@ -128,7 +117,7 @@ int verb_history(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        g_autoptr(GArray) records = g_array_new(false, false, sizeof(Record));
+        g_autoptr(GArray) records = g_array_new(false, false, sizeof(AuditRecord));
         int r;
 
         r = acquire_bus(&bus);

@@ -3,6 +3,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bus-util.h"
 #include "lpmaint-bus.h"
 
 /* Registers the errno of each named error of lpmaint-bus.h with sd-bus

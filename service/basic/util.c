@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "io-util.h"
 #include "util.h"
 
 static uint64_t clock_usec(clockid_t clock) {
@@ -46,17 +47,14 @@ int read_regular_fd(int fd, size_t max, GBytes **ret) {
                         cap = MIN(cap * 2, max + 1);
                         buf = g_realloc(buf, cap);
                 }
-                ssize_t n = pread(fd, buf + size, cap - size, (off_t) size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return errno == EISDIR ? -EBADFD : -errno;
-                }
-                if (n == 0)
-                        break;
+                ssize_t n = pread_full(fd, buf + size, cap - size, (off_t) size);
+                if (n < 0)
+                        return n == -EISDIR ? -EBADFD : (int) n;
                 size += (size_t) n;
                 if (size > max)
                         return -EFBIG;
+                if (size < cap)
+                        break; /* the end of the file */
         }
 
         *ret = g_bytes_new_take(g_steal_pointer(&buf), size);

@@ -6,8 +6,11 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <systemd/sd-bus.h>
 #include <glib.h>
+
+/* File, string and time helpers for every layer. Nothing here needs the bus
+ * or the event loop: core/ includes it, and may not see sd-bus (the bus's
+ * cleanup helpers are in bus-util.h). */
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
@@ -20,12 +23,6 @@ static inline void closep(int *fd) {
                 (void) close(*fd);
 }
 #define _cleanup_close_ _cleanup_(closep)
-
-static inline void sd_bus_error_freep(sd_bus_error *e) { sd_bus_error_free(e); }
-#define _cleanup_bus_error_ _cleanup_(sd_bus_error_freep)
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_message, sd_bus_message_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_creds, sd_bus_creds_unref)
 
 uint64_t now_realtime_usec(void);
 uint64_t now_monotonic_usec(void);

@@ -8,6 +8,7 @@
 
 #include "bus-authorize.h"
 #include "bus-objects.h"
+#include "bus-util.h"
 #include "log.h"
 #include "manager.h"
 #include "reboot-reasons.h"

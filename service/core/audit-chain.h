@@ -17,18 +17,35 @@
 /* The prev of the first record: there is no line before it. */
 #define AUDIT_CHAIN_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
-/* One record, the strings pointing into @variant. */
+/* The fields of one audit record, in the order of AUDIT_CHAIN_RECORD_TYPE
+ * (without prev), written once for both structs below. */
+#define AUDIT_RECORD_FIELDS                     \
+        uint64_t time_usec;                     \
+        uint32_t uid;                           \
+        uint32_t pid;                           \
+        const char *unit;                       \
+        const char *action;                     \
+        const char *patch;                      \
+        const char *sha256;                     \
+        const char *result;                     \
+        const char *message;
+
+/* One record as lpmaintd writes it and the CLI shows it, the strings
+ * pointing into whatever holds them (a reply, a parsed line). */
+typedef struct AuditRecord {
+        AUDIT_RECORD_FIELDS
+} AuditRecord;
+
+/* One record read from the log, the strings pointing into @variant. Its
+ * fields are reached by name (rec.action) or all together (rec.record). */
 typedef struct AuditChainRecord {
         GVariant *variant;
-        uint64_t time_usec;
-        uint32_t uid;
-        uint32_t pid;
-        const char *unit;
-        const char *action;
-        const char *patch;
-        const char *sha256;
-        const char *result;
-        const char *message;
+        union {
+                struct {
+                        AUDIT_RECORD_FIELDS
+                };
+                AuditRecord record;
+        };
         const char *prev;
 } AuditChainRecord;
 

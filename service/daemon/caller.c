@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <glib.h>
 
+#include "bus-util.h"
 #include "caller.h"
 #include "util.h"
 
@@ -106,43 +107,82 @@ int caller_identify(sd_bus_message *m, Caller *ret) {
  * fit a fixed buffer, so it grows on ERANGE, up to a bound. */
 #define NSS_BUFFER_START 4096U
 #define NSS_BUFFER_MAX (4U << 20)
+#define NSS_GROUPS_MAX 65536U
 
-static int lookup_group(const char *name, struct group *ret, char **ret_buf) {
+/* Fills @buf of @size bytes: 0, or a positive errno (ERANGE: too small). */
+typedef int (*NssFill)(void *userdata, void *buf, size_t size);
+
+/* Calls @fill with a buffer that doubles from NSS_BUFFER_START while it is
+ * too small, up to @max bytes (-E2BIG beyond); returns the buffer that did. */
+static int nss_with_buffer(NssFill fill, void *userdata, size_t max, void **ret_buf) {
         for (size_t size = NSS_BUFFER_START;; size *= 2) {
-                g_autofree char *buf = g_malloc(size);
-                struct group *found = NULL;
-                int r = getgrnam_r(name, ret, buf, size, &found);
+                g_autofree void *buf = g_malloc(size);
+                int r = fill(userdata, buf, size);
 
-                if (r == 0 && !found)
-                        return -ENOENT;
                 if (r == 0) {
                         *ret_buf = g_steal_pointer(&buf);
                         return 0;
                 }
                 if (r != ERANGE)
                         return -r;
-                if (size >= NSS_BUFFER_MAX)
+                if (size >= max)
                         return -E2BIG;
         }
 }
 
-static int lookup_user(uid_t uid, struct passwd *ret, char **ret_buf) {
-        for (size_t size = NSS_BUFFER_START;; size *= 2) {
-                g_autofree char *buf = g_malloc(size);
-                struct passwd *found = NULL;
-                int r = getpwuid_r(uid, ret, buf, size, &found);
+typedef struct GroupLookup {
+        const char *name;
+        struct group *ret;
+} GroupLookup;
 
-                if (r == 0 && !found)
-                        return -ENOENT;
-                if (r == 0) {
-                        *ret_buf = g_steal_pointer(&buf);
-                        return 0;
-                }
-                if (r != ERANGE)
-                        return -r;
-                if (size >= NSS_BUFFER_MAX)
-                        return -E2BIG;
-        }
+static int fill_group(void *userdata, void *buf, size_t size) {
+        GroupLookup *l = userdata;
+        struct group *found = NULL;
+        int r = getgrnam_r(l->name, l->ret, buf, size, &found);
+
+        return r == 0 && !found ? ENOENT : r;
+}
+
+static int lookup_group(const char *name, struct group *ret, char **ret_buf) {
+        return nss_with_buffer(fill_group, &(GroupLookup) { name, ret }, NSS_BUFFER_MAX, (void **) ret_buf);
+}
+
+typedef struct UserLookup {
+        uid_t uid;
+        struct passwd *ret;
+} UserLookup;
+
+static int fill_user(void *userdata, void *buf, size_t size) {
+        UserLookup *l = userdata;
+        struct passwd *found = NULL;
+        int r = getpwuid_r(l->uid, l->ret, buf, size, &found);
+
+        return r == 0 && !found ? ENOENT : r;
+}
+
+static int lookup_user(uid_t uid, struct passwd *ret, char **ret_buf) {
+        return nss_with_buffer(fill_user, &(UserLookup) { uid, ret }, NSS_BUFFER_MAX, (void **) ret_buf);
+}
+
+typedef struct GroupListLookup {
+        const struct passwd *pw;
+        int n;
+} GroupListLookup;
+
+static int fill_group_list(void *userdata, void *buf, size_t size) {
+        GroupListLookup *l = userdata;
+
+        l->n = (int) (size / sizeof(gid_t));
+        return getgrouplist(l->pw->pw_name, l->pw->pw_gid, buf, &l->n) < 0 ? ERANGE : 0;
+}
+
+/* The groups of @pw's user, @ret_n of them. */
+static int lookup_group_list(const struct passwd *pw, gid_t **ret, int *ret_n) {
+        GroupListLookup l = { .pw = pw };
+        int r = nss_with_buffer(fill_group_list, &l, NSS_GROUPS_MAX * sizeof(gid_t), (void **) ret);
+
+        *ret_n = l.n;
+        return r;
 }
 
 int user_in_group(uid_t uid, const char *group) {
@@ -161,18 +201,11 @@ int user_in_group(uid_t uid, const char *group) {
         if (pw.pw_gid == gr.gr_gid)
                 return 1;
 
-        int n = 64;
         g_autofree gid_t *groups = NULL;
-        for (;;) {
-                int want = n;
-                groups = g_renew(gid_t, groups, (gsize) n);
-                if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) >= 0)
-                        break;
-                if (n <= want)
-                        n = want * 2;
-                if (n > 65536)
-                        return -E2BIG;
-        }
+        int n = 0;
+        r = lookup_group_list(&pw, &groups, &n);
+        if (r < 0)
+                return r;
         for (int i = 0; i < n; i++)
                 if (groups[i] == gr.gr_gid)
                         return 1;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bus-util.h"
 #include "log.h"
 #include "manager.h"
 #include "system-bus-names.h"

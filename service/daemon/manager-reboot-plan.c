@@ -5,6 +5,7 @@
  * users) and explains every gate. Nothing here changes anything. */
 #include <errno.h>
 
+#include "bus-util.h"
 #include "manager.h"
 #include "system-bus-names.h"
 #include "reboot-plan.h"

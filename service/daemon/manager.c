@@ -95,8 +95,9 @@ int manager_new(const char *config_path, const char *sim_root, Manager **ret) {
         }
         if (kernel_boot_id(m->kernel, &m->boot_id) < 0)
                 m->boot_id = g_strdup("");
-        if (kernel_is_simulated(m->kernel))
-                log_warning("Running on a SIMULATED kernel at %s: nothing here touches the real kernel.", sim_root);
+        g_autofree char *notice = kernel_start_notice(m->kernel);
+        if (notice)
+                log_warning("%s", notice);
         if (!kernel_livepatch_supported(m->kernel))
                 log_warning("The running kernel has no livepatch support; applying patches will be refused.");
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "bus-util.h"
 #include "polkit.h"
 #include "util.h"
 

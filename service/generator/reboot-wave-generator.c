@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus-util.h"
 #include "config.h"
 #include "daemon-config.h"
 #include "util.h"

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io-util.h"
 #include "kernel-image.h"
 #include "util.h"
 #include "version.h"
@@ -79,25 +80,16 @@ int kernel_image_release_from_data(const void *data, size_t size, char **ret) {
  * is megabytes. */
 static int read_head(int fd, uint8_t *buf, size_t max, size_t *ret_size) {
         struct stat st;
-        size_t size = 0;
 
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
 
-        while (size < max) {
-                ssize_t n = pread(fd, buf + size, max - size, (off_t) size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        *ret_size = size;
+        ssize_t n = pread_full(fd, buf, max, 0);
+        if (n < 0)
+                return (int) n;
+        *ret_size = (size_t) n;
         return 0;
 }
 

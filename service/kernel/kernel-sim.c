@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -36,6 +37,17 @@
 #define TAINT_OOT_MODULE (UINT64_C(1) << TAINT_OOT_MODULE_BIT)
 #define TAINT_LIVEPATCH  (UINT64_C(1) << TAINT_LIVEPATCH_BIT)
 #define DEFAULT_TRANSITION_MSEC 500
+
+typedef struct Sim {
+        /* Whether a transition may be running. Only lpmaintd starts
+         * transitions, so this spares the simulation a directory scan on
+         * every look when none is. */
+        bool transitions_pending;
+} Sim;
+
+static Sim *sim(const Kernel *k) {
+        return k->impl;
+}
 
 static void kmsg(const Kernel *k, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void kmsg(const Kernel *k, const char *fmt, ...) {
@@ -69,10 +81,11 @@ static int put_default(const Kernel *k, const char *rel, const char *value) {
 
 #define PRESSURE_IDLE "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
 
-int kernel_sim_setup(Kernel *k) {
+static int sim_setup(Kernel *k) {
         struct utsname u;
 
-        k->sim_transitions_pending = true; /* left by an earlier run, perhaps */
+        k->impl = g_new0(Sim, 1);
+        sim(k)->transitions_pending = true; /* left by an earlier run, perhaps */
         g_autofree char *boot_id = g_uuid_string_random();
         g_autofree char *btime = g_strdup_printf("btime %" PRIu64, now_realtime_usec() / USEC_PER_SEC);
         int r = 0;
@@ -166,7 +179,7 @@ static int start_transition(Kernel *k, const char *name, bool target) {
 
         if ((r = put(k, en, target ? "1" : "0")) < 0 || (r = put(k, tr, "1")) < 0)
                 return r;
-        k->sim_transitions_pending = true;
+        sim(k)->transitions_pending = true;
         return put(k, rel, record);
 }
 
@@ -214,8 +227,8 @@ static void finish_transition(const Kernel *k, const char *name, bool target) {
                 }
 }
 
-void kernel_sim_advance(Kernel *k) {
-        if (!k->sim_transitions_pending)
+static void sim_advance(Kernel *k) {
+        if (!sim(k)->transitions_pending)
                 return;
 
         g_autofree char *dir = kernel_path(k, "sim/transitions");
@@ -241,10 +254,10 @@ void kernel_sim_advance(Kernel *k) {
                 }
                 finish_transition(k, name, target);
         }
-        k->sim_transitions_pending = pending || !d;
+        sim(k)->transitions_pending = pending || !d;
 }
 
-int kernel_sim_insert(Kernel *k, const char *name, GBytes *image) {
+static int sim_insert(Kernel *k, const char *name, GBytes *image) {
         g_autofree char *image_rel = g_strdup_printf("sim/modules/%s.ko", name);
         g_autofree char *image_path = g_build_filename(k->root, image_rel, NULL);
         g_autoptr(GHashTable) modinfo = NULL;
@@ -252,7 +265,7 @@ int kernel_sim_insert(Kernel *k, const char *name, GBytes *image) {
         const void *data = g_bytes_get_data(image, &size);
         int r;
 
-        kernel_sim_advance(k);
+        sim_advance(k);
 
         g_autofree char *initstate = kernel_path(k, "sys/module/%s/initstate", name);
         if (access(initstate, F_OK) == 0)
@@ -296,8 +309,8 @@ int kernel_sim_insert(Kernel *k, const char *name, GBytes *image) {
         return start_transition(k, name, true);
 }
 
-int kernel_sim_remove(Kernel *k, const char *name) {
-        kernel_sim_advance(k);
+static int sim_remove(Kernel *k, const char *name) {
+        sim_advance(k);
 
         g_autofree char *module_dir = kernel_path(k, "sys/module/%s", name);
         g_autofree char *patch_dir = kernel_path(k, "sys/kernel/livepatch/%s", name);
@@ -313,13 +326,13 @@ int kernel_sim_remove(Kernel *k, const char *name) {
         return rm_rf(module_dir);
 }
 
-int kernel_sim_set_enabled(Kernel *k, const char *name, bool enabled) {
+static int sim_set_enabled(Kernel *k, const char *name, bool enabled) {
         g_autofree char *en_path = kernel_path(k, "sys/kernel/livepatch/%s/enabled", name);
         g_autofree char *tr_path = kernel_path(k, "sys/kernel/livepatch/%s/transition", name);
         g_autofree char *en = NULL, *tr = NULL;
         int r;
 
-        kernel_sim_advance(k);
+        sim_advance(k);
 
         if ((r = read_one_line(en_path, &en)) < 0 || (r = read_one_line(tr_path, &tr)) < 0)
                 return r;
@@ -338,3 +351,90 @@ int kernel_sim_set_enabled(Kernel *k, const char *name, bool enabled) {
         kmsg(k, "'%s': starting unpatching transition", name);
         return start_transition(k, name, false);
 }
+
+static char *sim_start_notice(const Kernel *k) {
+        return g_strdup_printf("Running on a SIMULATED kernel at %s: nothing here touches the real kernel.", k->root);
+}
+
+/* The log is SIM/sim/kmsg, one message per line, its line number standing in
+ * for the sequence number. */
+static int on_log_change(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        KernelLog *l = userdata;
+
+        l->wake(l->userdata);
+        return 0;
+}
+
+static int sim_log_watch(KernelLog *l, sd_event *event, sd_event_source **ret) {
+        g_autofree char *dir = kernel_path(l->kernel, "sim");
+        return sd_event_add_inotify(event, ret, dir, IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO,
+                                    on_log_change, l);
+}
+
+static void sim_log_read(KernelLog *l, KernelLogFunc func, void *userdata) {
+        g_autofree char *path = kernel_path(l->kernel, "sim/kmsg");
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+
+        g_autoptr(GString) text = g_string_new(NULL);
+        char buf[4096];
+        ssize_t n;
+        while ((n = pread(fd, buf, sizeof(buf), l->offset + (off_t) text->len)) > 0)
+                g_string_append_len(text, buf, n);
+
+        /* Only whole lines: a line being written is read next time. */
+        size_t start = 0;
+        for (size_t i = 0; i < text->len; i++) {
+                if (text->str[i] != '\n')
+                        continue;
+                func(++l->seq, text->str + start, i - start, userdata);
+                start = i + 1;
+        }
+        l->offset += (off_t) start;
+}
+
+static int sim_log_scan(Kernel *k, uint64_t counts[_KMSG_EVENT_MAX], uint64_t *ret_oldest_usec) {
+        /* The simulated log has no times: it is as old as the boot. */
+        g_autofree char *path = kernel_path(k, "sim/kmsg");
+        g_autoptr(GBytes) bytes = NULL;
+        int r = read_file_at(AT_FDCWD, path, 16 << 20, &bytes);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        g_autofree char *text = g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        for (size_t i = 0; lines[i]; i++)
+                counts[kmsg_classify(lines[i], strlen(lines[i]))]++;
+        return 0;
+}
+
+/* Pressure has no triggers here: a change of SIM/proc/pressure/RESOURCE fires. */
+static int on_pressure_change(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        PressureTrigger *t = userdata;
+
+        if (ev->len > 0 && g_str_equal(ev->name, pressure_resource_to_string(t->res)))
+                t->func(t->res, t->userdata);
+        return 0;
+}
+
+static int sim_pressure_trigger(Kernel *k, sd_event *event, PressureTrigger *t, sd_event_source **ret) {
+        g_autofree char *dir = kernel_path(k, "proc/pressure");
+        return sd_event_add_inotify(event, ret, dir, IN_CLOSE_WRITE | IN_MOVED_TO, on_pressure_change, t);
+}
+
+const KernelOps kernel_sim_ops = {
+        .simulated = true,
+        .setup = sim_setup,
+        .free_impl = g_free,
+        .start_notice = sim_start_notice,
+        .advance = sim_advance,
+        .insert = sim_insert,
+        .remove = sim_remove,
+        .set_enabled = sim_set_enabled,
+        .log_watch = sim_log_watch,
+        .log_read = sim_log_read,
+        .log_scan = sim_log_scan,
+        .pressure_trigger = sim_pressure_trigger,
+};

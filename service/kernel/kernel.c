@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "kernel-private.h"
-#include "kmod-util.h"
 #include "util.h"
 
 char *kernel_path(const Kernel *k, const char *fmt, ...) {
@@ -23,6 +21,8 @@ char *kernel_path(const Kernel *k, const char *fmt, ...) {
 void kernel_free(Kernel *k) {
         if (!k)
                 return;
+        if (k->impl)
+                k->ops->free_impl(k->impl);
         g_free(k->root);
         g_free(k->release);
         g_free(k);
@@ -32,10 +32,10 @@ int kernel_new(const char *sim_root, Kernel **ret) {
         g_autoptr(Kernel) k = g_new0(Kernel, 1);
         int r;
 
-        k->simulated = sim_root != NULL;
+        k->ops = sim_root ? &kernel_sim_ops : &kernel_real_ops;
         k->root = g_strdup(sim_root ?: "/");
-        if (k->simulated) {
-                r = kernel_sim_setup(k);
+        if (k->ops->setup) {
+                r = k->ops->setup(k);
                 if (r < 0)
                         return r;
         }
@@ -53,7 +53,11 @@ int kernel_new(const char *sim_root, Kernel **ret) {
 }
 
 bool kernel_is_simulated(const Kernel *k) {
-        return k->simulated;
+        return k->ops->simulated;
+}
+
+char *kernel_start_notice(const Kernel *k) {
+        return k->ops->start_notice ? k->ops->start_notice(k) : NULL;
 }
 
 const char *kernel_release(const Kernel *k) {
@@ -64,40 +68,17 @@ bool kernel_livepatch_supported(const Kernel *k) {
         return k->livepatch_supported;
 }
 
-int kernel_insert_module(Kernel *k, const char *name, GBytes *image) {
-        if (k->simulated)
-                return kernel_sim_insert(k, name, image);
+static void advance(Kernel *k) {
+        if (k->ops->advance)
+                k->ops->advance(k);
+}
 
-        /* init_module(2) with the verified buffer, not finit_module(2) on a
-         * path: nothing can change the bytes between verification and load. */
-        gsize size;
-        const void *data = g_bytes_get_data(image, &size);
-        if (syscall(SYS_init_module, data, (unsigned long) size, "") < 0)
-                return -errno;
-        return 0;
+int kernel_insert_module(Kernel *k, const char *name, GBytes *image) {
+        return k->ops->insert(k, name, image);
 }
 
 int kernel_remove_module(Kernel *k, const char *name) {
-        if (k->simulated)
-                return kernel_sim_remove(k, name);
-
-        g_autoptr(KmodCtx) ctx = kmod_new(NULL, (const char *[]) { NULL });
-        g_autoptr(KmodModule) mod = NULL;
-        if (!ctx)
-                return -ENOMEM;
-        int r = kmod_module_new_from_name(ctx, name, &mod);
-        if (r < 0)
-                return r;
-        /* livepatch drops its module reference only after the patch's sysfs
-         * directory is gone (klp_free_patch_finish(): kobject_put(), then
-         * module_put()), and libkmod never waits: in that short window
-         * delete_module(2) fails with EAGAIN. Retry briefly. */
-        for (int i = 0;; i++) {
-                r = kmod_module_remove_module(mod, 0);
-                if (r != -EAGAIN || i >= 50)
-                        return r;
-                g_usleep(20 * 1000);
-        }
+        return k->ops->remove(k, name);
 }
 
 static int read_flag(const char *path, bool *ret) {
@@ -113,8 +94,7 @@ int kernel_patch_view(Kernel *k, const char *name, KernelPatchView *ret) {
         KernelPatchView v = {};
         int r;
 
-        if (k->simulated)
-                kernel_sim_advance(k);
+        advance(k);
 
         g_autofree char *initstate = kernel_path(k, "sys/module/%s/initstate", name);
         v.module_loaded = access(initstate, F_OK) == 0;
@@ -142,11 +122,7 @@ int kernel_patch_view(Kernel *k, const char *name, KernelPatchView *ret) {
 }
 
 int kernel_set_enabled(Kernel *k, const char *name, bool enabled) {
-        if (k->simulated)
-                return kernel_sim_set_enabled(k, name, enabled);
-
-        g_autofree char *path = kernel_path(k, "sys/kernel/livepatch/%s/enabled", name);
-        return write_string_file(path, enabled ? "1" : "0");
+        return k->ops->set_enabled(k, name, enabled);
 }
 
 static gint compare_strings(gconstpointer a, gconstpointer b) {
@@ -154,8 +130,7 @@ static gint compare_strings(gconstpointer a, gconstpointer b) {
 }
 
 int kernel_list_patches(Kernel *k, char ***ret) {
-        if (k->simulated)
-                kernel_sim_advance(k);
+        advance(k);
 
         g_autofree char *dir = kernel_path(k, "sys/kernel/livepatch");
         g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -183,8 +158,7 @@ int kernel_blocking_tasks(Kernel *k, bool target_patched, GArray **ret) {
         g_array_set_clear_func(tasks, (GDestroyNotify) kernel_task_clear);
         const char *target = target_patched ? "1" : "0";
 
-        if (k->simulated)
-                kernel_sim_advance(k);
+        advance(k);
 
         g_autofree char *proc = kernel_path(k, "proc");
         g_autoptr(GDir) d = g_dir_open(proc, 0, NULL);
@@ -220,8 +194,7 @@ int kernel_tainted(Kernel *k, uint64_t *ret) {
         g_autofree char *path = kernel_path(k, "proc/sys/kernel/tainted");
         g_autofree char *v = NULL;
 
-        if (k->simulated)
-                kernel_sim_advance(k);
+        advance(k);
         int r = read_one_line(path, &v);
         if (r < 0)
                 return r;
@@ -362,4 +335,59 @@ uint64_t kernel_oops_count(Kernel *k) {
 
 uint64_t kernel_warn_count(Kernel *k) {
         return read_counter(k, "sys/kernel/warn_count");
+}
+
+int kernel_log_open(Kernel *k, KernelLog **ret) {
+        KernelLog *l = g_new0(KernelLog, 1);
+
+        l->kernel = k;
+        l->fd = -EBADF;
+        int r = k->ops->log_open ? k->ops->log_open(l) : 0;
+        if (r < 0) {
+                kernel_log_free(l);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
+void kernel_log_free(KernelLog *l) {
+        if (!l)
+                return;
+        if (l->fd >= 0)
+                close(l->fd);
+        g_free(l);
+}
+
+int kernel_log_watch(KernelLog *l, sd_event *event, void (*wake)(void *userdata), void *userdata,
+                     sd_event_source **ret) {
+        l->wake = wake;
+        l->userdata = userdata;
+        return l->kernel->ops->log_watch(l, event, ret);
+}
+
+void kernel_log_read(KernelLog *l, KernelLogFunc func, void *userdata) {
+        l->kernel->ops->log_read(l, func, userdata);
+}
+
+int kernel_log_scan(Kernel *k, uint64_t counts[_KMSG_EVENT_MAX], uint64_t *ret_oldest_usec) {
+        memset(counts, 0, sizeof(uint64_t) * _KMSG_EVENT_MAX);
+        *ret_oldest_usec = 0;
+        return k->ops->log_scan(k, counts, ret_oldest_usec);
+}
+
+int kernel_pressure_trigger(Kernel *k, sd_event *event, PressureResource res, unsigned threshold,
+                            KernelPressureFunc func, void *userdata, sd_event_source **ret) {
+        g_autofree PressureTrigger *t = g_new(PressureTrigger, 1);
+        sd_event_source *s = NULL;
+
+        *t = (PressureTrigger) { .res = res, .threshold = threshold, .func = func, .userdata = userdata };
+        int r = k->ops->pressure_trigger(k, event, t, &s);
+        if (r < 0)
+                return r;
+        /* The trigger lives as long as its source. */
+        (void) sd_event_source_set_destroy_callback(s, g_free);
+        g_steal_pointer(&t);
+        *ret = s;
+        return 0;
 }

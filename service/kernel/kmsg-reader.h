@@ -8,10 +8,8 @@
 #include "kernel.h"
 #include "kmsg.h"
 
-/* Follows the kernel log as an event source, only while enabled: an idle
- * daemon does not wake for every kernel message. The real kernel's log is
- * /dev/kmsg; the simulated kernel's is SIM/sim/kmsg, one message per line,
- * its line number standing in for the sequence number. */
+/* Follows the kernel log (kernel_log_open()) as an event source, only while
+ * enabled: an idle daemon does not wake for every kernel message. */
 typedef struct KmsgReader KmsgReader;
 
 typedef void (*KmsgHandler)(uint64_t seq, KmsgEvent event, const char *message, size_t len, void *userdata);

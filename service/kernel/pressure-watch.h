@@ -7,12 +7,11 @@
 #include "pressure.h"
 
 /* Wakes its owner when stall pressure on a resource rises past a threshold,
- * without polling: on the real kernel through PSI triggers (the kernel wakes
- * us when "some" stall within a 10 s window exceeds the threshold), on the
- * simulated kernel when a file under SIM/proc/pressure changes. */
+ * without polling: through the kernel's pressure triggers
+ * (kernel_pressure_trigger()). */
 typedef struct PressureWatch PressureWatch;
 
-typedef void (*PressureHandler)(PressureResource res, void *userdata);
+typedef KernelPressureFunc PressureHandler;
 
 PressureWatch *pressure_watch_new(Kernel *k, sd_event *event, PressureHandler handler, void *userdata);
 void pressure_watch_free(PressureWatch *w);

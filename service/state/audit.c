@@ -6,6 +6,7 @@
 #include <systemd/sd-journal.h>
 
 #include "audit.h"
+#include "io-util.h"
 #include "util.h"
 
 /* MESSAGE_IDs of the journal records (see the catalog). */
@@ -46,21 +47,11 @@ void audit_free(Audit *a) {
 }
 
 static int pread_all(int fd, void *buf, size_t size, off_t offset) {
-        uint8_t *p = buf;
-
-        while (size > 0) {
-                ssize_t n = pread(fd, p, size, offset);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        return -EIO; /* shorter than fstat() said: changed under us */
-                p += n;
-                size -= (size_t) n;
-                offset += n;
-        }
+        ssize_t n = pread_full(fd, buf, size, offset);
+        if (n < 0)
+                return (int) n;
+        if ((size_t) n < size)
+                return -EIO; /* shorter than fstat() said: changed under us */
         return 0;
 }
 

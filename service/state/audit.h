@@ -29,18 +29,6 @@
 /* The action of lpmaintd's record of a repaired log (see audit_repair()). */
 #define AUDIT_ACTION_REPAIR "audit-repair"
 
-typedef struct AuditRecord {
-        uint64_t time_usec;
-        uint32_t uid;
-        uint32_t pid;
-        const char *unit;
-        const char *action;
-        const char *patch;
-        const char *sha256;
-        const char *result;
-        const char *message;
-} AuditRecord;
-
 typedef struct Audit Audit;
 
 /* Finds the last whole record, whatever its size, to chain to. The log is

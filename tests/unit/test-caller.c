@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <glib.h>
 
+#include "bus-util.h"
 #include "caller.h"
 #include "util.h"
 

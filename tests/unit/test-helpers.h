@@ -7,7 +7,7 @@
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
-#include "util.h" /* _cleanup_bus_error_ */
+#include "bus-util.h" /* _cleanup_bus_error_ */
 
 /* A fresh private directory under $TMPDIR; th_rmtree() removes it. */
 char *th_mkdtemp(void);

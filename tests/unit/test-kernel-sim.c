@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -448,6 +449,151 @@ START_TEST(test_inspect_not_a_module) {
 }
 END_TEST
 
+/* The log, the pressure triggers and the start notice: the calls of the
+ * kernel's operations table that are not about patches. */
+
+typedef struct LogLines {
+        GPtrArray *lines;
+        uint64_t last_seq;
+} LogLines;
+
+static void collect(uint64_t seq, const char *message, size_t len, void *userdata) {
+        LogLines *got = userdata;
+
+        ck_assert_uint_eq(seq, got->last_seq + 1);
+        got->last_seq = seq;
+        g_ptr_array_add(got->lines, g_strndup(message, len));
+}
+
+static void append_kmsg(const char *text) {
+        g_autofree char *path = g_build_filename(sim, "sim/kmsg", NULL);
+        FILE *f = fopen(path, "ae");
+        ck_assert_ptr_nonnull(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+START_TEST(test_log_read) {
+        g_autoptr(KernelLog) log = NULL;
+        g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+        LogLines got = { .lines = lines };
+
+        ck_assert_int_eq(insert("lp_a", "LPMAINT_TEST_SIM_LP_A"), 0);
+        wait_for("lp_a", settled_enabled);
+        ck_assert_int_eq(kernel_log_open(k, &log), 0);
+        kernel_log_read(log, collect, &got);
+        ck_assert_uint_eq(lines->len, 4);
+        ck_assert_str_eq(lines->pdata[0], "livepatch: enabling patch 'lp_a'");
+        ck_assert_str_eq(lines->pdata[3], "livepatch: 'lp_a': patching complete");
+
+        /* A second read starts where the first stopped; half a line waits for its end. */
+        kernel_log_read(log, collect, &got);
+        ck_assert_uint_eq(lines->len, 4);
+        append_kmsg("one\ntw");
+        kernel_log_read(log, collect, &got);
+        ck_assert_uint_eq(lines->len, 5);
+        ck_assert_str_eq(lines->pdata[4], "one");
+        append_kmsg("o\n");
+        kernel_log_read(log, collect, &got);
+        ck_assert_uint_eq(lines->len, 6);
+        ck_assert_str_eq(lines->pdata[5], "two");
+        ck_assert_uint_eq(got.last_seq, 6);
+
+        /* A scan counts every line (and the empty rest after the last newline). */
+        uint64_t counts[_KMSG_EVENT_MAX], oldest = 1, total = 0;
+        ck_assert_int_eq(kernel_log_scan(k, counts, &oldest), 0);
+        for (int i = 0; i < _KMSG_EVENT_MAX; i++)
+                total += counts[i];
+        ck_assert_uint_eq(total, 7);
+        ck_assert_uint_eq(oldest, 0);
+}
+END_TEST
+
+static void count_wake(void *userdata) {
+        (*(unsigned *) userdata)++;
+}
+
+static void run_event_loop(sd_event *e, unsigned msec) {
+        uint64_t until = now_monotonic_usec() + msec * USEC_PER_MSEC;
+
+        while (now_monotonic_usec() < until)
+                ck_assert_int_ge(sd_event_run(e, 10 * USEC_PER_MSEC), 0);
+}
+
+START_TEST(test_log_watch) {
+        g_autoptr(KernelLog) log = NULL;
+        sd_event *e = NULL;
+        sd_event_source *s = NULL;
+        unsigned wakes = 0;
+
+        ck_assert_int_eq(sd_event_new(&e), 0);
+        ck_assert_int_eq(kernel_log_open(k, &log), 0);
+        ck_assert_int_eq(kernel_log_watch(log, e, count_wake, &wakes, &s), 0);
+        run_event_loop(e, 50);
+        ck_assert_uint_eq(wakes, 0);
+        append_kmsg("a line\n");
+        run_event_loop(e, 100);
+        ck_assert_uint_gt(wakes, 0);
+        sd_event_source_disable_unref(s);
+        sd_event_unref(e);
+}
+END_TEST
+
+static void record_pressure(PressureResource res, void *userdata) {
+        GArray *fired = userdata;
+
+        g_array_append_val(fired, res);
+}
+
+START_TEST(test_pressure_trigger) {
+        sd_event *e = NULL;
+        g_autoptr(GArray) fired = g_array_new(false, false, sizeof(PressureResource));
+        sd_event_source *s = NULL;
+
+        ck_assert_int_eq(sd_event_new(&e), 0);
+        ck_assert_int_eq(kernel_pressure_trigger(k, e, PRESSURE_MEMORY, 500, record_pressure, fired, &s), 0);
+        sim_write("proc/pressure/cpu", "some avg10=90.00 avg60=0.00 avg300=0.00 total=9\n");
+        run_event_loop(e, 50);
+        ck_assert_uint_eq(fired->len, 0);
+
+        sim_write("proc/pressure/memory", "some avg10=90.00 avg60=0.00 avg300=0.00 total=9\n");
+        run_event_loop(e, 100);
+        ck_assert_uint_ge(fired->len, 1);
+        ck_assert_int_eq(g_array_index(fired, PressureResource, 0), PRESSURE_MEMORY);
+
+        /* Unref disarms. */
+        sd_event_source_disable_unref(s);
+        g_array_set_size(fired, 0);
+        sim_write("proc/pressure/memory", "some avg10=0.00 avg60=0.00 avg300=0.00 total=9\n");
+        run_event_loop(e, 50);
+        ck_assert_uint_eq(fired->len, 0);
+        sd_event_unref(e);
+}
+END_TEST
+
+START_TEST(test_start_notice) {
+        g_autofree char *notice = kernel_start_notice(k);
+        g_autofree char *want = g_strdup_printf("Running on a SIMULATED kernel at %s: nothing here touches the real kernel.", sim);
+
+        ck_assert_str_eq(notice, want);
+}
+END_TEST
+
+/* The real kernel, only looked at: nothing here writes to it. */
+START_TEST(test_real_kernel) {
+        g_autoptr(Kernel) real = NULL;
+        struct utsname u;
+
+        ck_assert_int_eq(uname(&u), 0);
+        ck_assert_int_eq(kernel_new(NULL, &real), 0);
+        ck_assert(!kernel_is_simulated(real));
+        ck_assert_ptr_null(kernel_start_notice(real));
+        ck_assert_str_eq(kernel_release(real), u.release);
+        g_autofree char *boot_dir = kernel_boot_dir(real);
+        ck_assert_str_eq(boot_dir, "/boot");
+}
+END_TEST
+
 static Suite *kernel_sim_suite(void) {
         Suite *s = suite_create("kernel-sim");
         TCase *tc = tcase_create("kernel");
@@ -466,6 +612,16 @@ static Suite *kernel_sim_suite(void) {
         tcase_add_test(tc, test_set_enabled_during_other_transition);
         tcase_add_test(tc, test_replace);
         tcase_add_test(tc, test_taint);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("table");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 20);
+        tcase_add_test(tc, test_log_read);
+        tcase_add_test(tc, test_log_watch);
+        tcase_add_test(tc, test_pressure_trigger);
+        tcase_add_test(tc, test_start_notice);
+        tcase_add_test(tc, test_real_kernel);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("modinfo");
