@@ -201,30 +201,28 @@ static int invalid(sd_bus_error *error, const char *group, const char *key, cons
         return sd_bus_error_setf(error, SYNC_ERROR_INVALID_INDEX, "Index has an invalid %s= in [%s]: \"%s\"", key, group, shown);
 }
 
-/* GKeyFile merges a repeated group and keeps the last of a repeated key
+/* GKeyFile merges a repeated group and reads the last of a repeated key
  * without a word; in a signed document that would let the signer's tools and
- * this reader see different values. Every line that is neither blank nor a
- * comment is a group or a key once GKeyFile accepted the text, so the text
- * holds a repeat exactly when it has more of them than GKeyFile kept. */
+ * this reader see different values. A merged group shows as fewer groups
+ * than the text has headers; a repeated key stays in the group's list of
+ * keys, twice. */
 static int check_no_repeats(const char *text, GKeyFile *kf, sd_bus_error *error) {
         g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
         g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
-        size_t text_groups = 0, text_keys = 0, kept_keys = 0;
+        size_t headers = 0;
 
-        for (size_t i = 0; lines[i]; i++) {
-                const char *l = lines[i] + strspn(lines[i], " \t");
-                if (l[0] == '[')
-                        text_groups++;
-                else if (l[0] != '\0' && l[0] != '#' && l[0] != '\r')
-                        text_keys++;
-        }
+        for (size_t i = 0; lines[i]; i++)
+                if (lines[i][strspn(lines[i], " \t")] == '[')
+                        headers++;
+        if (headers != g_strv_length(groups))
+                return sd_bus_error_set(error, SYNC_ERROR_INVALID_INDEX, "Index has a group twice");
         for (size_t i = 0; groups[i]; i++) {
-                gsize n = 0;
-                g_auto(GStrv) keys = g_key_file_get_keys(kf, groups[i], &n, NULL);
-                kept_keys += n;
+                g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+                g_auto(GStrv) keys = g_key_file_get_keys(kf, groups[i], NULL, NULL);
+                for (size_t j = 0; keys && keys[j]; j++)
+                        if (!g_hash_table_add(seen, keys[j]))
+                                return sd_bus_error_setf(error, SYNC_ERROR_INVALID_INDEX, "Index has the key %s= twice in [%s]", keys[j], groups[i]);
         }
-        if (text_groups != g_strv_length(groups) || text_keys != kept_keys)
-                return sd_bus_error_set(error, SYNC_ERROR_INVALID_INDEX, "Index has a group or a key twice");
         return 0;
 }
 
