@@ -14,7 +14,7 @@ static void report(FILE *err, const char *where, const sd_bus_error *e) {
 }
 
 /* What lpmaintd would check of one patch, and that it is what the index says. */
-static int check_patch(int root_fd, const ChannelCheckOptions *o, const ChannelIndex *idx, const ChannelPatch *p,
+static int check_patch(int root_fd, const TrustPolicy *patch_policy, const ChannelIndex *idx, const ChannelPatch *p,
                        char **ret_signer, sd_bus_error *error) {
         g_autoptr(GBytes) manifest = NULL, sig = NULL, module = NULL;
         g_autoptr(Manifest) m = NULL;
@@ -28,7 +28,7 @@ static int check_patch(int root_fd, const ChannelCheckOptions *o, const ChannelI
                 return r;
         md = g_bytes_get_data(manifest, &msize);
         sd = g_bytes_get_data(sig, &ssize);
-        r = signature_verify(o->patch_policy, md, msize, sd, ssize, ret_signer, error);
+        r = signature_verify(patch_policy, md, msize, sd, ssize, ret_signer, error);
         if (r < 0)
                 return r;
         r = manifest_parse(md, msize, &m, error);
@@ -48,7 +48,8 @@ static int check_patch(int root_fd, const ChannelCheckOptions *o, const ChannelI
         return 0;
 }
 
-static unsigned check_kernel(int root_fd, const ChannelCheckOptions *o, const char *release, FILE *out, FILE *err) {
+static unsigned check_kernel(int root_fd, const TrustPolicy *index_policy, const TrustPolicy *patch_policy,
+                             uint64_t now_usec, const char *release, FILE *out, FILE *err) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         g_autoptr(GBytes) index = NULL, sig = NULL;
         g_autoptr(ChannelIndex) idx = NULL;
@@ -65,9 +66,9 @@ static unsigned check_kernel(int root_fd, const ChannelCheckOptions *o, const ch
         }
 
         ChannelIndexCheck check = {
-                .policy = o->index_policy,
+                .policy = index_policy,
                 .kernel = release,
-                .now_usec = o->now_usec,
+                .now_usec = now_usec,
         };
         gsize size, sig_size = 0;
         const void *data = g_bytes_get_data(index, &size);
@@ -87,7 +88,7 @@ static unsigned check_kernel(int root_fd, const ChannelCheckOptions *o, const ch
                 g_autofree char *patch_signer = NULL;
                 g_autofree char *what = g_strdup_printf("%s: %s %s", where, p->name, p->version);
 
-                if (check_patch(root_fd, o, idx, p, &patch_signer, &perror) < 0) {
+                if (check_patch(root_fd, patch_policy, idx, p, &patch_signer, &perror) < 0) {
                         report(err, what, &perror);
                         failures++;
                 } else
@@ -100,10 +101,13 @@ static int compare_strings(gconstpointer a, gconstpointer b) {
         return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
-int channel_check_dir(int root_fd, const ChannelCheckOptions *o, FILE *out, FILE *err) {
+int channel_check_dir(const char *dir, const ChannelCheckOptions *o, FILE *out, FILE *err) {
         g_autoptr(GPtrArray) releases = g_ptr_array_new_with_free_func(g_free);
+        _cleanup_close_ int root_fd = open_directory_at(AT_FDCWD, dir);
         unsigned failures = 0;
 
+        if (root_fd < 0)
+                return root_fd;
         sync_errors_register();
         if (o->kernel)
                 g_ptr_array_add(releases, g_strdup(o->kernel));
@@ -127,6 +131,6 @@ int channel_check_dir(int root_fd, const ChannelCheckOptions *o, FILE *out, FILE
         if (releases->len == 0)
                 fprintf(out, "No kernel has an index.\n");
         for (guint i = 0; i < releases->len; i++)
-                failures += check_kernel(root_fd, o, releases->pdata[i], out, err);
+                failures += check_kernel(root_fd, o->index_policy, o->patch_policy, o->now_usec, releases->pdata[i], out, err);
         return (int) MIN(failures, (unsigned) INT32_MAX);
 }

@@ -11,8 +11,7 @@
 #include "channel-check.h"
 #include "channel-index.h"
 #include "config.h"
-#include "signature.h"
-#include "sync-errors.h"
+#include "trust-options.h"
 
 enum {
         EXIT_OK = 0,
@@ -20,12 +19,7 @@ enum {
         EXIT_USAGE = 2,
 };
 
-static const char *arg_trust_dir = LPMAINT_TRUST_DIR;
-static const char *arg_index_trust_dir = NULL;
-static GPtrArray *arg_index_signers = NULL;
-static GPtrArray *arg_signers = NULL;
-static SignerPurpose arg_purpose = SIGNER_PURPOSE_CODE_SIGNING;
-static SignerPurpose arg_index_purpose = SIGNER_PURPOSE_CODE_SIGNING;
+static TrustOptions arg_trust;
 static const char *arg_kernel = NULL;
 static uint64_t arg_now_usec = 0;
 
@@ -58,64 +52,30 @@ static int usage_error(const char *what) {
         return -EINVAL;
 }
 
-static int parse_purpose(const char *s, SignerPurpose *ret) {
-        SignerPurpose p = signer_purpose_from_string(s);
-        if (p < 0)
-                return usage_error("unknown purpose: use code-signing, lpmaint or any");
-        *ret = p;
-        return 0;
-}
-
 static int parse_argv(int argc, char *argv[]) {
         enum {
-                ARG_INDEX_SIGNER = 0x100,
-                ARG_INDEX_TRUST_DIR,
-                ARG_INDEX_PURPOSE,
-                ARG_TRUST_DIR,
-                ARG_SIGNER,
-                ARG_PURPOSE,
-                ARG_KERNEL,
+                ARG_KERNEL = 0x100,
                 ARG_NOW,
         };
         static const struct option options[] = {
-                { "help",            no_argument,       NULL, 'h'                 },
-                { "index-signer",    required_argument, NULL, ARG_INDEX_SIGNER    },
-                { "index-trust-dir", required_argument, NULL, ARG_INDEX_TRUST_DIR },
-                { "index-purpose",   required_argument, NULL, ARG_INDEX_PURPOSE   },
-                { "trust-dir",       required_argument, NULL, ARG_TRUST_DIR       },
-                { "signer",          required_argument, NULL, ARG_SIGNER          },
-                { "purpose",         required_argument, NULL, ARG_PURPOSE         },
-                { "kernel",          required_argument, NULL, ARG_KERNEL          },
-                { "now",             required_argument, NULL, ARG_NOW             },
+                { "help",   no_argument,       NULL, 'h'        },
+                { "kernel", required_argument, NULL, ARG_KERNEL },
+                { "now",    required_argument, NULL, ARG_NOW    },
+                TRUST_OPTIONS,
                 {}
         };
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                r = trust_options_parse(&arg_trust, c, optarg);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue;
                 switch (c) {
                 case 'h':
                         help();
                         exit(EXIT_OK);
-                case ARG_INDEX_SIGNER:
-                        g_ptr_array_add(arg_index_signers, g_strdup(optarg));
-                        break;
-                case ARG_INDEX_TRUST_DIR:
-                        arg_index_trust_dir = optarg;
-                        break;
-                case ARG_INDEX_PURPOSE:
-                        if ((r = parse_purpose(optarg, &arg_index_purpose)) < 0)
-                                return r;
-                        break;
-                case ARG_TRUST_DIR:
-                        arg_trust_dir = optarg;
-                        break;
-                case ARG_SIGNER:
-                        g_ptr_array_add(arg_signers, g_strdup(optarg));
-                        break;
-                case ARG_PURPOSE:
-                        if ((r = parse_purpose(optarg, &arg_purpose)) < 0)
-                                return r;
-                        break;
                 case ARG_KERNEL:
                         if (!channel_release_is_valid(optarg))
                                 return usage_error("--kernel is not a kernel release");
@@ -130,71 +90,47 @@ static int parse_argv(int argc, char *argv[]) {
                 default:
                         g_assert_not_reached();
                 }
-        g_ptr_array_add(arg_index_signers, NULL);
-        g_ptr_array_add(arg_signers, NULL);
-        if (!arg_index_trust_dir)
-                arg_index_trust_dir = arg_trust_dir;
+        }
         if (!arg_now_usec)
                 arg_now_usec = now_realtime_usec();
         return 1;
 }
 
 static int verify_channel(const char *dir) {
-        TrustPolicy index_policy = {
-                .trust_dir = arg_index_trust_dir,
-                .allowed_signers = (char *const *) arg_index_signers->pdata,
-                .purpose = arg_index_purpose,
-        };
-        TrustPolicy patch_policy = {
-                .trust_dir = arg_trust_dir,
-                .allowed_signers = (char *const *) arg_signers->pdata,
-                .purpose = arg_purpose,
-        };
+        TrustPolicy index_policy = trust_options_index_policy(&arg_trust);
+        TrustPolicy patch_policy = trust_options_patch_policy(&arg_trust);
         ChannelCheckOptions o = {
                 .index_policy = &index_policy,
                 .patch_policy = &patch_policy,
                 .kernel = arg_kernel,
                 .now_usec = arg_now_usec,
         };
-        _cleanup_close_ int root_fd = open_directory_at(AT_FDCWD, dir);
-        int r;
+        int r = channel_check_dir(dir, &o, stdout, stderr);
 
-        if (root_fd < 0) {
-                fprintf(stderr, "%s: cannot open the channel %s: %s\n", program_invocation_short_name, dir, strerror(-root_fd));
-                return EXIT_INVALID;
-        }
-        r = channel_check_dir(root_fd, &o, stdout, stderr);
-        if (r < 0) {
-                fprintf(stderr, "%s: %s/kernels cannot be read: %s\n", program_invocation_short_name, dir, strerror(-r));
-                return EXIT_INVALID;
-        }
-        if (r > 0) {
+        if (r < 0)
+                fprintf(stderr, "%s: %s is not a channel: %s\n", program_invocation_short_name, dir, strerror(-r));
+        else if (r > 0)
                 fprintf(stderr, "%s: %d check(s) failed\n", dir, r);
-                return EXIT_INVALID;
-        }
-        return EXIT_OK;
+        return r == 0 ? EXIT_OK : EXIT_INVALID;
 }
 
-int main(int argc, char *argv[]) {
-        int r;
-
-        arg_index_signers = g_ptr_array_new_with_free_func(g_free);
-        arg_signers = g_ptr_array_new_with_free_func(g_free);
-        r = parse_argv(argc, argv);
-        if (r < 0)
+static int run(int argc, char *argv[]) {
+        if (parse_argv(argc, argv) < 0)
                 return EXIT_USAGE;
-
         if (optind >= argc)
                 return usage_error("a command is required"), EXIT_USAGE;
         if (!g_str_equal(argv[optind], "verify-channel"))
                 return usage_error("unknown command"), EXIT_USAGE;
         if (argc - optind != 2)
                 return usage_error("verify-channel takes one DIR"), EXIT_USAGE;
-        if (arg_index_signers->len <= 1)
+        if (arg_trust.index_signers->len <= 1)
                 return usage_error("--index-signer is required: indexes are signed by named signers"), EXIT_USAGE;
-        sync_errors_register();
-        r = verify_channel(argv[optind + 1]);
-        g_ptr_array_unref(arg_index_signers);
-        g_ptr_array_unref(arg_signers);
+        return verify_channel(argv[optind + 1]);
+}
+
+int main(int argc, char *argv[]) {
+        trust_options_init(&arg_trust, LPMAINT_TRUST_DIR);
+        int r = run(argc, argv);
+        trust_options_done(&arg_trust);
         return r;
 }

@@ -23,6 +23,7 @@
 #include "openssl-util.h"
 #include "signature.h"
 #include "sync-errors.h"
+#include "trust-options.h"
 #include "version.h"
 
 enum {
@@ -44,12 +45,7 @@ static const char *arg_cert = NULL;
 static const char *arg_chain = NULL;
 static unsigned arg_valid_days = VALID_DAYS_DEFAULT;
 static const char *arg_kernel = NULL;
-static const char *arg_trust_dir = NULL;
-static GPtrArray *arg_signers = NULL;
-static SignerPurpose arg_purpose = SIGNER_PURPOSE_CODE_SIGNING;
-static const char *arg_index_trust_dir = NULL;
-static GPtrArray *arg_index_signers = NULL;
-static SignerPurpose arg_index_purpose = SIGNER_PURPOSE_CODE_SIGNING;
+static TrustOptions arg_trust;
 static const char *arg_ring = NULL;
 static uint64_t arg_at_usec = 0;
 static const char *arg_reason = NULL;
@@ -458,14 +454,9 @@ static int add_one(Channel *ch, const TrustPolicy *policy, const char *manifest_
 static int verb_add(Channel *ch, char **manifests, int n) {
         if (n < 1)
                 return usage("add takes one or more MANIFEST files");
-        if (!arg_trust_dir)
+        if (!arg_trust.trust_dir)
                 return usage("add needs --trust-dir: patches are checked before they are published");
-        g_ptr_array_add(arg_signers, NULL);
-        TrustPolicy policy = {
-                .trust_dir = arg_trust_dir,
-                .allowed_signers = (char *const *) arg_signers->pdata,
-                .purpose = arg_purpose,
-        };
+        TrustPolicy policy = trust_options_patch_policy(&arg_trust);
         for (int i = 0; i < n; i++) {
                 int r = add_one(ch, &policy, manifests[i]);
                 if (r != EXIT_OK)
@@ -474,9 +465,68 @@ static int verb_add(Channel *ch, char **manifests, int n) {
         return EXIT_OK;
 }
 
-static int verb_promote(Channel *ch, char **args, int n) {
+/* What a change did to one kernel's index; a failure is -1, its message printed. */
+enum {
+        CHANGE_NOT_LISTED,      /* the index does not list what the change is about */
+        CHANGE_NONE,            /* listed, and as the change would have it already */
+        CHANGE_PUBLISH,         /* changed: publish it */
+};
+
+typedef int (*IndexChange)(Channel *ch, ChannelIndex *idx, char **args, int n);
+
+/* Makes @change to every kernel's index (or --kernel's) and publishes each it
+ * changed. *@ret_listed: how many listed what the change is about. */
+static int change_indexes(Channel *ch, IndexChange change, char **args, int n, unsigned *ret_listed) {
         g_autoptr(GPtrArray) releases = NULL;
-        unsigned found = 0;
+        unsigned listed = 0;
+        int r = list_kernels(ch, &releases);
+
+        if (r != EXIT_OK)
+                return r;
+        for (guint i = 0; i < releases->len; i++) {
+                g_autoptr(ChannelIndex) idx = NULL;
+
+                r = load_index(ch, releases->pdata[i], true, &idx);
+                if (r != EXIT_OK)
+                        return r;
+                r = change(ch, idx, args, n);
+                if (r < 0)
+                        return EXIT_FAILED;
+                listed += r != CHANGE_NOT_LISTED;
+                if (r == CHANGE_PUBLISH && (r = publish(ch, idx)) != EXIT_OK)
+                        return r;
+        }
+        *ret_listed = listed;
+        return EXIT_OK;
+}
+
+static int promote_one(Channel *ch, ChannelIndex *idx, char **args, int n) {
+        ChannelPatch *p = n == 2 ? channel_index_find_patch(idx, args[0], args[1]) : channel_index_newest_patch(idx, args[0]);
+        uint64_t at = arg_at_usec ?: ch->now_usec, was = UINT64_MAX; /* not promoted to this ring */
+
+        if (!p)
+                return CHANGE_NOT_LISTED;
+        if (channel_index_find_recall(idx, p->name, p->version))
+                return fail("%s %s for kernel %s is recalled and cannot be promoted", p->name, p->version, idx->kernel), -1;
+        for (guint j = 0; j < p->promotions->len; j++) {
+                const ChannelPromotion *pr = p->promotions->pdata[j];
+                if (g_str_equal(pr->ring, arg_ring))
+                        was = pr->usec;
+        }
+        if (was == at) {
+                printf("%s %s for kernel %s is promoted to %s at that time already.\n", p->name, p->version, idx->kernel, arg_ring);
+                return CHANGE_NONE;
+        }
+        if (was == UINT64_MAX && p->promotions->len >= CHANNEL_MAX_PROMOTIONS)
+                return fail("%s %s is promoted to %d rings already", p->name, p->version, CHANNEL_MAX_PROMOTIONS), -1;
+        channel_patch_promote(p, arg_ring, at);
+        g_autofree char *when = format_timestamp_utc(at);
+        printf("Promoting %s %s for kernel %s to ring %s at %s.\n", p->name, p->version, idx->kernel, arg_ring, when);
+        return CHANGE_PUBLISH;
+}
+
+static int verb_promote(Channel *ch, char **args, int n) {
+        unsigned listed = 0;
         int r;
 
         if (n < 1 || n > 2)
@@ -485,51 +535,31 @@ static int verb_promote(Channel *ch, char **args, int n) {
                 return usage("promote needs --ring");
         if (!g_str_equal(arg_ring, CHANNEL_RING_ALL) && !ring_name_is_valid(arg_ring))
                 return usage("--ring takes a ring name (1-32 characters of A-Z a-z 0-9 - _) or '*'");
-        r = list_kernels(ch, &releases);
-        if (r != EXIT_OK)
-                return r;
-
-        for (guint i = 0; i < releases->len; i++) {
-                g_autoptr(ChannelIndex) idx = NULL;
-                const char *release = releases->pdata[i];
-
-                r = load_index(ch, release, true, &idx);
-                if (r != EXIT_OK)
-                        return r;
-                ChannelPatch *p = n == 2 ? channel_index_find_patch(idx, args[0], args[1]) : channel_index_newest_patch(idx, args[0]);
-                if (!p)
-                        continue;
-                found++;
-                if (channel_index_find_recall(idx, p->name, p->version))
-                        return fail("%s %s for kernel %s is recalled and cannot be promoted", p->name, p->version, release);
-                uint64_t at = arg_at_usec ?: ch->now_usec;
-                bool same = false;
-                for (guint j = 0; j < p->promotions->len; j++) {
-                        const ChannelPromotion *pr = p->promotions->pdata[j];
-                        same = same || (g_str_equal(pr->ring, arg_ring) && pr->usec == at);
-                }
-                if (same) {
-                        printf("%s %s for kernel %s is promoted to %s at that time already.\n", p->name, p->version, release, arg_ring);
-                        continue;
-                }
-                if (p->promotions->len >= CHANNEL_MAX_PROMOTIONS && channel_patch_promoted_usec(p, arg_ring) == UINT64_MAX)
-                        return fail("%s %s is promoted to %d rings already", p->name, p->version, CHANNEL_MAX_PROMOTIONS);
-                channel_patch_promote(p, arg_ring, at);
-                g_autofree char *when = format_timestamp_utc(at);
-                printf("Promoting %s %s for kernel %s to ring %s at %s.\n", p->name, p->version, release, arg_ring, when);
-                r = publish(ch, idx);
-                if (r != EXIT_OK)
-                        return r;
-        }
-        if (found == 0)
+        r = change_indexes(ch, promote_one, args, n, &listed);
+        if (r == EXIT_OK && listed == 0)
                 return fail("%s: %s%s%s is not published%s%s", LPMAINT_ERROR_NO_SUCH_PATCH, args[0], n == 2 ? " " : "", n == 2 ? args[1] : "",
                             arg_kernel ? " for kernel " : "", arg_kernel ?: "");
-        return EXIT_OK;
+        return r;
+}
+
+static int recall_one(Channel *ch, ChannelIndex *idx, char **args, int n) {
+        /* Without --kernel, only where it is listed; with it, also a version
+         * that came to hosts another way. */
+        if (!arg_kernel && !channel_index_find_patch(idx, args[0], args[1]))
+                return CHANGE_NOT_LISTED;
+        if (channel_index_find_recall(idx, args[0], args[1])) {
+                printf("%s %s for kernel %s is recalled already.\n", args[0], args[1], idx->kernel);
+                return CHANGE_NONE;
+        }
+        if (idx->recalls->len >= CHANNEL_MAX_RECALLS)
+                return fail("kernel %s's index lists %d recalls already", idx->kernel, CHANNEL_MAX_RECALLS), -1;
+        channel_index_add_recall(idx, args[0], args[1], arg_reason, ch->now_usec);
+        printf("Recalling %s %s for kernel %s.\n", args[0], args[1], idx->kernel);
+        return CHANGE_PUBLISH;
 }
 
 static int verb_recall(Channel *ch, char **args, int n) {
-        g_autoptr(GPtrArray) releases = NULL;
-        unsigned found = 0;
+        unsigned listed = 0;
         int r;
 
         if (n != 2)
@@ -538,86 +568,42 @@ static int verb_recall(Channel *ch, char **args, int n) {
                 return usage("recall takes a patch name and a Debian version");
         if (!arg_reason || !arg_reason[0] || !string_is_printable(arg_reason, CHANNEL_REASON_MAX))
                 return usage("recall needs --reason: one line of printable text, at most 1024 bytes");
-        r = list_kernels(ch, &releases);
-        if (r != EXIT_OK)
-                return r;
-
-        for (guint i = 0; i < releases->len; i++) {
-                g_autoptr(ChannelIndex) idx = NULL;
-                const char *release = releases->pdata[i];
-
-                r = load_index(ch, release, true, &idx);
-                if (r != EXIT_OK)
-                        return r;
-                /* Without --kernel, only where it is listed; with it, also a
-                 * version that came to hosts another way. */
-                if (!arg_kernel && !channel_index_find_patch(idx, args[0], args[1]))
-                        continue;
-                found++;
-                if (channel_index_find_recall(idx, args[0], args[1])) {
-                        printf("%s %s for kernel %s is recalled already.\n", args[0], args[1], release);
-                        continue;
-                }
-                if (idx->recalls->len >= CHANNEL_MAX_RECALLS)
-                        return fail("kernel %s's index lists %d recalls already", release, CHANNEL_MAX_RECALLS);
-                channel_index_add_recall(idx, args[0], args[1], arg_reason, ch->now_usec);
-                printf("Recalling %s %s for kernel %s.\n", args[0], args[1], release);
-                r = publish(ch, idx);
-                if (r != EXIT_OK)
-                        return r;
-        }
-        if (found == 0)
+        r = change_indexes(ch, recall_one, args, n, &listed);
+        if (r == EXIT_OK && listed == 0)
                 return fail("%s: %s %s is not published (name the kernel with --kernel to recall it anyway)",
                             LPMAINT_ERROR_NO_SUCH_PATCH, args[0], args[1]);
-        return EXIT_OK;
+        return r;
+}
+
+static int resign_one(Channel *ch, ChannelIndex *idx, char **args, int n) {
+        return CHANGE_PUBLISH;
 }
 
 static int verb_resign(Channel *ch) {
-        g_autoptr(GPtrArray) releases = NULL;
-        int r = list_kernels(ch, &releases);
+        unsigned listed = 0;
+        int r = change_indexes(ch, resign_one, NULL, 0, &listed);
 
-        if (r != EXIT_OK)
-                return r;
-        if (releases->len == 0)
+        if (r == EXIT_OK && listed == 0)
                 printf("No kernel has an index.\n");
-        for (guint i = 0; i < releases->len; i++) {
-                g_autoptr(ChannelIndex) idx = NULL;
-                r = load_index(ch, releases->pdata[i], true, &idx);
-                if (r != EXIT_OK)
-                        return r;
-                r = publish(ch, idx);
-                if (r != EXIT_OK)
-                        return r;
-        }
-        return EXIT_OK;
+        return r;
 }
 
-static int verb_verify(Channel *ch) {
-        if (!arg_trust_dir)
+static int verb_verify(void) {
+        if (!arg_trust.trust_dir)
                 return usage("verify needs --trust-dir");
-        if (arg_index_signers->len == 0)
+        if (arg_trust.index_signers->len <= 1)
                 return usage("verify needs --index-signer: indexes are signed by named signers");
-        g_ptr_array_add(arg_signers, NULL);
-        g_ptr_array_add(arg_index_signers, NULL);
-        TrustPolicy index_policy = {
-                .trust_dir = arg_index_trust_dir ?: arg_trust_dir,
-                .allowed_signers = (char *const *) arg_index_signers->pdata,
-                .purpose = arg_index_purpose,
-        };
-        TrustPolicy patch_policy = {
-                .trust_dir = arg_trust_dir,
-                .allowed_signers = (char *const *) arg_signers->pdata,
-                .purpose = arg_purpose,
-        };
+        TrustPolicy index_policy = trust_options_index_policy(&arg_trust);
+        TrustPolicy patch_policy = trust_options_patch_policy(&arg_trust);
         ChannelCheckOptions o = {
                 .index_policy = &index_policy,
                 .patch_policy = &patch_policy,
                 .kernel = arg_kernel,
-                .now_usec = ch->now_usec,
+                .now_usec = now_realtime_usec(),
         };
-        int r = channel_check_dir(ch->root_fd, &o, stdout, stderr);
+        int r = channel_check_dir(arg_channel, &o, stdout, stderr);
         if (r < 0)
-                return fail("%s is not a channel (no kernels/ in it): %s", arg_channel, strerror(-r));
+                return fail("%s is not a channel: %s", arg_channel, strerror(-r));
         if (r > 0)
                 return fail("%s: %d check(s) failed", arg_channel, r);
         printf("%s verifies.\n", arg_channel);
@@ -626,18 +612,9 @@ static int verb_verify(Channel *ch) {
 
 /* --- Options ------------------------------------------------------------- */
 
-static int parse_purpose(const char *s, SignerPurpose *ret) {
-        SignerPurpose p = signer_purpose_from_string(s);
-        if (p < 0)
-                return -EINVAL;
-        *ret = p;
-        return 0;
-}
-
 static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_KEY = 0x100, ARG_CERT, ARG_CHAIN, ARG_VALID_DAYS, ARG_KERNEL, ARG_RING, ARG_AT, ARG_REASON,
-                ARG_TRUST_DIR, ARG_SIGNER, ARG_PURPOSE, ARG_INDEX_TRUST_DIR, ARG_INDEX_SIGNER, ARG_INDEX_PURPOSE,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h'                 },
@@ -650,18 +627,18 @@ static int parse_argv(int argc, char *argv[]) {
                 { "ring",            required_argument, NULL, ARG_RING            },
                 { "at",              required_argument, NULL, ARG_AT              },
                 { "reason",          required_argument, NULL, ARG_REASON          },
-                { "trust-dir",       required_argument, NULL, ARG_TRUST_DIR       },
-                { "signer",          required_argument, NULL, ARG_SIGNER          },
-                { "purpose",         required_argument, NULL, ARG_PURPOSE         },
-                { "index-trust-dir", required_argument, NULL, ARG_INDEX_TRUST_DIR },
-                { "index-signer",    required_argument, NULL, ARG_INDEX_SIGNER    },
-                { "index-purpose",   required_argument, NULL, ARG_INDEX_PURPOSE   },
+                TRUST_OPTIONS,
                 {}
         };
         uint64_t days;
         int c;
 
-        while ((c = getopt_long(argc, argv, "hC:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hC:", options, NULL)) >= 0) {
+                int r = trust_options_parse(&arg_trust, c, optarg);
+                if (r < 0)
+                        return EXIT_USAGE;
+                if (r > 0)
+                        continue;
                 switch (c) {
                 case 'h':
                         help();
@@ -699,39 +676,18 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_REASON:
                         arg_reason = optarg;
                         break;
-                case ARG_TRUST_DIR:
-                        arg_trust_dir = optarg;
-                        break;
-                case ARG_SIGNER:
-                        g_ptr_array_add(arg_signers, g_strdup(optarg));
-                        break;
-                case ARG_PURPOSE:
-                        if (parse_purpose(optarg, &arg_purpose) < 0)
-                                return usage("--purpose takes code-signing, lpmaint or any");
-                        break;
-                case ARG_INDEX_TRUST_DIR:
-                        arg_index_trust_dir = optarg;
-                        break;
-                case ARG_INDEX_SIGNER:
-                        g_ptr_array_add(arg_index_signers, g_strdup(optarg));
-                        break;
-                case ARG_INDEX_PURPOSE:
-                        if (parse_purpose(optarg, &arg_index_purpose) < 0)
-                                return usage("--index-purpose takes code-signing, lpmaint or any");
-                        break;
                 case '?':
                         return EXIT_USAGE;
                 default:
                         g_assert_not_reached();
                 }
+        }
         return EXIT_OK;
 }
 
-int main(int argc, char *argv[]) {
+static int run(int argc, char *argv[]) {
         int r;
 
-        arg_signers = g_ptr_array_new_with_free_func(g_free);
-        arg_index_signers = g_ptr_array_new_with_free_func(g_free);
         r = parse_argv(argc, argv);
         if (r != EXIT_OK)
                 return r;
@@ -750,13 +706,14 @@ int main(int argc, char *argv[]) {
         if ((g_str_equal(verb, "resign") || g_str_equal(verb, "verify")) && n != 0)
                 return usage("this command takes no arguments");
 
+        if (g_str_equal(verb, "verify"))
+                return verb_verify();
+
         Channel ch = { .now_usec = now_realtime_usec() };
         _cleanup_close_ int root_fd = open_directory_at(AT_FDCWD, arg_channel);
         if (root_fd < 0)
                 return fail("cannot open the channel %s: %s", arg_channel, strerror(-root_fd));
         ch.root_fd = root_fd;
-        if (g_str_equal(verb, "verify"))
-                return verb_verify(&ch);
 
         /* One publisher at a time: each change reads the serial it raises. */
         if (flock(root_fd, LOCK_EX | LOCK_NB) < 0)
@@ -773,5 +730,12 @@ int main(int argc, char *argv[]) {
                         r = verb_resign(&ch);
         }
         signer_clear(&ch.signer);
+        return r;
+}
+
+int main(int argc, char *argv[]) {
+        trust_options_init(&arg_trust, NULL);
+        int r = run(argc, argv);
+        trust_options_done(&arg_trust);
         return r;
 }
