@@ -297,7 +297,8 @@ START_TEST(test_parse_too_many) {
 END_TEST
 
 START_TEST(test_paths) {
-        ck_assert_str_eq(channel_index_path("6.1.0-18-amd64"), "kernels/6.1.0-18-amd64/index");
+        g_autofree char *index = channel_index_path("6.1.0-18-amd64");
+        ck_assert_str_eq(index, "kernels/6.1.0-18-amd64/index");
         g_autofree char *sig = channel_index_signature_path("6.1.0-18-amd64", "abc", 3);
         /* SHA-256 of "abc". */
         ck_assert_str_eq(sig, "kernels/6.1.0-18-amd64/signatures/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad.p7s");
