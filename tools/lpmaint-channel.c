@@ -232,6 +232,21 @@ static int load_index(Channel *ch, const char *release, bool must_exist, Channel
                 return fail_bus(release, &error);
         gsize size;
         const void *p = g_bytes_get_data(data, &size);
+        if (arg_trust.index_signers->len > 1) {
+                /* A change starts from the index the index signers published:
+                 * a tree altered behind the publisher's back is not signed again. */
+                TrustPolicy policy = trust_options_index_policy(&arg_trust);
+                gsize sig_size = 0;
+                const void *sig_data = sig ? g_bytes_get_data(sig, &sig_size) : NULL;
+
+                if (!policy.trust_dir)
+                        return usage("--index-signer needs --index-trust-dir or --trust-dir");
+                if (!sig_data)
+                        return fail("%s: %s: the published index has no signature", release, LPMAINT_ERROR_UNSIGNED);
+                r = signature_verify(&policy, p, size, sig_data, sig_size, NULL, &error);
+                if (r < 0)
+                        return fail_bus(release, &error);
+        }
         r = channel_index_parse(p, size, ret, &error);
         if (r < 0)
                 return fail_bus(release, &error);

@@ -482,6 +482,27 @@ class ChannelTest(unittest.TestCase):
         self.assertEqual(self.serial(), 2)
         self.assert_verifies()
 
+    def test_changes_start_from_a_signed_index(self):
+        self.add(self.make_patch("lp_base", "1.0"))
+        self.channel("--reason", "bad", "recall", "lp_base", "1.0")
+        p = self.channel("--index-signer", INDEX_SIGNER, "resign")
+        self.assertEqual(p.returncode, EXIT_OK, p.stderr)
+        with open(self.index_path()) as f:
+            text = f.read()
+        # Someone with write access to the tree drops the recall; its
+        # signature is gone with it (none under the new digest's name).
+        start = text.index("[Recall lp_base 1.0]")
+        with open(self.index_path(), "w") as f:
+            f.write(text[:start])
+        before = tree(self.ch)
+        # With the index signers named, the publisher refuses to sign it again.
+        self.assert_unchanged_by(before, self.channel("--index-signer", INDEX_SIGNER, "resign"), "Unsigned")
+        shutil.copy(os.path.join(self.ch, "kernels", KERNEL, "signatures", os.listdir(os.path.join(self.ch, "kernels", KERNEL, "signatures"))[0]),
+                    self.signature_path())
+        before = tree(self.ch)
+        self.assert_unchanged_by(before, self.channel("--index-signer", INDEX_SIGNER, "resign"), "BadSignature")
+        self.assert_unchanged_by(before, self.channel("--index-signer", PATCH_SIGNER, "resign"))
+
     def test_one_publisher_at_a_time(self):
         self.add(self.make_patch("lp_lock", "1.0"))
         before = tree(self.ch)
