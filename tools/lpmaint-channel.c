@@ -77,7 +77,8 @@ static void help(void) {
                "  --signer CN                a signer allowed to sign patches (repeatable)\n"
                "  --purpose P                code-signing (default), lpmaint or any\n"
                "  --index-trust-dir DIR      trusted certificates for indexes (verify; default --trust-dir)\n"
-               "  --index-signer CN          a signer allowed to sign indexes (verify; repeatable)\n"
+               "  --index-signer CN          a signer allowed to sign indexes (repeatable): verify\n"
+               "                             needs it, and changes check the published index with it\n"
                "  --index-purpose P          code-signing (default), lpmaint or any\n"
                "  -h, --help                 show this help\n",
                program_invocation_short_name, VALID_DAYS_DEFAULT, VALID_DAYS_MAX);
