@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 
 #include "channel-check.h"
+#include "channel-deb.h"
 #include "channel-dir.h"
 #include "channel-index.h"
 #include "manifest.h"
@@ -46,6 +47,11 @@ static const char *arg_chain = NULL;
 static unsigned arg_valid_days = VALID_DAYS_DEFAULT;
 static const char *arg_kernel = NULL;
 static TrustOptions arg_trust;
+static ChannelDeb arg_deb = {
+        .install_dir = CHANNEL_DEB_INSTALL_DIR,
+        .maintainer = "lpmaint-channel <root@localhost>",
+        .output_dir = ".",
+};
 static const char *arg_ring = NULL;
 static uint64_t arg_at_usec = 0;
 static const char *arg_reason = NULL;
@@ -63,6 +69,8 @@ static void help(void) {
                "  recall NAME VERSION        recall a patch version, with --reason\n"
                "  resign                     sign every index again, renewing its expiry\n"
                "  verify                     check the whole channel as a host would\n"
+               "  deb RELEASE                build lpmaint-patches-RELEASE, a Debian package of that\n"
+               "                             kernel's index and files, a local channel in --install-dir\n"
                "\n"
                "Options:\n"
                "  -C, --channel DIR          the channel (default: the current directory)\n"
@@ -73,6 +81,10 @@ static void help(void) {
                "  --ring RING                the ring to promote to; '*' is every host\n"
                "  --at TIME                  when the promotion takes effect (RFC 3339; default now)\n"
                "  --reason TEXT              why a version is recalled\n"
+               "  --output-dir DIR           where deb writes the package (default: .)\n"
+               "  --install-dir DIR          where the package installs the channel (default %4$s)\n"
+               "  --architecture ARCH        the package's (default: dpkg --print-architecture)\n"
+               "  --maintainer TEXT          the package's Maintainer field\n"
                "  --trust-dir DIR            trusted certificates for patches (add, verify)\n"
                "  --signer CN                a signer allowed to sign patches (repeatable)\n"
                "  --purpose P                code-signing (default), lpmaint or any\n"
@@ -81,7 +93,7 @@ static void help(void) {
                "                             needs it, and changes check the published index with it\n"
                "  --index-purpose P          code-signing (default), lpmaint or any\n"
                "  -h, --help                 show this help\n",
-               program_invocation_short_name, VALID_DAYS_DEFAULT, VALID_DAYS_MAX);
+               program_invocation_short_name, VALID_DAYS_DEFAULT, VALID_DAYS_MAX, CHANNEL_DEB_INSTALL_DIR);
 }
 
 static int fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
@@ -217,7 +229,7 @@ typedef struct Channel {
 } Channel;
 
 /* Kernel @release's index as published, or a new one (serial 0). */
-static int load_index(Channel *ch, const char *release, bool must_exist, ChannelIndex **ret) {
+static int load_index_full(Channel *ch, const char *release, bool must_exist, ChannelIndex **ret, GBytes **ret_data, GBytes **ret_sig) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         g_autoptr(GBytes) data = NULL, sig = NULL;
         int r;
@@ -253,7 +265,15 @@ static int load_index(Channel *ch, const char *release, bool must_exist, Channel
                 return fail_bus(release, &error);
         if (!g_str_equal((*ret)->kernel, release))
                 return fail("kernels/%s/index is for kernel %s", release, (*ret)->kernel);
+        if (ret_data)
+                *ret_data = g_steal_pointer(&data);
+        if (ret_sig)
+                *ret_sig = g_steal_pointer(&sig);
         return EXIT_OK;
+}
+
+static int load_index(Channel *ch, const char *release, bool must_exist, ChannelIndex **ret) {
+        return load_index_full(ch, release, must_exist, ret, NULL, NULL);
 }
 
 /* Removes the signatures of replaced indexes once no host can still be
@@ -604,6 +624,21 @@ static int verb_resign(Channel *ch) {
         return r;
 }
 
+static int verb_deb(Channel *ch, char **args, int n) {
+        g_autoptr(ChannelIndex) idx = NULL;
+        g_autoptr(GBytes) data = NULL, sig = NULL;
+        int r;
+
+        if (n != 1 || !channel_release_is_valid(args[0]))
+                return usage("deb takes one kernel RELEASE");
+        r = load_index_full(ch, args[0], true, &idx, &data, &sig);
+        if (r != EXIT_OK)
+                return r;
+        if (!sig)
+                return fail("%s: %s: the published index has no signature", args[0], LPMAINT_ERROR_UNSIGNED);
+        return channel_deb_build(&arg_deb, ch->root_fd, idx, data, sig) < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
 static int verb_verify(void) {
         if (!arg_trust.trust_dir)
                 return usage("verify needs --trust-dir");
@@ -631,6 +666,7 @@ static int verb_verify(void) {
 static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_KEY = 0x100, ARG_CERT, ARG_CHAIN, ARG_VALID_DAYS, ARG_KERNEL, ARG_RING, ARG_AT, ARG_REASON,
+                ARG_OUTPUT_DIR, ARG_INSTALL_DIR, ARG_ARCHITECTURE, ARG_MAINTAINER,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h'                 },
@@ -643,6 +679,10 @@ static int parse_argv(int argc, char *argv[]) {
                 { "ring",            required_argument, NULL, ARG_RING            },
                 { "at",              required_argument, NULL, ARG_AT              },
                 { "reason",          required_argument, NULL, ARG_REASON          },
+                { "output-dir",      required_argument, NULL, ARG_OUTPUT_DIR      },
+                { "install-dir",     required_argument, NULL, ARG_INSTALL_DIR     },
+                { "architecture",    required_argument, NULL, ARG_ARCHITECTURE    },
+                { "maintainer",      required_argument, NULL, ARG_MAINTAINER      },
                 TRUST_OPTIONS,
                 {}
         };
@@ -692,6 +732,18 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_REASON:
                         arg_reason = optarg;
                         break;
+                case ARG_OUTPUT_DIR:
+                        arg_deb.output_dir = optarg;
+                        break;
+                case ARG_INSTALL_DIR:
+                        arg_deb.install_dir = optarg;
+                        break;
+                case ARG_ARCHITECTURE:
+                        arg_deb.architecture = optarg;
+                        break;
+                case ARG_MAINTAINER:
+                        arg_deb.maintainer = optarg;
+                        break;
                 case '?':
                         return EXIT_USAGE;
                 default:
@@ -716,7 +768,7 @@ static int run(int argc, char *argv[]) {
         if (g_str_equal(verb, "init"))
                 return n == 1 ? verb_init(args[0]) : usage("init takes one DIR");
 
-        static const char *const verbs[] = { "add", "promote", "recall", "resign", "verify", NULL };
+        static const char *const verbs[] = { "add", "promote", "recall", "resign", "verify", "deb", NULL };
         if (!g_strv_contains(verbs, verb))
                 return usage("unknown command");
         if ((g_str_equal(verb, "resign") || g_str_equal(verb, "verify")) && n != 0)
@@ -724,6 +776,14 @@ static int run(int argc, char *argv[]) {
 
         if (g_str_equal(verb, "verify"))
                 return verb_verify();
+        if (g_str_equal(verb, "deb")) {
+                Channel reader = { .now_usec = now_realtime_usec() };
+                _cleanup_close_ int fd = open_directory_at(AT_FDCWD, arg_channel);
+                if (fd < 0)
+                        return fail("cannot open the channel %s: %s", arg_channel, strerror(-fd));
+                reader.root_fd = fd;
+                return verb_deb(&reader, args, n);
+        }
 
         Channel ch = { .now_usec = now_realtime_usec() };
         _cleanup_close_ int root_fd = open_directory_at(AT_FDCWD, arg_channel);

@@ -503,6 +503,65 @@ class ChannelTest(unittest.TestCase):
         self.assert_unchanged_by(before, self.channel("--index-signer", INDEX_SIGNER, "resign"), "BadSignature")
         self.assert_unchanged_by(before, self.channel("--index-signer", PATCH_SIGNER, "resign"))
 
+    # --- deb: one kernel's part of the channel as a package -------------------
+
+    @unittest.skipUnless(shutil.which("dpkg-deb"), "dpkg-deb is not installed")
+    def test_deb(self):
+        self.add(self.make_patch("lp_deb", "1.0"))
+        self.add(self.make_patch("lp_deb", "1.1"))
+        self.channel("--reason", "bad", "recall", "lp_deb", "1.0")
+        self.add(self.make_patch("lp_deb", "1.0", kernel=OTHER_KERNEL))
+        out = os.path.join(self.dir, "debs")
+        os.mkdir(out)
+        p = run(CHANNEL, "-C", self.ch, "--output-dir", out, "--architecture", "amd64", "deb", KERNEL)
+        self.assertEqual(p.returncode, EXIT_OK, p.stderr)
+        deb = os.path.join(out, f"lpmaint-patches-{KERNEL}_3_amd64.deb")
+        self.assertEqual(p.stdout.strip(), deb)
+        fields = run("dpkg-deb", "-f", deb, "Package", "Version", "Architecture", "Depends", check=True).stdout
+        self.assertEqual(fields.splitlines(), [f"Package: lpmaint-patches-{KERNEL}", "Version: 3",
+                                               "Architecture: amd64", "Depends: lpmaint"])
+        # No maintainer script: the agent applies, never root.
+        control = os.path.join(self.dir, "control")
+        run("dpkg-deb", "-e", deb, control, check=True)
+        self.assertEqual(os.listdir(control), ["control"])
+        # This kernel's index, its signature and every file it lists, nothing of the other kernel.
+        root = os.path.join(self.dir, "root")
+        run("dpkg-deb", "-x", deb, root, check=True)
+        installed = os.path.join(root, "usr/lib/lpmaint/channel")
+        with open(self.index_path(), "rb") as f, open(os.path.join(installed, "kernels", KERNEL, "index"), "rb") as g:
+            self.assertEqual(f.read(), g.read())
+        self.assertFalse(os.path.exists(os.path.join(installed, "kernels", OTHER_KERNEL)))
+        self.assertFalse(os.path.exists(os.path.join(installed, "patches", OTHER_KERNEL)))
+        files = {k for k in tree(installed)}
+        self.assertEqual(len(files), 2 + 3 * 2)
+        p = run(SYNC, "verify-channel", "--trust-dir", self.trust, "--index-signer", INDEX_SIGNER, installed)
+        self.assertEqual(p.returncode, EXIT_OK, p.stdout + p.stderr)
+
+        # Another install directory.
+        p = run(CHANNEL, "-C", self.ch, "--output-dir", out, "--architecture", "amd64", "--install-dir", "/srv/lp", "deb", KERNEL)
+        self.assertEqual(p.returncode, EXIT_OK, p.stderr)
+        self.assertIn("./srv/lp/kernels/", run("dpkg-deb", "-c", deb, check=True).stdout)
+
+        # Refusals: no package is written.
+        before = set(os.listdir(out))
+        for args in ((OTHER_KERNEL + "-none",), ("--install-dir", "relative", KERNEL), ("--install-dir", "/a/../b", KERNEL),
+                     ("--maintainer", "x\nEssential: yes", KERNEL), ("--architecture", "AMD64", KERNEL)):
+            with self.subTest(args=args):
+                p = run(CHANNEL, "-C", self.ch, "--output-dir", out, *args[:-1], "deb", args[-1])
+                self.assert_refused(p)
+        self.assert_refused(run(CHANNEL, "-C", self.ch, "deb"), status=EXIT_USAGE)
+        self.assertEqual(set(os.listdir(out)), before)
+        # A kernel release that cannot name a package.
+        upper = "6.1.0-Lpmaint"
+        self.add(self.make_patch("lp_deb", "1.0", kernel=upper))
+        self.assert_refused(run(CHANNEL, "-C", self.ch, "--output-dir", out, "deb", upper))
+        # A file that is not what the index says is not packaged.
+        entry = self.index()["Patch lp_deb 1.1"]
+        with open(os.path.join(self.ch, entry["Module"]), "ab") as f:
+            f.write(b"x")
+        self.assert_refused(run(CHANNEL, "-C", self.ch, "--output-dir", out, "--architecture", "amd64", "deb", KERNEL),
+                            "ArtifactMismatch")
+
     def test_one_publisher_at_a_time(self):
         self.add(self.make_patch("lp_lock", "1.0"))
         before = tree(self.ch)
