@@ -19,6 +19,5 @@ typedef struct ChannelDeb {
 /* Builds lpmaint-patches-RELEASE_SERIAL_ARCH.deb in @deb->output_dir with
  * dpkg-deb: kernel @idx->kernel's index (@index, signed by @sig) and every
  * file it lists, read from the channel at @root_fd and checked against the
- * index on the way. Prints the package's path; returns 0, or -1 after a
- * message. */
-int channel_deb_build(const ChannelDeb *deb, int root_fd, const ChannelIndex *idx, GBytes *index, GBytes *sig);
+ * index on the way. Prints the package's path; returns 0, or -1 with @error set. */
+int channel_deb_build(const ChannelDeb *deb, int root_fd, const ChannelIndex *idx, GBytes *index, GBytes *sig, GError **error);

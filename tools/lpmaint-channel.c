@@ -636,7 +636,10 @@ static int verb_deb(Channel *ch, char **args, int n) {
                 return r;
         if (!sig)
                 return fail("%s: %s: the published index has no signature", args[0], LPMAINT_ERROR_UNSIGNED);
-        return channel_deb_build(&arg_deb, ch->root_fd, idx, data, sig) < 0 ? EXIT_FAILED : EXIT_OK;
+        g_autoptr(GError) error = NULL;
+        if (channel_deb_build(&arg_deb, ch->root_fd, idx, data, sig, &error) < 0)
+                return fail("%s", error->message);
+        return EXIT_OK;
 }
 
 static int verb_verify(void) {
