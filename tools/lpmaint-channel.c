@@ -277,7 +277,7 @@ static int load_index(Channel *ch, const char *release, bool must_exist, Channel
 }
 
 /* Removes the signatures of replaced indexes once no host can still be
- * reading them. */
+ * reading them: an hour after they were replaced (publish() sets their time). */
 static void prune_signatures(Channel *ch, const char *release, const char *keep) {
         g_autofree char *dir = g_strconcat("kernels/", release, "/signatures", NULL);
         int fd = open_directory_at(ch->root_fd, dir);
@@ -325,14 +325,25 @@ static int publish(Channel *ch, ChannelIndex *idx) {
 
         g_autofree char *sig_path = channel_index_signature_path(idx->kernel, text, size);
         g_autofree char *index_path = channel_index_path(idx->kernel);
+        g_autoptr(GBytes) replaced = NULL;
+        g_autofree char *replaced_sig_path = NULL;
         gsize sig_size;
         const void *sig_data = g_bytes_get_data(sig, &sig_size);
         r = write_at(ch->root_fd, sig_path, sig_data, sig_size);
         if (r < 0)
                 return fail("cannot write %s: %s", sig_path, strerror(-r));
+        if (read_file_at(ch->root_fd, index_path, CHANNEL_INDEX_MAX_SIZE, &replaced) >= 0) {
+                gsize n;
+                const void *p = g_bytes_get_data(replaced, &n);
+                replaced_sig_path = channel_index_signature_path(idx->kernel, p, n);
+        }
         r = write_at(ch->root_fd, index_path, text, size);
         if (r < 0)
                 return fail("cannot write %s: %s", index_path, strerror(-r));
+        /* The replaced index's signature is kept for an hour from now, however
+         * long ago it was written: a host may have read that index just now. */
+        if (replaced_sig_path)
+                (void) utimensat(ch->root_fd, replaced_sig_path, NULL, AT_SYMLINK_NOFOLLOW);
 
         g_autofree char *keep = g_path_get_basename(sig_path);
         prune_signatures(ch, idx->kernel, keep);

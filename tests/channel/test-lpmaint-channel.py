@@ -284,12 +284,24 @@ class ChannelTest(unittest.TestCase):
         # A host that read the old index still finds its signature.
         self.assertTrue(old_sigs < set(os.listdir(sigs)))
         self.assert_verifies()
+        # An hour after it was replaced, it is removed; the current one never is.
+        current = os.path.basename(self.signature_path())
+        (old,) = old_sigs
+        hours_ago = os.path.getmtime(os.path.join(sigs, old)) - 2 * 3600
+        os.utime(os.path.join(sigs, old), (hours_ago, hours_ago))
+        os.utime(os.path.join(sigs, current), (hours_ago, hours_ago))
+        self.channel("resign")
+        left = set(os.listdir(sigs))
+        self.assertNotIn(old, left)
+        self.assertIn(current, left)  # replaced just now
+        self.assertEqual(len(left), 2)
+        self.assert_verifies()
         # Every kernel's index, or --kernel's.
         self.add(self.make_patch("lp_res", "1.0", kernel=OTHER_KERNEL))
         self.channel("resign")
-        self.assertEqual((self.serial(KERNEL), self.serial(OTHER_KERNEL)), (3, 2))
+        self.assertEqual((self.serial(KERNEL), self.serial(OTHER_KERNEL)), (4, 2))
         self.channel("--kernel", OTHER_KERNEL, "resign")
-        self.assertEqual((self.serial(KERNEL), self.serial(OTHER_KERNEL)), (3, 3))
+        self.assertEqual((self.serial(KERNEL), self.serial(OTHER_KERNEL)), (4, 3))
         before = tree(self.ch)
         self.assert_unchanged_by(before, self.channel("--valid-days", "0", "resign"), status=EXIT_USAGE)
         self.assert_unchanged_by(before, self.channel("--valid-days", "367", "resign"), status=EXIT_USAGE)
