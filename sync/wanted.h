@@ -10,7 +10,7 @@
 /* What the host has of one patch name, as lpmaintd's Patch object says it
  * (one record per name: the version last applied or tried). */
 typedef struct HostPatch {
-        const char *name;
+        const char *name;       /* neither may be NULL */
         const char *version;
         PatchState state;
         PatchResult result;
