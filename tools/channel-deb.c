@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "channel-deb.h"
+#include "bus-util.h"
 #include "channel-dir.h"
 #include "config.h"
 
