@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <glib.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "format.h"
 #include "macro.h"
+#include "taint.h"
 
 const char *format_timestamp(char *buf, size_t size, uint64_t usec) {
         struct tm tm;
@@ -72,4 +75,31 @@ const char *format_timespan(char *buf, size_t size, uint64_t usec) {
         }
 
         return buf;
+}
+
+const char *format_time_left(char *buf, size_t size, uint64_t then_usec, uint64_t now_usec) {
+        uint64_t left = then_usec > now_usec ? then_usec - now_usec : 0;
+
+        /* Below a second is noise for a soak measured in minutes or hours. */
+        return format_timespan(buf, size, left / USEC_PER_SEC * USEC_PER_SEC);
+}
+
+char *format_taint_letters(uint64_t mask) {
+        TaintFlag flags[64];
+        unsigned n = taint_decode(mask, flags);
+        GString *s = g_string_new(NULL);
+
+        for (unsigned i = 0; i < n; i++)
+                g_string_append_printf(s, "%s%c", i > 0 ? " " : "", flags[i].letter);
+        return g_string_free(s, false);
+}
+
+char *format_taint(uint64_t mask) {
+        g_autofree char *letters = format_taint_letters(mask);
+
+        return g_strdup_printf("%s (%" PRIu64 ")", *letters ? letters : "none", mask);
+}
+
+void print_field(const char *key, const char *value) {
+        printf("%*s%s %s\n", FIELD_KEY_WIDTH, key, *key ? ":" : " ", value && *value ? value : "-");
 }

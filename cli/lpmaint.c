@@ -43,8 +43,13 @@ typedef enum VerbFlags {
 /* Each entry's first line is read by tests/completion/test-bash-completion:
  * keep { "name", min, max, FLAGS, dispatch, on one line. */
 static const Verb verbs[] = {
-        { "status",      VERB_ANY, 1, VERB_DEFAULT | VERB_JSON, verb_status,
-          .help = "Show the service and kernel state (default command)" },
+        { "status",      VERB_ANY, 2, VERB_DEFAULT | VERB_JSON, verb_status,
+          .synopsis = "[NAME]",
+          .help = "Show the service and kernel state (default command);\n"
+                  "with NAME, the patch NAME as 'show' does" },
+        { "show",        2,        2, VERB_JSON, verb_show,
+          .synopsis = "NAME",
+          .help = "Show everything lpmaintd knows about the patch NAME" },
         { "list",        VERB_ANY, 1, VERB_JSON, verb_list,
           .help = "List the live patches lpmaintd knows, with state" },
         { "apply",       2,        2, VERB_WAIT | VERB_SIGNATURE | VERB_LOCAL_FILES | VERB_APPLY_OPTS, verb_apply,

@@ -57,6 +57,7 @@ int acquire_bus(sd_bus **ret);
 /* Each verb is a top level: it prints its own output and errors and returns an
  * exit status. The top level passes no @userdata. */
 int verb_status(int argc, char *argv[], void *userdata);
+int verb_show(int argc, char *argv[], void *userdata);
 int verb_list(int argc, char *argv[], void *userdata);
 int verb_apply(int argc, char *argv[], void *userdata);
 int verb_disable(int argc, char *argv[], void *userdata);
