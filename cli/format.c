@@ -4,10 +4,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "format.h"
 #include "macro.h"
+#include "parse.h"
 #include "taint.h"
 
 const char *format_timestamp(char *buf, size_t size, uint64_t usec) {
@@ -102,4 +106,35 @@ char *format_taint(uint64_t mask) {
 
 void print_field(const char *key, const char *value) {
         printf("%*s%s %s\n", FIELD_KEY_WIDTH, key, *key ? ":" : " ", value && *value ? value : "-");
+}
+
+size_t terminal_columns(void) {
+        struct winsize ws = {};
+        const char *e;
+        uint64_t v;
+
+        if (!isatty(STDOUT_FILENO))
+                return 0;
+        e = getenv("COLUMNS");
+        if (e && parse_uint64(e, &v) >= 0 && v > 0 && v < 100000)
+                return (size_t) v;
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) >= 0 && ws.ws_col > 0)
+                return ws.ws_col;
+        return 80;
+}
+
+char *ellipsize(const char *s, size_t width) {
+        /* "…" where the locale writes UTF-8, as the rest of the text is. */
+        const char *dots = g_get_charset(NULL) ? "\u2026" : "...";
+        size_t n_dots = g_get_charset(NULL) ? 1 : 3;
+        size_t len = (size_t) g_utf8_strlen(s, -1);
+
+        if (len <= width)
+                return g_strdup(s);
+        if (width <= n_dots)
+                return g_strndup(dots, strlen(dots));
+        const char *end = g_utf8_offset_to_pointer(s, (glong) (width - n_dots));
+        GString *cut = g_string_new_len(s, end - s);
+        g_string_append(cut, dots);
+        return g_string_free(cut, false);
 }

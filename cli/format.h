@@ -32,3 +32,10 @@ char *format_taint_letters(uint64_t mask);
  * key continues the previous line's value. */
 #define FIELD_KEY_WIDTH 20
 void print_field(const char *key, const char *value);
+
+/* The width of the terminal standard output is, or 0 when it is not a
+ * terminal (a pipe, a file): then nothing is cut. $COLUMNS wins, as in systemd. */
+size_t terminal_columns(void);
+
+/* @s cut to at most @width characters, ending in an ellipsis when cut. g_free() it. */
+char *ellipsize(const char *s, size_t width);

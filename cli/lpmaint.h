@@ -29,6 +29,8 @@ enum {
 typedef struct HistoryFilter {
         bool has_since;
         uint64_t since;
+        bool has_until;
+        uint64_t until;
         bool has_limit;
         uint32_t limit;
         const char *patch;
