@@ -238,11 +238,13 @@ static int print_human(const RingInfo *info, GPtrArray *patches) {
         for (guint i = 0; i < patches->len; i++) {
                 const Patch *p = g_ptr_array_index(patches, i);
                 bool soaking = p->soak_state && g_str_equal(p->soak_state, "soaking");
+                /* A failed or cancelled soak ended before its planned end. */
+                bool ran_out = soaking || (p->soak_state && g_str_equal(p->soak_state, "healthy"));
 
                 table_add(t, p->name);
                 table_add(t, p->state);
                 table_add(t, p->soak_state);
-                table_add(t, p->soak_ends_usec ? format_timestamp(ts, sizeof ts, p->soak_ends_usec) : NULL);
+                table_add(t, ran_out && p->soak_ends_usec ? format_timestamp(ts, sizeof ts, p->soak_ends_usec) : NULL);
                 table_add(t, soaking ? format_time_left(left, sizeof left, p->soak_ends_usec, now) : NULL);
                 table_add(t, p->soak_result);
         }

@@ -44,13 +44,18 @@ static void print_soak(const Patch *p, uint64_t now) {
         print_field("Soak", p->soak_state);
         if (p->soak_ends_usec) {
                 const char *when = strdash(format_timestamp(ts, sizeof ts, p->soak_ends_usec));
+                g_autofree char *line = NULL;
 
-                if (g_str_equal(p->soak_state, "soaking")) {
-                        g_autofree char *line = g_strdup_printf("%s (%s left)", when,
-                                                                strdash(format_time_left(left, sizeof left, p->soak_ends_usec, now)));
-                        print_field("Soak ends", line);
-                } else
-                        print_field("Soak ended", when);
+                /* SoakEndsUSec is when the soak time is over: a verdict
+                 * before it ended the soak early. */
+                if (g_str_equal(p->soak_state, "soaking"))
+                        line = g_strdup_printf("%s (%s left)", when,
+                                               strdash(format_time_left(left, sizeof left, p->soak_ends_usec, now)));
+                else if (g_str_equal(p->soak_state, "healthy"))
+                        line = g_strdup(when);
+                else
+                        line = g_strdup_printf("%s (planned; the soak ended early)", when);
+                print_field("Soak ends", line);
         }
         if (p->soak_result && *p->soak_result)
                 print_field("Soak evidence", p->soak_result);
