@@ -73,8 +73,8 @@ static const Verb verbs[] = {
           .help = "Show the audit trail" },
         { "audit",       2,        3, VERB_JSON, verb_audit,
           .synopsis = "verify [FILE]",
-          .help = "Check the audit log's hash chain (default: the log lpmaintd\n"
-                  "writes, in StateDirectory= of its configuration)" },
+          .help = "Check the audit log's hash chain (default: the log\n"
+                  "lpmaintd writes, in its StateDirectory=)" },
         { "metrics",     VERB_ANY, 1, VERB_METRICS, verb_metrics,
           .help = "Print the state as Prometheus metrics (node_exporter's\n"
                   "textfile collector)" },
@@ -102,8 +102,8 @@ static void help(void) {
                "Options:\n"
                "  -h --help              Show this help\n"
                "     --version           Show package version\n"
-               "     --json              Machine-readable output (status, list, ring, signals,\n"
-               "                         reboot, history, audit verify)\n"
+               "     --json              Machine-readable output (status, show, list, ring,\n"
+               "                         signals, reboot, history, audit verify)\n"
                "     --no-ask-password   Do not ask for a password for privileged operations\n"
                "  -H --host=[USER@]HOST  Operate on a remote host over SSH\n"
                "     --no-wait           apply, disable: return once the transition has started\n"
