@@ -138,3 +138,9 @@ char *ellipsize(const char *s, size_t width) {
         g_string_append(cut, dots);
         return g_string_free(cut, false);
 }
+
+char *format_operation_result(const char *operation, const char *result) {
+        if (!operation || !*operation)
+                return NULL;
+        return g_strdup_printf("%s: %s", operation, result && *result ? result : "running");
+}

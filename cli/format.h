@@ -27,6 +27,11 @@ char *format_taint(uint64_t mask);
 /* The taint letters of @mask apart, "O E", "" for none. g_free() the result. */
 char *format_taint_letters(uint64_t mask);
 
+/* An operation and its result in one phrase, so that neither reads alone:
+ * "apply: success", "disable: transition-timeout", "apply: running" while
+ * the result is still empty; NULL without an operation. g_free() it. */
+char *format_operation_result(const char *operation, const char *result);
+
 /* One "KEY: VALUE" line of a view of one thing (status, show), keys
  * right-aligned as hostnamectl does; a NULL or empty value is "-". An empty
  * key continues the previous line's value. */

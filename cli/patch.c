@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "format.h"
 #include "macro.h"
 #include "patch.h"
 #include "props.h"
@@ -158,9 +159,7 @@ char *patch_object_path(const char *name) {
 }
 
 char *patch_operation_result(const Patch *p) {
-        if (!p->operation || !*p->operation)
-                return NULL;
-        return g_strdup_printf("%s: %s", p->operation, p->result && *p->result ? p->result : "running");
+        return format_operation_result(p->operation, p->result);
 }
 
 /* Reads the a{sa{sv}} of one object; adds a Patch if it has the interface. */

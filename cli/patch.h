@@ -73,9 +73,7 @@ int patch_get(sd_bus *bus, const char *path, Patch **ret, sd_bus_error *error);
  * NULL if @name cannot be a patch name (a-z, 0-9 and _). g_free() it. */
 char *patch_object_path(const char *name);
 
-/* The last operation and its outcome in one phrase, so that neither reads
- * alone: "apply: success", "disable: transition-timeout", "apply: running"
- * while it runs; NULL if the patch never had one. g_free() it. */
+/* The last operation and its outcome, format_operation_result(). g_free() it. */
 char *patch_operation_result(const Patch *p);
 
 /* GetManagedObjects on the root: every object with the Patch interface, as

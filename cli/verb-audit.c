@@ -5,12 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
-#include <stdbool.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit-chain.h"
@@ -139,8 +139,8 @@ static int audit_verify(const char *file, bool is_default) {
         struct stat st;
         int r;
 
-        /* Not following a link in the log's place, nor waiting on a FIFO. */
-        fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+        /* Never waiting on a FIFO in the log's place. */
+        fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0 && errno == ENOENT && is_default)
                 /* lpmaintd creates the log with its first record. */
                 fd = -ENOENT;
@@ -151,8 +151,8 @@ static int audit_verify(const char *file, bool is_default) {
                 if (fstat(fd, &st) < 0)
                         return log_errno(LPMAINT_EXIT_FAILED, -errno, "Failed to read the audit log %s", file);
                 if (S_ISDIR(st.st_mode))
-                        return log_error(LPMAINT_EXIT_FAILED, "%s is a directory, not an audit log; its audit log is %s/" AUDIT_LOG_NAME ".",
-                                         file, file);
+                        return log_error(LPMAINT_EXIT_FAILED, "%s is a directory, not an audit log: name the log file itself, "
+                                         "such as STATE_DIRECTORY/" AUDIT_LOG_NAME ".", file);
                 if (!S_ISREG(st.st_mode))
                         return log_error(LPMAINT_EXIT_FAILED, "%s is not a regular file, so not an audit log.", file);
         }

@@ -105,12 +105,36 @@ START_TEST(test_format_times) {
 }
 END_TEST
 
+START_TEST(test_format_operation_result) {
+        static const struct { const char *operation, *result, *text; } cases[] = {
+                { "apply",   "success",            "apply: success"              },
+                /* A failed disable leaves the patch applied: the operation says which failed. */
+                { "disable", "transition-timeout", "disable: transition-timeout" },
+                { "disable", "success",            "disable: success"            },
+                { "apply",   "",                   "apply: running"              },
+                { "apply",   NULL,                 "apply: running"              },
+                { "",        "success",            NULL                          },
+                { NULL,      NULL,                 NULL                          },
+        };
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char *t = format_operation_result(cases[i].operation, cases[i].result);
+                if (cases[i].text)
+                        ck_assert_str_eq(t, cases[i].text);
+                else
+                        ck_assert_ptr_null(t);
+                free(t);
+        }
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("cli-parse");
         TCase *tc = tcase_create("parse");
         tcase_add_test(tc, test_parse_timestamp);
         tcase_add_test(tc, test_format_taint);
         tcase_add_test(tc, test_format_times);
+        tcase_add_test(tc, test_format_operation_result);
         suite_add_tcase(s, tc);
 
         SRunner *sr = srunner_create(s);
