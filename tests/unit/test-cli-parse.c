@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The CLI's pure parsers and formatters (cli/parse.c, cli/format.c): the
- * times --since= and --until= take, and the one way taint and times print.
+ * times --since= and --until= take, the one way taint and times print, and
+ * how an operation reads with its result.
  * Run with TZ=UTC (tests/unit/meson.build), so local time is UTC. */
 #include <check.h>
 #include <errno.h>
