@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <glib.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "format.h"
 #include "macro.h"
+#include "parse.h"
+#include "taint.h"
 
 const char *format_timestamp(char *buf, size_t size, uint64_t usec) {
         struct tm tm;
@@ -72,4 +79,68 @@ const char *format_timespan(char *buf, size_t size, uint64_t usec) {
         }
 
         return buf;
+}
+
+const char *format_time_left(char *buf, size_t size, uint64_t then_usec, uint64_t now_usec) {
+        uint64_t left = then_usec > now_usec ? then_usec - now_usec : 0;
+
+        /* Below a second is noise for a soak measured in minutes or hours. */
+        return format_timespan(buf, size, left / USEC_PER_SEC * USEC_PER_SEC);
+}
+
+char *format_taint_letters(uint64_t mask) {
+        TaintFlag flags[64];
+        unsigned n = taint_decode(mask, flags);
+        GString *s = g_string_new(NULL);
+
+        for (unsigned i = 0; i < n; i++)
+                g_string_append_printf(s, "%s%c", i > 0 ? " " : "", flags[i].letter);
+        return g_string_free(s, false);
+}
+
+char *format_taint(uint64_t mask) {
+        g_autofree char *letters = format_taint_letters(mask);
+
+        return g_strdup_printf("%s (%" PRIu64 ")", *letters ? letters : "none", mask);
+}
+
+void print_field(const char *key, const char *value) {
+        printf("%*s%s %s\n", FIELD_KEY_WIDTH, key, *key ? ":" : " ", value && *value ? value : "-");
+}
+
+size_t terminal_columns(void) {
+        struct winsize ws = {};
+        const char *e;
+        uint64_t v;
+
+        if (!isatty(STDOUT_FILENO))
+                return 0;
+        e = getenv("COLUMNS");
+        if (e && parse_uint64(e, &v) >= 0 && v > 0 && v < 100000)
+                return (size_t) v;
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) >= 0 && ws.ws_col > 0)
+                return ws.ws_col;
+        return 80;
+}
+
+char *ellipsize(const char *s, size_t width) {
+        /* "…" where the locale writes UTF-8, as the rest of the text is. */
+        const char *dots = g_get_charset(NULL) ? "\u2026" : "...";
+        size_t n_dots = g_get_charset(NULL) ? 1 : 3;
+        size_t len = (size_t) g_utf8_strlen(s, -1);
+
+        if (len <= width)
+                return g_strdup(s);
+        if (width <= n_dots)
+                return g_strndup(dots, strlen(dots));
+        const char *end = g_utf8_offset_to_pointer(s, (glong) (width - n_dots));
+        GString *cut = g_string_new_len(s, end - s);
+        g_string_append(cut, dots);
+        return g_string_free(cut, false);
+}
+
+char *format_operation_result(const char *operation, const char *result) {
+        if (!operation || !*operation)
+                return NULL;
+        return g_strdup_printf("%s: %s", operation, result && *result ? result : "running");
 }

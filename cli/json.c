@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "taint.h"
 
 void json_writer_init(JsonWriter *w, FILE *f, bool pretty) {
         *w = (JsonWriter) {
@@ -157,5 +158,22 @@ void json_strv(JsonWriter *w, char * const *l) {
         json_begin_array(w);
         for (char * const *i = l; i && *i; i++)
                 json_string(w, *i);
+        json_end_array(w);
+}
+
+void json_taint_flags(JsonWriter *w, uint64_t mask) {
+        TaintFlag flags[64];
+        unsigned n = taint_decode(mask, flags);
+
+        json_begin_array(w);
+        for (unsigned i = 0; i < n; i++) {
+                char letter[2] = { flags[i].letter, 0 };
+
+                json_begin_object(w);
+                json_field_uint(w, "bit", flags[i].bit);
+                json_field_string(w, "letter", letter);
+                json_field_string(w, "name", flags[i].name);
+                json_end_object(w);
+        }
         json_end_array(w);
 }

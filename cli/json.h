@@ -36,6 +36,11 @@ void json_null(JsonWriter *w);
 /* A NULL list is written as []. */
 void json_strv(JsonWriter *w, char * const *l);
 
+/* The flags of a taint mask, the one JSON type of taint_flags in every
+ * command: [{"bit": 15, "letter": "K", "name": "kernel live patched"}],
+ * lowest bit first. */
+void json_taint_flags(JsonWriter *w, uint64_t mask);
+
 static inline void json_field_string(JsonWriter *w, const char *key, const char *s) {
         json_key(w, key);
         json_string(w, s);

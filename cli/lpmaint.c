@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lpmaint: the command line client of lpmaintd. */
 #include <getopt.h>
+#include <glib.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,8 +44,13 @@ typedef enum VerbFlags {
 /* Each entry's first line is read by tests/completion/test-bash-completion:
  * keep { "name", min, max, FLAGS, dispatch, on one line. */
 static const Verb verbs[] = {
-        { "status",      VERB_ANY, 1, VERB_DEFAULT | VERB_JSON, verb_status,
-          .help = "Show the service and kernel state (default command)" },
+        { "status",      VERB_ANY, 2, VERB_DEFAULT | VERB_JSON, verb_status,
+          .synopsis = "[NAME]",
+          .help = "Show the service and kernel state (default command);\n"
+                  "with NAME, the patch NAME as 'show' does" },
+        { "show",        2,        2, VERB_JSON, verb_show,
+          .synopsis = "NAME",
+          .help = "Show everything lpmaintd knows about the patch NAME" },
         { "list",        VERB_ANY, 1, VERB_JSON, verb_list,
           .help = "List the live patches lpmaintd knows, with state" },
         { "apply",       2,        2, VERB_WAIT | VERB_SIGNATURE | VERB_LOCAL_FILES | VERB_APPLY_OPTS, verb_apply,
@@ -67,7 +73,8 @@ static const Verb verbs[] = {
           .help = "Show the audit trail" },
         { "audit",       2,        3, VERB_JSON, verb_audit,
           .synopsis = "verify [FILE]",
-          .help = "Check the audit log's hash chain (default " LPMAINT_STATE_DIR "/audit.log)" },
+          .help = "Check the audit log's hash chain (default: the log\n"
+                  "lpmaintd writes, in its StateDirectory=)" },
         { "metrics",     VERB_ANY, 1, VERB_METRICS, verb_metrics,
           .help = "Print the state as Prometheus metrics (node_exporter's\n"
                   "textfile collector)" },
@@ -95,8 +102,8 @@ static void help(void) {
                "Options:\n"
                "  -h --help              Show this help\n"
                "     --version           Show package version\n"
-               "     --json              Machine-readable output (status, list, ring, signals,\n"
-               "                         reboot, history, audit verify)\n"
+               "     --json              Machine-readable output (status, show, list, ring,\n"
+               "                         signals, reboot, history, audit verify)\n"
                "     --no-ask-password   Do not ask for a password for privileged operations\n"
                "  -H --host=[USER@]HOST  Operate on a remote host over SSH\n"
                "     --no-wait           apply, disable: return once the transition has started\n"
@@ -107,7 +114,10 @@ static void help(void) {
                "     --allow-downgrade   apply: accept a version older than one already accepted\n"
                "     --dry-run           reboot wave: evaluate and explain, change nothing\n"
                "     --reason=TEXT       reboot schedule, reboot request: why, for the audit trail\n"
-               "     --since=USEC        history: records at or after this time (realtime usec)\n"
+               "     --since=TIME        history: records at or after TIME, as journalctl takes\n"
+               "                         it: yesterday, today, -2h, \"2h ago\", 2026-03-01,\n"
+               "                         \"2026-03-01 14:00\"\n"
+               "     --until=TIME        history: records at or before TIME\n"
                "     --limit=N           history: only the newest N records\n"
                "     --patch=NAME        history: only records of this patch\n"
                "     --uid=UID           history: only records of this user ID\n"
@@ -133,6 +143,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_NO_WAIT,
                 ARG_SIGNATURE,
                 ARG_SINCE,
+                ARG_UNTIL,
                 ARG_LIMIT,
                 ARG_PATCH,
                 ARG_UID,
@@ -154,6 +165,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "no-wait",         no_argument,       NULL, ARG_NO_WAIT         },
                 { "signature",       required_argument, NULL, ARG_SIGNATURE       },
                 { "since",           required_argument, NULL, ARG_SINCE           },
+                { "until",           required_argument, NULL, ARG_UNTIL           },
                 { "limit",           required_argument, NULL, ARG_LIMIT           },
                 { "patch",           required_argument, NULL, ARG_PATCH           },
                 { "uid",             required_argument, NULL, ARG_UID             },
@@ -200,11 +212,16 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_signature = optarg;
                         break;
                 case ARG_SINCE:
-                        r = parse_uint64(optarg, &arg_history.since);
+                case ARG_UNTIL: {
+                        bool since = c == ARG_SINCE;
+
+                        r = parse_timestamp(optarg, (uint64_t) g_get_real_time(), since ? &arg_history.since : &arg_history.until);
                         if (r < 0)
-                                return log_usage("Invalid --since= value '%s': expected realtime microseconds.", optarg);
-                        arg_history.has_since = true;
+                                return log_usage("Invalid --%s= value '%s': expected a time such as yesterday, today, -2h, "
+                                                 "\"2h ago\", 2026-03-01 or \"2026-03-01 14:00\".", since ? "since" : "until", optarg);
+                        *(since ? &arg_history.has_since : &arg_history.has_until) = true;
                         break;
+                }
                 case ARG_LIMIT:
                         r = parse_uint32(optarg, &arg_history.limit);
                         if (r < 0)
@@ -267,7 +284,7 @@ static int parse_argv(int argc, char *argv[]) {
 }
 
 static bool history_filter_given(void) {
-        return arg_history.has_since || arg_history.has_limit || arg_history.patch ||
+        return arg_history.has_since || arg_history.has_until || arg_history.has_limit || arg_history.patch ||
                arg_history.has_uid || arg_history.result;
 }
 
@@ -280,7 +297,7 @@ static int check_options(const Verb *v) {
         if (arg_signature && !(v->flags & VERB_SIGNATURE))
                 return log_usage("--signature= is not supported by '%s'.", v->name);
         if (history_filter_given() && !(v->flags & VERB_HISTORY))
-                return log_usage("--since=, --limit=, --patch=, --uid= and --result= only apply to 'history'.");
+                return log_usage("--since=, --until=, --limit=, --patch=, --uid= and --result= only apply to 'history'.");
         if ((arg_break_glass || arg_allow_downgrade) && !(v->flags & VERB_APPLY_OPTS))
                 return log_usage("--break-glass and --allow-downgrade only apply to 'apply'.");
         if ((arg_dry_run || arg_reason) && !(v->flags & VERB_REBOOT_OPTS))

@@ -29,6 +29,8 @@ enum {
 typedef struct HistoryFilter {
         bool has_since;
         uint64_t since;
+        bool has_until;
+        uint64_t until;
         bool has_limit;
         uint32_t limit;
         const char *patch;
@@ -57,6 +59,7 @@ int acquire_bus(sd_bus **ret);
 /* Each verb is a top level: it prints its own output and errors and returns an
  * exit status. The top level passes no @userdata. */
 int verb_status(int argc, char *argv[], void *userdata);
+int verb_show(int argc, char *argv[], void *userdata);
 int verb_list(int argc, char *argv[], void *userdata);
 int verb_apply(int argc, char *argv[], void *userdata);
 int verb_disable(int argc, char *argv[], void *userdata);

@@ -12,3 +12,15 @@ int parse_uint32(const char *s, uint32_t *ret);
  * (realtime): "now", "+MINUTES", "+N" with a unit (s, min, h), "HH:MM" (the
  * next such local time) or "YYYY-MM-DD HH:MM[:SS]" (local time). */
 int parse_reboot_time(const char *s, uint64_t now_usec, uint64_t *ret);
+
+/* A duration as journalctl and systemd.time(7) write it: "2h", "1h 30min",
+ * "90s", "1d", "2 weeks"; a number without a unit is seconds. */
+int parse_timespan(const char *s, uint64_t *ret);
+
+/* A point in time as journalctl's --since= takes it, relative to @now_usec
+ * (realtime): "now", "today", "yesterday", "tomorrow" (local midnight),
+ * "-SPAN", "+SPAN", "SPAN ago" (SPAN as for parse_timespan()), "@SECONDS"
+ * (since the epoch), "YYYY-MM-DD" (its local midnight), "YYYY-MM-DD
+ * HH:MM[:SS]" (also with a T), "HH:MM[:SS]" (today, local time), or bare
+ * digits: realtime microseconds. -EINVAL if malformed, -ERANGE if out of range. */
+int parse_timestamp(const char *s, uint64_t now_usec, uint64_t *ret);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "format.h"
 #include "macro.h"
 #include "patch.h"
 #include "props.h"
@@ -49,6 +50,32 @@ static int parse_blocking_tasks(sd_bus_message *m, void *dest) {
         return 0;
 }
 
+static void patch_releases_clear(PatchReleases *l) {
+        for (size_t i = 0; i < l->n; i++)
+                g_free(l->releases[i].ring);
+        g_free(l->releases);
+        *l = (PatchReleases) {};
+}
+
+static int parse_releases(sd_bus_message *m, void *dest) {
+        PatchReleases *l = dest;
+        const char *ring;
+        uint64_t usec;
+        int r;
+
+        patch_releases_clear(l);
+        r = sd_bus_message_enter_container(m, 'a', "(st)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "(st)", &ring, &usec)) > 0) {
+                l->releases = g_renew(PatchRelease, l->releases, l->n + 1);
+                l->releases[l->n++] = (PatchRelease) { .ring = g_strdup(ring), .usec = usec };
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 void patch_free(Patch *p) {
         if (!p)
                 return;
@@ -60,8 +87,10 @@ void patch_free(Patch *p) {
         g_free(p->module_sha256);
         g_strfreev(p->cves);
         g_free(p->description);
+        patch_releases_clear(&p->release);
         g_free(p->signer);
         g_free(p->stream);
+        g_free(p->source);
         g_free(p->soak_state);
         g_free(p->soak_result);
         g_free(p->module_signer);
@@ -86,8 +115,11 @@ static const PropertyMap patch_properties[] = {
         { "Description",      "s",     prop_parse_string,    offsetof(Patch, description)        },
         { "IssuedUSec",       "t",     prop_parse_uint64,    offsetof(Patch, issued_usec)        },
         { "ExpiresUSec",      "t",     prop_parse_uint64,    offsetof(Patch, expires_usec)       },
+        { "CoverageEndsUSec", "t",     prop_parse_uint64,    offsetof(Patch, coverage_ends_usec) },
+        { "Release",          "a(st)", parse_releases,       offsetof(Patch, release)            },
         { "Signer",           "s",     prop_parse_string,    offsetof(Patch, signer)             },
         { "Stream",           "s",     prop_parse_string,    offsetof(Patch, stream)             },
+        { "Source",           "s",     prop_parse_string,    offsetof(Patch, source)             },
         { "SoakState",        "s",     prop_parse_string,    offsetof(Patch, soak_state)         },
         { "SoakResult",       "s",     prop_parse_string,    offsetof(Patch, soak_result)        },
         { "SoakEndsUSec",     "t",     prop_parse_uint64,    offsetof(Patch, soak_ends_usec)     },
@@ -118,6 +150,16 @@ int patch_get(sd_bus *bus, const char *path, Patch **ret, sd_bus_error *error) {
 
         *ret = g_steal_pointer(&p);
         return 0;
+}
+
+char *patch_object_path(const char *name) {
+        if (!name || !*name || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(name))
+                return NULL;
+        return g_strconcat(LPMAINT_PATCH_PATH_PREFIX "/", name, NULL);
+}
+
+char *patch_operation_result(const Patch *p) {
+        return format_operation_result(p->operation, p->result);
 }
 
 /* Reads the a{sa{sv}} of one object; adds a Patch if it has the interface. */

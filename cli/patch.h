@@ -16,6 +16,17 @@ typedef struct BlockingTasks {
         size_t n;
 } BlockingTasks;
 
+/* One ring's release time of the manifest's [Release] group. */
+typedef struct PatchRelease {
+        char *ring;
+        uint64_t usec;
+} PatchRelease;
+
+typedef struct PatchReleases {
+        PatchRelease *releases;
+        size_t n;
+} PatchReleases;
+
 /* The properties of an org.lpmaint1.Patch object. Strings the daemon did
  * not send stay NULL. */
 typedef struct Patch {
@@ -29,8 +40,11 @@ typedef struct Patch {
         char *description;
         uint64_t issued_usec;
         uint64_t expires_usec;
+        uint64_t coverage_ends_usec;
+        PatchReleases release;
         char *signer;
         char *stream;
+        char *source;           /* where the patch came from, if the daemon says */
         char *module_signer;
         char *module_sig_key;
         char *module_sig_hashalgo;
@@ -54,6 +68,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Patch, patch_free)
 
 /* GetAll on one patch object. */
 int patch_get(sd_bus *bus, const char *path, Patch **ret, sd_bus_error *error);
+
+/* The object path of the patch called @name ("/org/lpmaint1/patch/NAME"), or
+ * NULL if @name cannot be a patch name (a-z, 0-9 and _). g_free() it. */
+char *patch_object_path(const char *name);
+
+/* The last operation and its outcome, format_operation_result(). g_free() it. */
+char *patch_operation_result(const Patch *p);
 
 /* GetManagedObjects on the root: every object with the Patch interface, as
  * Patch pointers sorted by name; @auto_start as for bus_call(). */

@@ -2,10 +2,15 @@
 /* lpmaint audit verify [FILE]: checks the audit log's hash chain locally.
  * No bus: the check must work when lpmaintd is down, and on a copy of a
  * log taken from another host. */
+#include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit-chain.h"
@@ -16,7 +21,75 @@
 #include "lpmaint.h"
 #include "macro.h"
 
-#define DEFAULT_AUDIT_LOG LPMAINT_STATE_DIR "/audit.log"
+#define AUDIT_LOG_NAME "audit.log"
+#define DAEMON_GROUP "Daemon"
+
+/* StateDirectory= of one configuration file, into @state_dir if the file sets
+ * it. 0 also when the file does not exist. */
+static int config_file_state_dir(const char *path, char **state_dir) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *value = NULL;
+
+        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error)) {
+                if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+                        return 0;
+                return log_error(LPMAINT_EXIT_FAILED, "Failed to read StateDirectory= from %s: %s; name the log to verify.",
+                                 path, error->message);
+        }
+        value = g_key_file_get_string(kf, DAEMON_GROUP, "StateDirectory", NULL);
+        if (!value)
+                return 0;
+        if (!g_path_is_absolute(value))
+                return log_error(LPMAINT_EXIT_FAILED, "%s: StateDirectory= is not an absolute path: %s", path, value);
+        g_free(*state_dir);
+        *state_dir = g_steal_pointer(&value);
+        return 0;
+}
+
+static gint compare_names(gconstpointer a, gconstpointer b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+/* The log lpmaintd writes: StateDirectory= read as lpmaintd reads it, from
+ * its configuration file and then FILE.d/ *.conf in lexical order, the last
+ * one winning (lpmaint.conf(5)). The file is lpmaintd's default, or
+ * $LPMAINT_CONFIG for one started with --config= (tools/sandbox sets it).
+ * lpmaintd does not say on the bus, and the check must work without it. */
+static int default_audit_log(char **ret) {
+        const char *config = getenv("LPMAINT_CONFIG");
+        g_autofree char *state_dir = g_strdup(LPMAINT_STATE_DIR);
+        g_autofree char *dropins = NULL;
+        g_autoptr(GDir) d = NULL;
+        int r;
+
+        if (!config || !*config)
+                config = LPMAINT_CONFIG_FILE;
+        r = config_file_state_dir(config, &state_dir);
+        if (r != 0)
+                return r;
+
+        dropins = g_strconcat(config, ".d", NULL);
+        d = g_dir_open(dropins, 0, NULL);
+        if (d) {
+                g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+                const char *e;
+
+                while ((e = g_dir_read_name(d)))
+                        if (g_str_has_suffix(e, ".conf"))
+                                g_ptr_array_add(names, g_strdup(e));
+                g_ptr_array_sort(names, compare_names);
+                for (guint i = 0; i < names->len; i++) {
+                        g_autofree char *p = g_build_filename(dropins, names->pdata[i], NULL);
+                        r = config_file_state_dir(p, &state_dir);
+                        if (r != 0)
+                                return r;
+                }
+        }
+
+        *ret = g_build_filename(state_dir, AUDIT_LOG_NAME, NULL);
+        return 0;
+}
 
 static int print_json(const char *file, const AuditChainResult *res) {
         JsonWriter w;
@@ -40,8 +113,12 @@ static int print_human(const char *file, const AuditChainResult *res) {
         char ts[FORMAT_TIMESTAMP_MAX];
         const char *when = NULL;
 
+        if (res->status == AUDIT_CHAIN_OK && res->records == 0) {
+                printf("OK: %s is empty (no record yet), and intact.\n", file);
+                return 0;
+        }
         if (res->status == AUDIT_CHAIN_OK) {
-                printf("OK: %zu records, chain intact.\n", res->records);
+                printf("OK: %zu record%s, chain intact.\n", res->records, res->records == 1 ? "" : "s");
                 return 0;
         }
 
@@ -54,18 +131,41 @@ static int print_human(const char *file, const AuditChainResult *res) {
         return 0;
 }
 
-static int audit_verify(const char *file) {
+static int audit_verify(const char *file, bool is_default) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GMappedFile) mf = NULL;
+        _cleanup_close_ int fd = -EBADF;
         AuditChainResult res;
+        struct stat st;
         int r;
 
-        /* Mapped, not read: the log may be large and is only scanned once. */
-        mf = g_mapped_file_new(file, false, &error);
-        if (!mf)
-                return log_error(LPMAINT_EXIT_FAILED, "Failed to open the audit log: %s", error->message);
+        /* Never waiting on a FIFO in the log's place. */
+        fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 && errno == ENOENT && is_default)
+                /* lpmaintd creates the log with its first record. */
+                fd = -ENOENT;
+        else if (fd < 0)
+                return log_errno(LPMAINT_EXIT_FAILED, -errno, "Failed to open the audit log %s", file);
 
-        audit_chain_verify(g_mapped_file_get_contents(mf), g_mapped_file_get_length(mf), &res);
+        if (fd >= 0) {
+                if (fstat(fd, &st) < 0)
+                        return log_errno(LPMAINT_EXIT_FAILED, -errno, "Failed to read the audit log %s", file);
+                if (S_ISDIR(st.st_mode))
+                        return log_error(LPMAINT_EXIT_FAILED, "%s is a directory, not an audit log: name the log file itself, "
+                                         "such as STATE_DIRECTORY/" AUDIT_LOG_NAME ".", file);
+                if (!S_ISREG(st.st_mode))
+                        return log_error(LPMAINT_EXIT_FAILED, "%s is not a regular file, so not an audit log.", file);
+        }
+
+        if (fd < 0 || st.st_size == 0)
+                audit_chain_verify("", 0, &res);
+        else {
+                /* Mapped, not read: the log may be large and is only scanned once. */
+                mf = g_mapped_file_new_from_fd(fd, false, &error);
+                if (!mf)
+                        return log_error(LPMAINT_EXIT_FAILED, "Failed to read the audit log %s: %s", file, error->message);
+                audit_chain_verify(g_mapped_file_get_contents(mf), g_mapped_file_get_length(mf), &res);
+        }
 
         r = arg_json ? print_json(file, &res) : print_human(file, &res);
         if (r < 0)
@@ -75,6 +175,9 @@ static int audit_verify(const char *file) {
 }
 
 int verb_audit(int argc, char *argv[], void *userdata) {
+        g_autofree char *file = NULL;
+        int r;
+
         if (strcmp(argv[1], "verify") != 0)
                 return log_usage("Unknown audit command '%s'.", argv[1]);
         /* The log is read here, not through lpmaintd, so a remote host's log
@@ -82,5 +185,11 @@ int verb_audit(int argc, char *argv[], void *userdata) {
         if (arg_host)
                 return log_usage("'audit verify' reads a local file and does not support --host=; copy the log instead.");
 
-        return audit_verify(argc > 2 ? argv[2] : DEFAULT_AUDIT_LOG);
+        if (argc > 2)
+                return audit_verify(argv[2], false);
+
+        r = default_audit_log(&file);
+        if (r != 0)
+                return r;
+        return audit_verify(file, true);
 }

@@ -8,51 +8,8 @@
 #include "lpmaint.h"
 #include "macro.h"
 #include "patch.h"
+#include "patch-json.h"
 #include "table.h"
-
-static void json_patch(JsonWriter *w, const Patch *p) {
-        json_begin_object(w);
-        json_field_string(w, "name", p->name);
-        json_field_string(w, "version", p->version);
-        json_field_string(w, "kernel_release", p->kernel_release);
-        json_field_string(w, "module_sha256", p->module_sha256);
-        json_field_bool(w, "replace", p->replace);
-        json_field_strv(w, "cves", p->cves);
-        json_field_string(w, "description", p->description);
-        json_field_uint(w, "issued_usec", p->issued_usec);
-        json_field_uint(w, "expires_usec", p->expires_usec);
-        json_field_string(w, "signer", p->signer);
-        json_field_string(w, "stream", p->stream);
-        json_key(w, "module_signature");
-        json_begin_object(w);
-        json_field_string(w, "signer", p->module_signer);
-        json_field_string(w, "key", p->module_sig_key);
-        json_field_string(w, "hash_algorithm", p->module_sig_hashalgo);
-        json_end_object(w);
-        json_field_bool(w, "break_glass", p->break_glass);
-        json_field_bool(w, "break_glass_acknowledged", p->break_glass_acknowledged);
-        json_field_string(w, "soak_state", p->soak_state);
-        json_field_string(w, "soak_result", p->soak_result);
-        json_field_uint(w, "soak_ends_usec", p->soak_ends_usec);
-        json_field_string(w, "state", p->state);
-        json_field_string(w, "operation", p->operation);
-        json_field_string(w, "result", p->result);
-        json_field_string(w, "result_message", p->result_message);
-        json_key(w, "blocking_tasks");
-        json_begin_array(w);
-        for (size_t i = 0; i < p->blocking.n; i++) {
-                json_begin_object(w);
-                json_field_uint(w, "pid", p->blocking.tasks[i].pid);
-                json_field_string(w, "comm", p->blocking.tasks[i].comm);
-                json_end_object(w);
-        }
-        json_end_array(w);
-        json_field_string(w, "superseded_by", p->superseded_by);
-        json_field_uint(w, "state_changed_usec", p->state_changed_usec);
-        json_field_uint(w, "applied_usec", p->applied_usec);
-        json_field_string(w, "object_path", p->object_path);
-        json_end_object(w);
-}
 
 static int print_json(GPtrArray *patches) {
         JsonWriter w;
@@ -66,24 +23,29 @@ static int print_json(GPtrArray *patches) {
 }
 
 static int print_human(GPtrArray *patches) {
-        g_autoptr(Table) t = table_new(6);
+        g_autoptr(Table) t = table_new(7);
         int r;
 
         table_add(t, "NAME");
         table_add(t, "VERSION");
         table_add(t, "STATE");
-        table_add(t, "RESULT");
+        table_add(t, "SOAK");
+        table_add(t, "LAST OPERATION");
         table_add(t, "CVES");
         table_add(t, "MODULE SIGNATURE");
 
         for (guint i = 0; i < patches->len; i++) {
                 const Patch *p = g_ptr_array_index(patches, i);
                 g_autofree char *cves = p->cves && p->cves[0] ? g_strjoinv(",", p->cves) : NULL;
+                /* The operation with its result: "disable: transition-timeout"
+                 * says which one failed, which STATE alone does not. */
+                g_autofree char *operation = patch_operation_result(p);
 
                 table_add(t, p->name);
                 table_add(t, p->version);
                 table_add(t, p->state);
-                table_add(t, p->result && *p->result ? p->result : NULL);
+                table_add(t, p->soak_state);
+                table_add(t, operation);
                 table_add(t, cves);
                 /* The module's own signature, which the kernel checks: signer and key. */
                 g_autofree char *sig = p->module_signer && *p->module_signer ?

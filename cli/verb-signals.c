@@ -13,7 +13,6 @@
 #include "log.h"
 #include "lpmaint.h"
 #include "macro.h"
-#include "manager-props.h"
 #include "props.h"
 #include "table.h"
 
@@ -45,7 +44,6 @@ typedef struct BootRow {
 
 typedef struct Signals {
         uint64_t tainted, oops_count, warn_count;
-        TaintFlagList taint_flags;
         GArray *pressure;       /* PressureRow */
         uint64_t log_since_usec;
         GArray *events;         /* EventCount */
@@ -65,7 +63,6 @@ static GArray *array_new(size_t size, GDestroyNotify clear) {
 }
 
 static void signals_clear(Signals *s) {
-        taint_flag_list_clear(&s->taint_flags);
         g_clear_pointer(&s->pressure, g_array_unref);
         g_clear_pointer(&s->events, g_array_unref);
         g_clear_pointer(&s->checks, g_array_unref);
@@ -142,7 +139,6 @@ static int parse_boots(sd_bus_message *m, void *field) {
 
 static const PropertyMap kernel_properties[] = {
         { "Tainted",    "t",      prop_parse_uint64,      offsetof(Signals, tainted)     },
-        { "TaintFlags", "a(uss)", prop_parse_taint_flags, offsetof(Signals, taint_flags) },
         { "OopsCount",  "t",      prop_parse_uint64,      offsetof(Signals, oops_count)  },
         { "WarnCount",  "t",      prop_parse_uint64,      offsetof(Signals, warn_count)  },
         {}
@@ -168,12 +164,9 @@ static int read_signals(sd_bus *bus, Signals *s, sd_bus_error *error) {
                                                   signals_properties, s, true, error);
 }
 
-/* The taint letters in a row, "OK" for O and K. */
-static char *taint_letters(const Signals *s) {
-        GString *l = g_string_new(NULL);
-        for (size_t i = 0; i < s->taint_flags.n; i++)
-                g_string_append(l, s->taint_flags.flags[i].letter);
-        return g_string_free(l, false);
+/* An event name as a JSON key: snake_case like every key ("soft-lockup" is soft_lockup). */
+static char *json_event_key(const char *event) {
+        return g_strdelimit(g_strdup(event), "-", '_');
 }
 
 static uint64_t now_usec(void) {
@@ -194,8 +187,8 @@ static int print_json(const Signals *s) {
         json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
         json_begin_object(&w);
         json_field_uint(&w, "tainted", s->tainted);
-        g_autofree char *letters = taint_letters(s);
-        json_field_string(&w, "taint_flags", letters);
+        json_key(&w, "taint_flags");
+        json_taint_flags(&w, s->tainted);
         json_field_uint(&w, "oops_count", s->oops_count);
         json_field_uint(&w, "warn_count", s->warn_count);
 
@@ -223,14 +216,16 @@ static int print_json(const Signals *s) {
         json_begin_object(&w);
         for (guint i = 0; i < s->events->len; i++) {
                 const EventCount *e = &g_array_index(s->events, EventCount, i);
-                json_field_uint(&w, e->event, e->count);
+                g_autofree char *key = json_event_key(e->event);
+                json_field_uint(&w, key, e->count);
         }
         json_end_object(&w);
         json_key(&w, "per_hour");
         json_begin_object(&w);
         for (guint i = 0; i < s->events->len; i++) {
                 const EventCount *e = &g_array_index(s->events, EventCount, i);
-                json_key(&w, e->event);
+                g_autofree char *key = json_event_key(e->event);
+                json_key(&w, key);
                 json_hundredths(&w, per_hour_hundredths(e->count, s->log_since_usec));
         }
         json_end_object(&w);
@@ -276,11 +271,8 @@ static int print_human(const Signals *s) {
         char t1[FORMAT_TIMESTAMP_MAX], t2[FORMAT_TIMESTAMP_MAX], span[FORMAT_TIMESPAN_MAX];
         int r;
 
-        /* Letters apart: "OK" would read as a verdict. */
-        g_autoptr(GString) flags = g_string_new(NULL);
-        for (size_t i = 0; i < s->taint_flags.n; i++)
-                g_string_append_printf(flags, "%s%s", i == 0 ? " (flags " : " ", s->taint_flags.flags[i].letter);
-        printf("Kernel taint: %" PRIu64 "%s%s\n", s->tainted, flags->str, flags->len ? ")" : "");
+        g_autofree char *taint = format_taint(s->tainted);
+        printf("Kernel taint: %s\n", taint);
         printf("Oops count: %" PRIu64 "\nWarning count: %" PRIu64 "\n", s->oops_count, s->warn_count);
 
         if (s->pressure->len == 0)

@@ -22,11 +22,11 @@ typedef struct ManagerInfo {
         bool livepatch_supported;
         bool simulated;
         bool busy;
+        char *ring;
         uint64_t tainted;
         char **unmanaged_patches;
         uint64_t transition_timeout_usec;
         char *automation_group;
-        TaintFlagList taint_flags;
         char *kernel_lockdown;
         bool module_signature_enforced;
         char **unacknowledged_break_glass;
@@ -38,10 +38,10 @@ typedef struct ManagerInfo {
 static void manager_info_clear(ManagerInfo *m) {
         g_free(m->version);
         g_free(m->kernel_release);
+        g_free(m->ring);
         g_strfreev(m->unmanaged_patches);
         g_free(m->automation_group);
         g_free(m->kernel_lockdown);
-        taint_flag_list_clear(&m->taint_flags);
         g_strfreev(m->unacknowledged_break_glass);
         g_strfreev(m->unsaved_records);
         reboot_reason_list_clear(&m->reboot_reasons);
@@ -53,11 +53,11 @@ static const PropertyMap manager_properties[] = {
         { "LivepatchSupported",    "b",  prop_parse_bool,   offsetof(ManagerInfo, livepatch_supported)     },
         { "Simulated",             "b",  prop_parse_bool,   offsetof(ManagerInfo, simulated)               },
         { "Busy",                  "b",  prop_parse_bool,   offsetof(ManagerInfo, busy)                    },
+        { "Ring",                  "s",  prop_parse_string, offsetof(ManagerInfo, ring)                    },
         { "Tainted",               "t",  prop_parse_uint64, offsetof(ManagerInfo, tainted)                 },
         { "UnmanagedPatches",      "as", prop_parse_strv,   offsetof(ManagerInfo, unmanaged_patches)       },
         { "TransitionTimeoutUSec", "t",  prop_parse_uint64, offsetof(ManagerInfo, transition_timeout_usec) },
         { "AutomationGroup",       "s",  prop_parse_string, offsetof(ManagerInfo, automation_group)        },
-        { "TaintFlags",            "a(uss)", prop_parse_taint_flags, offsetof(ManagerInfo, taint_flags)    },
         { "KernelLockdown",        "s",  prop_parse_string, offsetof(ManagerInfo, kernel_lockdown)         },
         { "ModuleSignatureEnforced", "b", prop_parse_bool,  offsetof(ManagerInfo, module_signature_enforced) },
         { "UnacknowledgedBreakGlass", "as", prop_parse_strv, offsetof(ManagerInfo, unacknowledged_break_glass) },
@@ -104,6 +104,19 @@ static GArray *count_states(GPtrArray *patches) {
         return counts;
 }
 
+/* The patch whose transition runs while lpmaintd is busy: one runs at a time. */
+static const Patch *patch_in_transition(GPtrArray *patches) {
+        static const char *const moving[] = { "loading", "patching", "unpatching" };
+
+        for (guint i = 0; i < patches->len; i++) {
+                const Patch *p = g_ptr_array_index(patches, i);
+                for (size_t j = 0; j < ELEMENTSOF(moving); j++)
+                        if (p->state && g_str_equal(p->state, moving[j]))
+                                return p;
+        }
+        return NULL;
+}
+
 static int get_manager_info(sd_bus *bus, ManagerInfo *ret, sd_bus_error *error) {
         /* The service's state, then what the kernel shows now (read on request). */
         int r = bus_get_all_properties(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, manager_properties, ret,
@@ -112,7 +125,7 @@ static int get_manager_info(sd_bus *bus, ManagerInfo *ret, sd_bus_error *error) 
                                                   manager_properties, ret, true, error);
 }
 
-static int print_json(const ManagerInfo *m, GArray *counts) {
+static int print_json(const ManagerInfo *m, GArray *counts, const Patch *moving) {
         JsonWriter w;
 
         json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
@@ -122,18 +135,19 @@ static int print_json(const ManagerInfo *m, GArray *counts) {
         json_field_bool(&w, "livepatch_supported", m->livepatch_supported);
         json_field_bool(&w, "simulated", m->simulated);
         json_field_bool(&w, "busy", m->busy);
+        json_key(&w, "transition");
+        if (moving) {
+                json_begin_object(&w);
+                json_field_string(&w, "patch", moving->name);
+                json_field_string(&w, "operation", moving->operation);
+                json_field_string(&w, "state", moving->state);
+                json_end_object(&w);
+        } else
+                json_null(&w);
+        json_field_string(&w, "ring", m->ring);
         json_field_uint(&w, "tainted", m->tainted);
         json_key(&w, "taint_flags");
-        json_begin_array(&w);
-        for (size_t i = 0; i < m->taint_flags.n; i++) {
-                const TaintFlagInfo *f = &m->taint_flags.flags[i];
-                json_begin_object(&w);
-                json_field_uint(&w, "bit", f->bit);
-                json_field_string(&w, "letter", f->letter);
-                json_field_string(&w, "name", f->name);
-                json_end_object(&w);
-        }
-        json_end_array(&w);
+        json_taint_flags(&w, m->tainted);
         json_field_strv(&w, "unmanaged_patches", m->unmanaged_patches);
         json_field_uint(&w, "transition_timeout_usec", m->transition_timeout_usec);
         json_field_string(&w, "automation_group", m->automation_group);
@@ -164,21 +178,12 @@ static int print_json(const ManagerInfo *m, GArray *counts) {
         return json_writer_finish(&w);
 }
 
-static void print_field(const char *key, const char *value) {
-        /* Right-aligned keys like hostnamectl; "Module sig. enforced" is the longest. */
-        printf("%20s: %s\n", key, value);
-}
-
-static int print_human(const ManagerInfo *m, GArray *counts) {
+static int print_human(const ManagerInfo *m, GArray *counts, const Patch *moving) {
         char buf[FORMAT_TIMESPAN_MAX];
         g_autofree char *tainted = NULL, *unmanaged = NULL;
         g_autoptr(GString) patches = g_string_new(NULL);
 
-        g_autoptr(GString) letters = g_string_new(NULL);
-        for (size_t i = 0; i < m->taint_flags.n; i++)
-                g_string_append_printf(letters, "%s%s: %s", i ? ", " : "; ",
-                                       m->taint_flags.flags[i].letter, m->taint_flags.flags[i].name);
-        tainted = g_strdup_printf("%" PRIu64 " (0x%" PRIx64 "%s)", m->tainted, m->tainted, letters->str);
+        tainted = format_taint(m->tainted);
         unmanaged = m->unmanaged_patches && m->unmanaged_patches[0] ?
                 g_strjoinv(", ", m->unmanaged_patches) : g_strdup("none");
 
@@ -193,7 +198,12 @@ static int print_human(const ManagerInfo *m, GArray *counts) {
         print_field("Kernel release", strdash(m->kernel_release));
         print_field("Livepatch supported", yes_no(m->livepatch_supported));
         print_field("Simulated", yes_no(m->simulated));
-        print_field("Busy", yes_no(m->busy));
+        print_field("Ring", m->ring && *m->ring ? m->ring : "none (patches do not soak)");
+        /* Busy with what: the patch whose transition runs and which way. */
+        g_autofree char *busy = moving ? g_strdup_printf("yes (%s %s, %s)", strdash(moving->operation), strdash(moving->name),
+                                                          strdash(moving->state)) :
+                                         g_strdup(yes_no(m->busy));
+        print_field("Busy", busy);
         print_field("Tainted", tainted);
         print_field("Unmanaged patches", unmanaged);
         print_field("Transition timeout", strdash(format_timespan(buf, sizeof buf, m->transition_timeout_usec)));
@@ -228,7 +238,12 @@ int verb_status(int argc, char *argv[], void *userdata) {
         _cleanup_(manager_info_clear) ManagerInfo info = {};
         g_autoptr(GPtrArray) patches = NULL;
         g_autoptr(GArray) counts = NULL;
+        const Patch *moving;
         int r;
+
+        /* "status NAME" is "show NAME", as systemctl does it. */
+        if (argc > 1)
+                return verb_show(argc, argv, userdata);
 
         r = acquire_bus(&bus);
         if (r != 0)
@@ -243,8 +258,9 @@ int verb_status(int argc, char *argv[], void *userdata) {
                 return log_bus_error(&error, r, "Failed to list live patches");
 
         counts = count_states(patches);
+        moving = info.busy ? patch_in_transition(patches) : NULL;
 
-        r = arg_json ? print_json(&info, counts) : print_human(&info, counts);
+        r = arg_json ? print_json(&info, counts, moving) : print_human(&info, counts, moving);
         if (r < 0)
                 return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write output");
 

@@ -25,7 +25,7 @@ def kernel_says(line):
 def set_ring(soak_sec, extra=""):
     write_dropin(f"[Daemon]\nRing=canary\n\n[Ring canary]\nSoakSec={soak_sec}\n{extra}\n")
     wait_for(lambda: lpmaint_json("ring")["ring"] == "canary"
-             and lpmaint_json("ring")["criteria"]["SoakUSec"] == soak_sec * 1_000_000, what="ring configured")
+             and lpmaint_json("ring")["criteria"]["soak_sec"] == soak_sec, what="ring configured")
 
 
 @pytest.fixture
