@@ -229,7 +229,8 @@ static int run(sd_bus *bus, const HostInfo *host, NetFetcher *fetcher, const cha
         g_autofree char *signer = NULL;
         int r;
 
-        r = channel_state_load(opts->state_fd, url, &state);
+        /* A dry run before any real one has no state directory yet. */
+        r = opts->state_fd >= 0 ? channel_state_load(opts->state_fd, url, &state) : 0;
         if (r < 0) {
                 g_autofree char *m = g_strdup_printf("The agent's record of this channel cannot be read: %s", g_strerror(-r));
                 return fail(o, LPMAINT_ERROR_STATE_DAMAGED, m);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -142,4 +143,23 @@ int channel_state_save(int state_fd, const char *url, const ChannelState *s) {
         gsize size;
         g_autofree char *data = g_key_file_to_data(kf, &size, NULL);
         return write_file_atomic_at(fd, STATE_FILE, data, size, 0600);
+}
+
+void cache_prune(int cache_fd, GHashTable *keep) {
+        int fd = dup(cache_fd);
+        if (fd < 0)
+                return;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return;
+        }
+        struct dirent *e;
+        while ((e = readdir(d))) {
+                /* The cache holds regular files the agent wrote, never anything it follows. */
+                if (e->d_type != DT_REG || g_hash_table_contains(keep, e->d_name))
+                        continue;
+                (void) unlinkat(dirfd(d), e->d_name, 0);
+        }
+        closedir(d);
 }

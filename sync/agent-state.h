@@ -29,3 +29,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ChannelState, channel_state_done)
  * ones recorded is dropped, with its validators. */
 int channel_state_load(int state_fd, const char *url, ChannelState *ret);
 int channel_state_save(int state_fd, const char *url, const ChannelState *s);
+
+/* Removes from the cache (@cache_fd) every file whose name, the SHA-256 of
+ * its content, is not in @keep: what no index verified in this run lists
+ * (superseded versions, a channel no longer configured). */
+void cache_prune(int cache_fd, GHashTable *keep);

@@ -17,6 +17,7 @@
 #include "agent-bus.h"
 #include "bus-util.h"
 #include "agent-run.h"
+#include "agent-state.h"
 #include "channel-check.h"
 #include "channel-index.h"
 #include "config.h"
@@ -251,6 +252,15 @@ static void print_outcome(const ChannelOutcome *o, int r) {
         }
 }
 
+static void note_index_files(GHashTable *files, const ChannelIndex *idx) {
+        for (guint i = 0; i < idx->patches->len; i++) {
+                const ChannelPatch *p = idx->patches->pdata[i];
+                g_hash_table_add(files, g_strdup(p->manifest.sha256));
+                g_hash_table_add(files, g_strdup(p->signature.sha256));
+                g_hash_table_add(files, g_strdup(p->module.sha256));
+        }
+}
+
 static int run_agent(void) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -310,16 +320,25 @@ static int run_agent(void) {
                 json_key(&w, "channels");
                 json_begin_array(&w);
         }
+        /* The cache files some verified index lists; NULL once a channel's index did not verify. */
+        g_autoptr(GHashTable) wanted_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         for (size_t i = 0; host.channels[i]; i++) {
                 g_auto(ChannelOutcome) o = {};
                 r = agent_run_channel(bus, &host, fetcher, host.channels[i], &opts, &o);
                 if (r < 0)
                         ret = EXIT_INVALID;
+                if (!o.index)
+                        g_clear_pointer(&wanted_files, g_hash_table_unref);
+                else if (wanted_files)
+                        note_index_files(wanted_files, o.index);
                 if (arg_json)
                         print_outcome_json(&w, &o);
                 else
                         print_outcome(&o, r);
         }
+        /* Only when every channel said what it lists: a channel that failed may want its files next time. */
+        if (!arg_dry_run && wanted_files)
+                cache_prune(cache_fd, wanted_files);
         if (arg_json) {
                 json_end_array(&w);
                 json_end_object(&w);

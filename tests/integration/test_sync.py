@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
+import socket
 import sys
 import tempfile
 import time
@@ -321,6 +321,10 @@ def test_unchanged_channel_is_one_request_and_a_304(server, channel, state, sync
     channel.publish(a)
     sync_dropin(server, channel.url)
     agent_ok(state)
+    # A file no index lists (an old version's) is dropped from the cache by a run.
+    stray = os.path.join(state, "cache", "0" * 64)
+    with open(stray, "wb") as f:
+        f.write(b"old")
     before = len(server.nginx.access_log())
 
     p, out = agent_json(state)
@@ -330,6 +334,7 @@ def test_unchanged_channel_is_one_request_and_a_304(server, channel, state, sync
     assert len(lines) == 1, lines
     assert "/index " in lines[0] and '" 304 ' in lines[0]
     assert sync_status()["LastResult"] == "unchanged"
+    assert not os.path.exists(stray)
     assert lpmaint("disable", a.name, user=AUTO).returncode == 0
     wait_for(lambda: view([a.name])[a.name][0] == "disabled", what="disabled")
 
@@ -504,24 +509,37 @@ def test_index_for_another_kernel(published, state, make_patch):
     assert_refused(state, "org.lpmaint1.Error.IndexWrongKernel", names)
 
 
+@pytest.fixture
+def stalling_server():
+    """A port that accepts connections and never says a word."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        yield s.getsockname()[1]
+
+
 @pytest.mark.parametrize("where,error", [
     ("missing", "not-found"),
     ("error-500", "server-error"),
     ("redirect-http", "redirect-scheme"),
     ("truncated", "truncated"),
     ("down", "connect"),
+    ("stalling", "too-slow"),
 ])
-def test_server_failures(server, state, sync_dropin, where, error):
+def test_server_failures(server, state, sync_dropin, stalling_server, where, error):
     url = {
         "missing": server.url("/nothing-here"),
         "error-500": server.url("/error-500/ch"),
         "redirect-http": server.url("/redirect-http/ch"),
         "truncated": server.url("/truncated/ch"),
         "down": f"https://127.0.0.1:{free_port()}/ch",
+        "stalling": f"https://127.0.0.1:{stalling_server}/ch",
     }[where]
-    sync_dropin(server, url)
+    sync_dropin(server, url, extra="LowSpeedLimitBytes=1000\nLowSpeedTimeSec=2\n")
     before = patches()
+    start = time.monotonic()
     p = agent(state)
+    assert time.monotonic() - start < 15
     assert p.returncode == 1, p.stdout
     assert f"{url}: {error}:" in p.stderr
     assert patches() == before
@@ -531,13 +549,37 @@ def test_server_failures(server, state, sync_dropin, where, error):
     assert f"Last error: {error}" in lpmaint("status").stdout
 
 
-def test_plain_http_needs_allow_plain_http(server, channel, sync_dropin):
+@pytest.mark.parametrize("text,why", [
+    ("Channels=http://127.0.0.1:1/x\nIndexSigners=x\n", "without AllowPlainHTTP=yes"),
+    ("Channels=ftp://127.0.0.1/x\nIndexSigners=x\n", "not an https:// or file:/// URL"),
+    ("Channels=https://127.0.0.1/x\n", "needs IndexSigners="),
+    ("Channels=https://127.0.0.1/x\nIndexSigners=x\nCAFile=relative.pem\n", "CAFile= must be an absolute path"),
+    ("Channels=https://127.0.0.1/x\nIndexSigners=x\nTimeoutSec=0\n", "TimeoutSec= must be 1 to 86400"),
+])
+def test_bad_sync_configuration_is_refused(server, channel, sync_dropin, text, why):
     sync_dropin(server, channel.url)
-    write_dropin(f"[Sync]\nChannels={server.url('/x', 'http')}\nIndexSigners={INDEX_SIGNER}\n")
-    time.sleep(1)
-    # lpmaintd refused the file and kept the configuration it had.
+    log = ENV["LPMAINT_DAEMON_LOG"]
+    seen = os.path.getsize(log)
+    write_dropin("[Sync]\n" + text)
+
+    def refused():
+        with open(log, errors="replace") as f:
+            f.seek(seen)
+            return why in f.read()
+    wait_for(refused, what=f"lpmaintd refusing: {why}")
+    # lpmaintd kept the configuration it had.
     assert sync_config()["Channels"] == [channel.url]
-    assert "AllowPlainHTTP" in open(ENV["LPMAINT_DAEMON_LOG"], errors="replace").read()
+
+
+def test_plain_http_when_allowed(server, channel, state, sync_dropin, make_patch):
+    a = make_patch(version="1.0")
+    channel.publish(a)
+    url = channel.url.replace(server.url(""), server.url("", "http"))
+    sync_dropin(server, url, extra="AllowPlainHTTP=yes\n")
+    agent_ok(state)
+    assert view([a.name]) == {a.name: ("applied", "1.0")}
+    assert lpmaint("disable", a.name, user=AUTO).returncode == 0
+    wait_for(lambda: view([a.name])[a.name][0] == "disabled", what="disabled")
 
 
 def test_report_sync_is_for_the_automation_group():
