@@ -269,8 +269,7 @@ static int run(sd_bus *bus, const HostInfo *host, NetFetcher *fetcher, const cha
                         .index = fetched.index,
                         .signature = fetched.signature,
                 };
-                /* An unsigned index never verifies; this is only for the compiler. */
-                r = next.signature ? channel_state_save(opts->state_fd, url, &next) : -EINVAL;
+                r = channel_state_save(opts->state_fd, url, &next);
                 if (r < 0) {
                         g_autofree char *m = g_strdup_printf("Cannot record the channel's serial: %s", g_strerror(-r));
                         return fail(o, LPMAINT_ERROR_STORAGE_FAILED, m);

@@ -215,6 +215,6 @@ void manager_reload(Manager *m) {
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                                       "TransitionTimeoutUSec", "AutomationGroup", "Ring", "RingCriteria", "RingHealthChecks",
                                                       "RebootCalendar", "RebootWindowUSec", "RebootDelayUSec", "PreRebootHooks",
-                                                      "FleetLockURL", "FleetLockGroup", "AutomaticRollback", NULL);
+                                                      "FleetLockURL", "FleetLockGroup", "AutomaticRollback", "SyncConfiguration", NULL);
         manager_wave_config_changed(m);
 }
