@@ -40,6 +40,7 @@ static uint64_t arg_now_usec = 0;
 static bool arg_dry_run = false;
 static bool arg_json = false;
 static const char *arg_state_dir = NULL;
+static bool arg_trust_given = false;
 
 static void help(void) {
         printf("%1$s [OPTIONS...] run [--dry-run] [--json] [--state-dir DIR]\n"
@@ -109,8 +110,10 @@ static int parse_argv(int argc, char *argv[]) {
                 r = trust_options_parse(&arg_trust, c, optarg);
                 if (r < 0)
                         return r;
-                if (r > 0)
+                if (r > 0) {
+                        arg_trust_given = true;
                         continue;
+                }
                 switch (c) {
                 case 'h':
                         help();
@@ -274,8 +277,8 @@ static int run_agent(void) {
         if (r >= 0)
                 r = host_info_get(bus, &host, &error);
         if (r < 0) {
-                fprintf(stderr, "%s: cannot ask lpmaintd: %s\n", program_invocation_short_name,
-                        error.message ?: g_strerror(-r));
+                fprintf(stderr, "%s: cannot ask lpmaintd: %s: %s\n", program_invocation_short_name,
+                        error.name ?: "org.freedesktop.DBus.Error.Disconnected", error.message ?: g_strerror(-r));
                 return EXIT_INVALID;
         }
         if (!arg_dry_run) {
@@ -356,8 +359,9 @@ static int run(int argc, char *argv[]) {
         if (g_str_equal(argv[optind], "run")) {
                 if (argc - optind != 1)
                         return usage_error("run takes no arguments"), EXIT_USAGE;
-                if (arg_kernel || arg_now_usec)
-                        return usage_error("--kernel and --now are verify-channel's"), EXIT_USAGE;
+                /* A run trusts what lpmaint.conf says, through lpmaintd, and nothing else. */
+                if (arg_kernel || arg_now_usec || arg_trust_given)
+                        return usage_error("--kernel, --now and the trust options are verify-channel's"), EXIT_USAGE;
                 return run_agent();
         }
         if (arg_dry_run || arg_json || arg_state_dir)

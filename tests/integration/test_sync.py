@@ -591,3 +591,13 @@ def test_report_sync_is_for_the_automation_group():
             "a{sv}", "2", "channel", "s", "x" * 5000, "result", "s", "ok", user=AUTO)
     assert p.returncode != 0 and "A report needs" in p.stderr + p.stdout
     assert sync_status() == before
+
+
+def test_usage(state):
+    # A run trusts only what lpmaint.conf says, through lpmaintd.
+    for args in (("--trust-dir", "/tmp"), ("--index-signer", "me"), ("--now", "2030-01-01T00:00:00Z"), ("extra",)):
+        p = agent(state, *args)
+        assert p.returncode == 2, (args, p.stdout, p.stderr)
+    assert agent_record(state) == {}
+    p = run(SYNC, "verify-channel", "--dry-run", "--index-signer", INDEX_SIGNER, state)
+    assert p.returncode == 2
