@@ -181,9 +181,9 @@ def sync_status():
     return {k: v["data"] for k, v in json.loads(p.stdout)["data"].items()}
 
 
-def configure(server, *channels, extra=""):
+def configure(server, *channels, extra="", ca="ca.pem"):
     text = "[Sync]\nChannels=" + " ".join(channels) + "\n"
-    text += f"CAFile={server.pki}/ca.pem\nIndexSigners={INDEX_SIGNER}\nTimeoutSec=20\nConnectTimeoutSec=5\n" + extra
+    text += f"CAFile={server.pki}/{ca}\nIndexSigners={INDEX_SIGNER}\nTimeoutSec=20\nConnectTimeoutSec=5\n" + extra
     write_dropin(text)
     wait_for(lambda: sync_config()["Channels"] == list(channels), what="lpmaintd took [Sync]")
 
@@ -525,6 +525,7 @@ def stalling_server():
     ("truncated", "truncated"),
     ("down", "connect"),
     ("stalling", "too-slow"),
+    ("untrusted-server", "tls-untrusted"),
 ])
 def test_server_failures(server, state, sync_dropin, stalling_server, where, error):
     url = {
@@ -534,8 +535,11 @@ def test_server_failures(server, state, sync_dropin, stalling_server, where, err
         "truncated": server.url("/truncated/ch"),
         "down": f"https://127.0.0.1:{free_port()}/ch",
         "stalling": f"https://127.0.0.1:{stalling_server}/ch",
+        "untrusted-server": server.url("/ch"),
     }[where]
-    sync_dropin(server, url, extra="LowSpeedLimitBytes=1000\nLowSpeedTimeSec=2\n")
+    # The server's certificate does not chain to the one CA the channel trusts.
+    ca = "rogue-ca.pem" if where == "untrusted-server" else "ca.pem"
+    sync_dropin(server, url, extra="LowSpeedLimitBytes=1000\nLowSpeedTimeSec=2\n", ca=ca)
     before = patches()
     start = time.monotonic()
     p = agent(state)
