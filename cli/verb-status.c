@@ -15,6 +15,7 @@
 #include "manager-props.h"
 #include "patch.h"
 #include "props.h"
+#include "status-sync.h"
 
 typedef struct ManagerInfo {
         char *version;
@@ -263,6 +264,11 @@ int verb_status(int argc, char *argv[], void *userdata) {
         r = arg_json ? print_json(&info, counts, moving) : print_human(&info, counts, moving);
         if (r < 0)
                 return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write output");
+        if (!arg_json) {
+                r = status_sync_print(bus, &error);
+                if (r < 0)
+                        return log_bus_error(&error, r, "Failed to get the sync status of lpmaintd");
+        }
 
         return LPMAINT_EXIT_SUCCESS;
 }

@@ -22,6 +22,8 @@
 #define POLKIT_ACTION_ROLLBACK "org.lpmaint1.rollback-patch"
 #define POLKIT_ACTION_ACKNOWLEDGE "org.lpmaint1.acknowledge-break-glass"
 #define POLKIT_ACTION_REBOOT "org.lpmaint1.reboot"
+/* lpmaint-sync reports how its run went. */
+#define POLKIT_ACTION_REPORT_SYNC "org.lpmaint1.report-sync"
 
 /* The named D-Bus errors of org.lpmaint1 (org.lpmaint1(5) lists them from
  * here). lpmaintd pairs each with an errno (service/basic/errors.c). */

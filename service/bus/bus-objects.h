@@ -10,11 +10,12 @@
  * per patch. Given to manager_start_bus(). */
 int bus_objects_register(Manager *m);
 
-/* manager-bus.c, manager-reboot-bus.c, kernel-bus.c, signals-bus.c, patch-bus.c */
+/* manager-bus.c, manager-reboot-bus.c, sync-bus.c, kernel-bus.c, signals-bus.c, patch-bus.c */
 extern const sd_bus_vtable manager_vtable[];
 extern const sd_bus_vtable reboot_vtable[];
 extern const sd_bus_vtable wave_vtable[];
 extern const sd_bus_vtable records_vtable[];
+extern const sd_bus_vtable sync_vtable[];
 extern const sd_bus_vtable kernel_vtable[];
 extern const sd_bus_vtable signals_vtable[];
 extern const sd_bus_vtable patch_vtable[];

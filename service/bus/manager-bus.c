@@ -58,10 +58,43 @@ static int read_empty_options(sd_bus_message *msg, sd_bus_error *error) {
         return bus_read_bool_options(msg, none, NULL, error);
 }
 
+#define APPLY_SOURCE_MAX 1024
+
+/* Apply's a{sv}: the booleans break-glass and allow-downgrade, and source, a
+ * string (lpmaint-sync's channel URL and index serial) kept in the audit
+ * record and on the Patch object. */
 static int read_apply_options(sd_bus_message *msg, ApplyOptions *opts, sd_bus_error *error) {
-        static const char *const keys[] = { "break-glass", "allow-downgrade", NULL };
-        bool *const fields[] = { &opts->break_glass, &opts->allow_downgrade };
-        return bus_read_bool_options(msg, keys, fields, error);
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                const char *key;
+                int value;
+
+                if ((r = sd_bus_message_read(msg, "s", &key)) < 0)
+                        return r;
+                bool *flag = g_str_equal(key, "break-glass") ? &opts->break_glass :
+                             g_str_equal(key, "allow-downgrade") ? &opts->allow_downgrade : NULL;
+                if (flag) {
+                        if (sd_bus_message_read(msg, "v", "b", &value) < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option \"%s\" takes a boolean", key);
+                        *flag = value;
+                } else if (g_str_equal(key, "source")) {
+                        if (sd_bus_message_read(msg, "v", "s", &opts->source) < 0 ||
+                            !string_is_printable(opts->source, APPLY_SOURCE_MAX) || !opts->source[0])
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option \"source\" takes printable text of at most %d characters",
+                                                         APPLY_SOURCE_MAX);
+                } else
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%s\"", key);
+                if ((r = sd_bus_message_exit_container(msg)) < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(msg);
 }
 
 static const BusAction apply_action = { "apply", POLKIT_ACTION_APPLY, true };

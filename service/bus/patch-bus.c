@@ -79,6 +79,7 @@ PATCH_GETTER(get_soak_ends, "t", p->soak_ends_usec)
 PATCH_GETTER(get_module_signer, "s", p->module_signer)
 PATCH_GETTER(get_module_sig_key, "s", p->module_sig_key)
 PATCH_GETTER(get_module_sig_hashalgo, "s", p->module_sig_hashalgo)
+PATCH_GETTER(get_source, "s", p->source)
 PATCH_GETTER(get_break_glass, "b", (int) p->break_glass)
 PATCH_GETTER(get_break_glass_ack, "b", (int) p->break_glass_acknowledged)
 
@@ -128,6 +129,7 @@ const sd_bus_vtable patch_vtable[] = {
         SD_BUS_PROPERTY("ModuleSigner", "s", get_module_signer, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ModuleSigKey", "s", get_module_sig_key, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ModuleSigHashAlgo", "s", get_module_sig_hashalgo, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Source", "s", get_source, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("BreakGlass", "b", get_break_glass, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("BreakGlassAcknowledged", "b", get_break_glass_ack, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SoakState", "s", get_soak_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

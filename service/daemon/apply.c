@@ -197,9 +197,10 @@ static int apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
 
         /* Every check passed: the record that authorizes the apply is durable
          * before anything of it is, or there is no apply. */
-        note = g_strdup_printf("version %s%s%s%s", manifest->version,
+        note = g_strdup_printf("version %s%s%s%s%s%s", manifest->version,
                                downgraded_from ? ", deliberate downgrade from " : "", downgraded_from ?: "",
-                               opts->break_glass ? ", break-glass" : "");
+                               opts->break_glass ? ", break-glass" : "",
+                               opts->source ? ", from " : "", opts->source ?: "");
         r = manager_audit_accepted(m, caller, opts->break_glass ? "apply-break-glass" : "apply", manifest->name,
                                    manifest->module_sha256, note, error);
         if (r < 0) {
@@ -214,6 +215,8 @@ static int apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
         g_free(p->boot_id);
         p->boot_id = g_strdup(m->boot_id);
         p->break_glass = opts->break_glass;
+        g_free(p->source);
+        p->source = g_strdup(opts->source ?: "");
         p->transition_started_usec = p->state_changed_usec = now_realtime_usec();
         g_free(p->module_signer);
         p->module_signer = g_steal_pointer(&info.sig_signer);

@@ -64,6 +64,17 @@ void config_init_defaults(Config *c) {
                 .coverage_margin_usec = UINT64_C(30) * USEC_PER_DAY,
                 .health_checks = g_ptr_array_new_with_free_func((GDestroyNotify) health_check_spec_free),
                 .pre_reboot_hooks = g_ptr_array_new_with_free_func((GDestroyNotify) pre_reboot_hook_free),
+                .sync = {
+                        .channels = g_new0(char *, 1),
+                        .ca_file = g_strdup(""),
+                        .client_certificate = g_strdup(""),
+                        .client_key = g_strdup(""),
+                        .index_signers = g_new0(char *, 1),
+                        .timeout_usec = 300 * USEC_PER_SEC,
+                        .connect_timeout_usec = 10 * USEC_PER_SEC,
+                        .low_speed_limit_bytes = 1024,
+                        .low_speed_time_usec = 30 * USEC_PER_SEC,
+                },
         };
         ring_settings_init_defaults(&c->ring_settings);
         /* Without a ring nothing soaks: no criteria (RingCriteria reads all
@@ -107,6 +118,11 @@ void config_clear(Config *c) {
                 g_ptr_array_unref(c->health_checks);
         if (c->pre_reboot_hooks)
                 g_ptr_array_unref(c->pre_reboot_hooks);
+        g_strfreev(c->sync.channels);
+        g_free(c->sync.ca_file);
+        g_free(c->sync.client_certificate);
+        g_free(c->sync.client_key);
+        g_strfreev(c->sync.index_signers);
         *c = (Config) {};
 }
 
@@ -348,6 +364,11 @@ static bool fleet_lock_url_or_empty_is_valid(const char *url) {
         return rest && rest[0] && rest[0] != '/' && string_is_printable(url, 1024) && !strpbrk(url, " \t#?");
 }
 
+/* Empty: none (the key's default). */
+static bool path_is_absolute_or_empty(const char *s) {
+        return s[0] == '\0' || g_path_is_absolute(s);
+}
+
 static bool unit_name_is_valid(const char *u) {
         static const char *const suffixes[] = { ".service", ".target", NULL };
         bool suffix = false;
@@ -403,6 +424,26 @@ static const ConfigKey ring_keys[] = {
         { "FleetLockGroup", parse_string, offsetof(RingSettings, fleet_lock_group), .strip = true, .valid = ring_name_is_valid },
         { "PreRebootHooks", parse_words, offsetof(RingSettings, ring_pre_reboot_hooks) },
         { "HealthChecks", parse_words, offsetof(RingSettings, ring_health_checks) },
+};
+
+static const ConfigKey sync_keys[] = {
+        { "Channels", parse_words, offsetof(Config, sync.channels) },
+        { "AllowPlainHTTP", parse_bool, offsetof(Config, sync.allow_plain_http), .invalid = "must be a boolean, got" },
+        { "CAFile", parse_string, offsetof(Config, sync.ca_file), .strip = true,
+          .valid = path_is_absolute_or_empty, .invalid = "must be an absolute path, got" },
+        { "ClientCertificate", parse_string, offsetof(Config, sync.client_certificate), .strip = true,
+          .valid = path_is_absolute_or_empty, .invalid = "must be an absolute path, got" },
+        { "ClientKey", parse_string, offsetof(Config, sync.client_key), .strip = true,
+          .valid = path_is_absolute_or_empty, .invalid = "must be an absolute path, got" },
+        { "IndexSigners", parse_signers, offsetof(Config, sync.index_signers) },
+        { "TimeoutSec", parse_u64, offsetof(Config, sync.timeout_usec), SECONDS(1, 24 * 3600),
+          .invalid = "must be 1 to 86400 seconds, got" },
+        { "ConnectTimeoutSec", parse_u64, offsetof(Config, sync.connect_timeout_usec), SECONDS(1, 3600),
+          .invalid = "must be 1 to 3600 seconds, got" },
+        { "LowSpeedLimitBytes", parse_u64, offsetof(Config, sync.low_speed_limit_bytes), .max = UINT32_MAX,
+          .invalid = "must be a number of bytes per second, got" },
+        { "LowSpeedTimeSec", parse_u64, offsetof(Config, sync.low_speed_time_usec), SECONDS(0, 3600),
+          .invalid = "must be 0 to 3600 seconds, got" },
 };
 
 /* Keys a [HealthCheck NAME] and a [PreRebootHook NAME] group share. */
@@ -463,8 +504,14 @@ static const ConfigGroup pre_reboot_hook_group = {
         .printable_values = true, .unknown_key_names_group = true,
 };
 
+static const ConfigGroup sync_group = {
+        .name = "Sync",
+        .keys = sync_keys, .n_keys = G_N_ELEMENTS(sync_keys),
+        .printable_values = true,
+};
+
 static const ConfigGroup *const config_group_table[] = {
-        &daemon_group, &ring_group, &health_check_group, &pre_reboot_hook_group,
+        &daemon_group, &ring_group, &health_check_group, &pre_reboot_hook_group, &sync_group,
 };
 
 const char *config_group_name(size_t i) {
@@ -689,6 +736,8 @@ static int apply_file(const char *path, ConfigLoad *load, sd_bus_error *error) {
                         r = apply_health_check_group(&src, groups[i], load, error);
                 else if (g == &pre_reboot_hook_group)
                         r = apply_hook_group(&src, groups[i], load, error);
+                else if (g == &sync_group)
+                        r = apply_keys(&src, groups[i], &sync_group, (void *[]) { load->config }, error);
                 else if (!g)
                         r = config_error(error, "%s:%u: unknown group [%s]", path, find_line(text, groups[i], NULL), groups[i]);
                 if (r < 0)
@@ -726,6 +775,28 @@ static int pick_ring(const char *path, ConfigLoad *load, sd_bus_error *error) {
         return 0;
 }
 
+/* What the channel URLs say is checked once all files are read: a drop-in
+ * may allow plain http:// after the main file names a channel. */
+static int check_sync(const char *path, const SyncSettings *s, sd_bus_error *error) {
+        for (size_t i = 0; s->channels[i]; i++) {
+                const char *url = s->channels[i];
+                bool https = g_str_has_prefix(url, "https://"), http = g_str_has_prefix(url, "http://");
+                bool file = g_str_has_prefix(url, "file:///");
+
+                if (!(https || http || file) || strlen(url) > 1024 || !string_is_printable(url, 1024) || strpbrk(url, "#?"))
+                        return config_error(error, "%s: [Sync] Channels= has \"%s\", which is not an https:// or file:/// URL",
+                                            path, url);
+                if (http && !s->allow_plain_http)
+                        return config_error(error, "%s: [Sync] Channels= has plain http:// \"%s\" without AllowPlainHTTP=yes",
+                                            path, url);
+        }
+        if (s->channels[0] && !s->index_signers[0])
+                return config_error(error, "%s: [Sync] Channels= needs IndexSigners=: indexes are signed by named signers", path);
+        if (s->client_key[0] && !s->client_certificate[0])
+                return config_error(error, "%s: [Sync] ClientKey= needs ClientCertificate=", path);
+        return 0;
+}
+
 int config_load(const char *path, Config *c, sd_bus_error *error) {
         Config n;
         int r = 0;
@@ -756,6 +827,8 @@ int config_load(const char *path, Config *c, sd_bus_error *error) {
         /* The host's ring must be defined somewhere; without Ring= nothing soaks. */
         if (r >= 0 && n.ring[0])
                 r = pick_ring(path, &load, error);
+        if (r >= 0)
+                r = check_sync(path, &n.sync, error);
         if (r < 0) {
                 config_clear(&n);
                 return r;

@@ -21,6 +21,19 @@
 
 typedef struct RingSettings RingSettings;
 
+typedef struct SyncSettings {
+        char **channels;                /* https://, file:// (http:// only with allow_plain_http); empty: none */
+        bool allow_plain_http;
+        char *ca_file;                  /* "": libcurl's default trust */
+        char *client_certificate;       /* "": none */
+        char *client_key;               /* "": in client_certificate's file */
+        char **index_signers;           /* Common Names allowed to sign indexes; required with channels */
+        uint64_t timeout_usec;          /* one fetch, redirects included */
+        uint64_t connect_timeout_usec;
+        uint64_t low_speed_limit_bytes; /* bytes per second ... */
+        uint64_t low_speed_time_usec;   /* ... on average over this window; 0: no limit */
+} SyncSettings;
+
 typedef struct Config {
         char *state_directory;
         char *trust_directory;
@@ -54,6 +67,10 @@ typedef struct Config {
         uint64_t kernel_support_usec;
         /* How long before that end a reboot into a newer kernel is due. */
         uint64_t coverage_margin_usec;
+
+        /* [Sync]: where lpmaint-sync fetches patches from. lpmaintd never
+         * fetches; it parses these once and hands them to the agent. */
+        SyncSettings sync;
 } Config;
 
 /* A systemd unit a reboot wave starts before it schedules the reboot: a

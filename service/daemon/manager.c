@@ -29,6 +29,7 @@ Manager *manager_free(Manager *m) {
         if (m->kmsg_trouble)
                 g_array_unref(m->kmsg_trouble);
         manager_wave_free(m);
+        manager_sync_free(m);
         polkit_registry_free(m->polkit_registry);
         if (m->patches)
                 g_hash_table_destroy(m->patches);
@@ -134,6 +135,7 @@ int manager_new(const char *config_path, const char *sim_root, Manager **ret) {
         sd_bus_error_free(&error);
         manager_boots_start(m);
         manager_wave_start(m);
+        manager_sync_start(m);
 
         *ret = g_steal_pointer(&m);
         return 0;
@@ -213,6 +215,6 @@ void manager_reload(Manager *m) {
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
                                                       "TransitionTimeoutUSec", "AutomationGroup", "Ring", "RingCriteria", "RingHealthChecks",
                                                       "RebootCalendar", "RebootWindowUSec", "RebootDelayUSec", "PreRebootHooks",
-                                                      "FleetLockURL", "FleetLockGroup", "AutomaticRollback", NULL);
+                                                      "FleetLockURL", "FleetLockGroup", "AutomaticRollback", "SyncConfiguration", NULL);
         manager_wave_config_changed(m);
 }

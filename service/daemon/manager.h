@@ -15,11 +15,13 @@
 #include "polkit.h"
 #include "reboot-plan.h"
 #include "reboot-wave.h"
+#include "sync-status.h"
 
 /* Apply's options (its a{sv}). */
 typedef struct ApplyOptions {
         bool break_glass;       /* an administrator outside the automation group, in an emergency */
         bool allow_downgrade;   /* below the highest version accepted for the stream */
+        const char *source;     /* where the files came from (lpmaint-sync: channel URL and serial); NULL none */
 } ApplyOptions;
 
 typedef struct WaveRun WaveRun;
@@ -68,6 +70,8 @@ typedef struct Manager {
         HealthRun *health_run;          /* the ring's health checks, while they run */
         GArray *health_results;         /* HealthCheckResult: the last of each check */
         unsigned pressure_threshold[_PRESSURE_MAX]; /* as armed */
+
+        SyncStatus sync_status;         /* lpmaint-sync's last reports (manager-sync.c) */
 } Manager;
 
 /* manager.c: life cycle */
@@ -194,6 +198,12 @@ int manager_wave_schedule_time(uint64_t when, uint64_t *ret, sd_bus_error *error
 int manager_wave_schedule(Manager *m, const Caller *caller, uint64_t when, const char *reason, sd_bus_error *error);
 int manager_wave_cancel(Manager *m, const Caller *caller, sd_bus_error *error);
 int manager_wave_release_fleet_lock(Manager *m, const Caller *caller, sd_bus_error *error);
+
+/* manager-sync.c: what lpmaint-sync reports */
+void manager_sync_start(Manager *m);
+void manager_sync_free(Manager *m);
+/* Records the report of an authorized @caller durably (StorageFailed if it cannot be). */
+int manager_sync_report(Manager *m, const SyncReport *report, sd_bus_error *error);
 
 /* manager-health.c */
 void manager_health_checks_record(Manager *m, GArray *results);

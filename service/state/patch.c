@@ -23,6 +23,7 @@ Patch *patch_new(const char *dir, Manifest *manifest, const char *signer) {
         p->module_signer = g_strdup("");
         p->module_sig_key = g_strdup("");
         p->module_sig_hashalgo = g_strdup("");
+        p->source = g_strdup("");
         p->soak_state = g_strdup("");
         p->soak_result = g_strdup("");
         p->blocking_tasks = g_array_new(false, true, sizeof(KernelTask));
@@ -46,6 +47,7 @@ void patch_free(Patch *p) {
         g_free(p->module_signer);
         g_free(p->module_sig_key);
         g_free(p->module_sig_hashalgo);
+        g_free(p->source);
         g_free(p->soak_state);
         g_free(p->soak_result);
         g_array_unref(p->outcomes);
@@ -189,6 +191,7 @@ int patch_save(const Patch *p) {
         g_key_file_set_uint64(kf, STATE_GROUP, "RequestedUID", p->requested_uid);
         g_key_file_set_boolean(kf, STATE_GROUP, "BreakGlass", p->break_glass);
         g_key_file_set_boolean(kf, STATE_GROUP, "BreakGlassAcknowledged", p->break_glass_acknowledged);
+        g_key_file_set_string(kf, STATE_GROUP, "Source", p->source);
         g_key_file_set_string(kf, STATE_GROUP, "ModuleSigner", p->module_signer);
         g_key_file_set_string(kf, STATE_GROUP, "ModuleSigKey", p->module_sig_key);
         g_key_file_set_string(kf, STATE_GROUP, "ModuleSigHashAlgo", p->module_sig_hashalgo);
@@ -272,6 +275,7 @@ int patch_load_at(int dir_fd, const char *name, const char *dir, Patch **ret) {
 
         load_string(kf, "ResultMessage", &p->result_message);
         load_string(kf, "SupersededBy", &p->superseded_by);
+        load_string(kf, "Source", &p->source);
         load_string(kf, "BootID", &p->boot_id);
         tasks_from_string(p->blocking_tasks, tasks ?: "");
         p->requested_uid = (uint32_t) g_key_file_get_uint64(kf, STATE_GROUP, "RequestedUID", NULL);

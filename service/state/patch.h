@@ -59,6 +59,7 @@ typedef struct Patch {
         char *module_signer;            /* the module's appended signature */
         char *module_sig_key;
         char *module_sig_hashalgo;
+        char *source;                   /* where its files came from (Apply's "source"); "" unknown */
 
         /* Soak in the host's ring (manager-soak.c). */
         char *soak_state;               /* "", "soaking", "healthy", "failed", "cancelled" */

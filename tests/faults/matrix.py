@@ -760,8 +760,46 @@ class AuditDenied(Operation):
         return bad
 
 
+def report_sync(channel, serial, result):
+    return run("busctl", "--system", "call", "org.lpmaint1", "/org/lpmaint1", "org.lpmaint1.Manager", "ReportSync",
+               "a{sv}", "4", "channel", "s", channel, "serial", "t", str(serial), "result", "s", result,
+               "message", "s", "reported by the fault matrix", user=AUTO)
+
+
+def sync_status():
+    p = run("busctl", "--system", "--json=short", "get-property", "org.lpmaint1", "/org/lpmaint1",
+            "org.lpmaint1.Manager", "SyncStatus")
+    if p.returncode != 0:
+        raise CheckError(f"SyncStatus: {p.stderr.strip()}")
+    return {k: v["data"] for k, v in json.loads(p.stdout)["data"].items()}
+
+
+class ReportSync(Operation):
+    name = "report-sync"
+    what = "lpmaint-sync reports a failed run (ReportSync) after a successful one"
+
+    def prepare(self, ctx):
+        ensure(report_sync("https://channel.invalid/a", 7, "ok"), "report-sync")
+
+    def trigger(self, ctx):
+        p = report_sync("https://channel.invalid/b", 8, "not-found")
+        return {"rc": p.returncode, "stderr": p.stderr}
+
+    def check(self, ctx, facts, ps, records):
+        bad = []
+        status = sync_status()
+        last = (status["LastChannel"], status["LastSerial"], status["LastResult"])
+        if facts.get("rc") == 0 and last != ("https://channel.invalid/b", 8, "not-found"):
+            bad.append(f"acknowledged report kept: the last report is {last}")
+        if last not in (("https://channel.invalid/a", 7, "ok"), ("https://channel.invalid/b", 8, "not-found")):
+            bad.append(f"report atomic: the last report is {last}")
+        if (status["LastSuccessChannel"], status["LastSuccessSerial"]) != ("https://channel.invalid/a", 7):
+            bad.append(f"the last success survives a failed report: {status}")
+        return bad
+
+
 OPERATIONS = [Apply(), Replace(), Disable(), SoakStart(), SoakVerdict(), Reapply(), WaveSchedule(),
-              WaveFinish(), Reload(), AuditDenied()]
+              WaveFinish(), Reload(), AuditDenied(), ReportSync()]
 
 
 def ensure(p, what):

@@ -17,114 +17,30 @@ file: NET_FETCH=build/tests/net/net-fetch python3 -m pytest test-net-fetch.py)
 """
 
 import hashlib
-import http.server
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from loopback_nginx import NGINX, Nginx, ShortBodyServer, free_port, make_pki  # noqa: E402
+
 NET_FETCH = os.environ.get("NET_FETCH")
-NGINX = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
 
 # Nothing here may leave the host: no proxy from the environment applies.
 CLIENT_ENV = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
 CLIENT_ENV["no_proxy"] = "*"
 CLIENT_ENV["LC_ALL"] = "C"
 
-START_SEC = 15
-STOP_SEC = 10
-
 INDEX = b"Serial=1\nthe index of this test channel\n" * 20
 BIG_SIZE = 300 * 1024
 TRUNCATED_SENT = 1000
 TRUNCATED_CLAIMED = 100000
 
-
-def free_port():
-    """A port nothing listens on now (the kernel's choice; closed again)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
-
-
-def make_pki(d):
-    """ca (trusted by the tests), a server certificate for 127.0.0.1 and
-    localhost, one for wrong.example only, a client certificate, and a
-    rogue CA that signed nothing here."""
-    def key(name):
-        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-                "-out", f"{name}.key", cwd=d)
-
-    def ca(name):
-        key(name)
-        openssl("req", "-x509", "-new", "-key", f"{name}.key", "-out", f"{name}.pem", "-days", "2",
-                "-subj", f"/CN=lpmaint net test {name}",
-                "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-
-    def leaf(name, cn, san, usage):
-        key(name)
-        with open(os.path.join(d, f"{name}.ext"), "w") as f:
-            f.write(f"basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
-                    f"extendedKeyUsage={usage}\n" + (f"subjectAltName={san}\n" if san else ""))
-        openssl("req", "-new", "-key", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={cn}", cwd=d)
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.pem", cwd=d)
-
-    ca("ca")
-    ca("rogue-ca")
-    leaf("server", "127.0.0.1", "IP:127.0.0.1,DNS:localhost", "serverAuth")
-    leaf("wrong-host", "wrong.example", "DNS:wrong.example", "serverAuth")
-    leaf("client", "lpmaint-sync test host", None, "clientAuth")
-    with open(os.path.join(d, "garbage.pem"), "w") as f:
-        f.write("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
-
-
-class ShortBodyHandler(http.server.BaseHTTPRequestHandler):
-    """Promises TRUNCATED_CLAIMED bytes, sends TRUNCATED_SENT, and hangs up."""
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(TRUNCATED_CLAIMED))
-        self.end_headers()
-        self.wfile.write(b"t" * TRUNCATED_SENT)
-        self.wfile.flush()
-        self.close_connection = True
-
-    def log_message(self, *args):
-        pass
-
-
-NGINX_CONF = """
-daemon off;
-master_process on;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    access_log {d}/access.log;
-    client_body_temp_path {d}/temp/body;
-    proxy_temp_path {d}/temp/proxy;
-    fastcgi_temp_path {d}/temp/fastcgi;
-    uwsgi_temp_path {d}/temp/uwsgi;
-    scgi_temp_path {d}/temp/scgi;
-    default_type application/octet-stream;
-    ssl_protocols TLSv1.2 TLSv1.3;
-
+SERVERS = """
     # The channel, over TLS with a certificate for 127.0.0.1.
     server {{
         listen 127.0.0.1:{https} ssl;
@@ -177,56 +93,7 @@ http {{
         ssl_client_certificate {pki}/ca.pem;
         root {www};
     }}
-}}
 """
-
-
-class Nginx:
-    """nginx in the foreground on free loopback ports, serving @www."""
-
-    def __init__(self, d, pki, www, short_port):
-        self.d = d
-        self.ports = {name: free_port() for name in ("https", "http", "wrong_host", "mtls")}
-        os.makedirs(os.path.join(d, "temp"))
-        conf = os.path.join(d, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(d=d, pki=pki, www=www, short=short_port, **self.ports))
-        self.log = open(os.path.join(d, "nginx.out"), "w")
-        self.proc = subprocess.Popen([NGINX, "-p", d, "-c", conf, "-e", os.path.join(d, "error.log")],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_SEC
-        waiting = set(self.ports.values())
-        while waiting:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nginx exited with {self.proc.returncode}:\n{self.errors()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"nginx did not listen within {START_SEC} s:\n{self.errors()}")
-            for port in list(waiting):
-                with socket.socket() as s:
-                    if s.connect_ex(("127.0.0.1", port)) == 0:
-                        waiting.discard(port)
-            time.sleep(0.05)
-
-    def errors(self):
-        text = ""
-        for name in ("nginx.out", "error.log"):
-            try:
-                with open(os.path.join(self.d, name)) as f:
-                    text += f.read()[-4000:]
-            except OSError:
-                pass
-        return text
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # fast shutdown
-            try:
-                self.proc.wait(STOP_SEC)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_SEC)
-        self.log.close()
 
 
 class Fixture:
@@ -237,10 +104,8 @@ class Fixture:
         d = self.tmp.name
         # nginx's workers run as nobody when the tests run as root.
         os.chmod(d, 0o755)
-        self.pki = os.path.join(d, "pki")
+        self.pki = make_pki(os.path.join(d, "pki"))
         self.www = os.path.join(d, "www")
-        os.makedirs(self.pki)
-        make_pki(self.pki)
         for sub in ("channel", "slow", "endless", "big"):
             os.makedirs(os.path.join(self.www, sub))
         self.write("channel/index", INDEX)
@@ -248,13 +113,12 @@ class Fixture:
         self.write("endless/big.txt", b"x" * BIG_SIZE)
         self.write("big/big.bin", os.urandom(BIG_SIZE))
 
-        self.short = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ShortBodyHandler)
-        self.short_thread = threading.Thread(target=self.short.serve_forever, daemon=True)
-        self.short_thread.start()
+        self.short = ShortBodyServer(TRUNCATED_SENT, TRUNCATED_CLAIMED)
         try:
-            self.nginx = Nginx(os.path.join(d, "nginx"), self.pki, self.www, self.short.server_address[1])
+            self.nginx = Nginx(os.path.join(d, "nginx"), SERVERS, ("https", "http", "wrong_host", "mtls"),
+                               pki=self.pki, www=self.www, short=self.short.port)
         except Exception:
-            self.short.shutdown()
+            self.short.stop()
             raise
         self.ports = self.nginx.ports
 
@@ -269,13 +133,11 @@ class Fixture:
         return path
 
     def url(self, path, server="https"):
-        scheme = "http" if server == "http" else "https"
-        return f"{scheme}://127.0.0.1:{self.ports[server]}{path}"
+        return self.nginx.url(path, server)
 
     def stop(self):
         self.nginx.stop()
-        self.short.shutdown()
-        self.short.server_close()
+        self.short.stop()
         self.tmp.cleanup()
 
 

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <glib.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "bus.h"
+#include "format.h"
+#include "macro.h"
+#include "props.h"
+#include "status-sync.h"
+
+typedef struct SyncInfo {
+        char **channels;
+        uint64_t last_usec;
+        char *last_channel;
+        uint64_t last_serial;
+        char *last_result;
+        char *last_message;
+        uint64_t success_usec;
+        uint64_t success_serial;
+} SyncInfo;
+
+static void sync_info_clear(SyncInfo *s) {
+        g_strfreev(s->channels);
+        g_free(s->last_channel);
+        g_free(s->last_result);
+        g_free(s->last_message);
+}
+
+static const PropertyMap sync_configuration_properties[] = {
+        { "Channels", "as", prop_parse_strv, offsetof(SyncInfo, channels) },
+        {}
+};
+
+static const PropertyMap sync_status_properties[] = {
+        { "LastUSec",          "t", prop_parse_uint64, offsetof(SyncInfo, last_usec)      },
+        { "LastChannel",       "s", prop_parse_string, offsetof(SyncInfo, last_channel)   },
+        { "LastSerial",        "t", prop_parse_uint64, offsetof(SyncInfo, last_serial)    },
+        { "LastResult",        "s", prop_parse_string, offsetof(SyncInfo, last_result)    },
+        { "LastMessage",       "s", prop_parse_string, offsetof(SyncInfo, last_message)   },
+        { "LastSuccessUSec",   "t", prop_parse_uint64, offsetof(SyncInfo, success_usec)   },
+        { "LastSuccessSerial", "t", prop_parse_uint64, offsetof(SyncInfo, success_serial) },
+        {}
+};
+
+/* The two a{sv} properties, each mapped into the whole SyncInfo (offset 0). */
+static int parse_sync_configuration(sd_bus_message *m, void *dest) {
+        return bus_map_properties(m, sync_configuration_properties, dest);
+}
+
+static int parse_sync_status(sd_bus_message *m, void *dest) {
+        return bus_map_properties(m, sync_status_properties, dest);
+}
+
+static const PropertyMap sync_properties[] = {
+        { "SyncConfiguration", "a{sv}", parse_sync_configuration, 0 },
+        { "SyncStatus",        "a{sv}", parse_sync_status,        0 },
+        {}
+};
+
+static void print_line(const char *key, const char *value) {
+        /* As verb-status.c's fields. */
+        printf("%20s: %s\n", key, value);
+}
+
+int status_sync_print(sd_bus *bus, sd_bus_error *error) {
+        _cleanup_(sync_info_clear) SyncInfo s = {};
+        char buf[FORMAT_TIMESTAMP_MAX];
+        int r;
+
+        r = bus_get_all_properties(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, sync_properties, &s, true, error);
+        if (r < 0)
+                return r;
+        if (!s.channels || !s.channels[0])
+                return 0;
+
+        for (size_t i = 0; s.channels[i]; i++)
+                print_line(i == 0 ? "Channel" : "", s.channels[i]);
+        if (s.success_usec > 0) {
+                g_autofree char *line = g_strdup_printf("%s", format_timestamp(buf, sizeof buf, s.success_usec));
+                print_line("Last sync", line);
+                g_autofree char *serial = g_strdup_printf("%" PRIu64, s.success_serial);
+                print_line("Serial", serial);
+        } else
+                print_line("Last sync", "never");
+        /* The last run failed: what it was, from which channel, and when. */
+        if (s.last_usec > 0 && s.last_usec != s.success_usec && s.last_result) {
+                g_autofree char *line = g_strdup_printf("%s: %s (%s, %s)", s.last_result, s.last_message ?: "",
+                                                        s.last_channel ?: "", format_timestamp(buf, sizeof buf, s.last_usec));
+                print_line("Last error", line);
+        }
+        return 0;
+}
