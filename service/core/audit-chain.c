@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "audit-chain.h"
+#include "string-table.h"
 
 void audit_chain_record_clear(AuditChainRecord *rec) {
         if (rec->variant)
@@ -79,19 +80,14 @@ bool audit_chain_verify(const char *text, size_t size, AuditChainResult *ret) {
         return res.status == AUDIT_CHAIN_OK;
 }
 
-const char *audit_chain_status_to_string(AuditChainStatus s) {
-        switch (s) {
-        case AUDIT_CHAIN_UNPARSABLE:
-                return "unparsable";
-        case AUDIT_CHAIN_TORN:
-                return "torn-last-line";
-        case AUDIT_CHAIN_BROKEN:
-                return "chain-broken";
-        case AUDIT_CHAIN_OK:
-        default:
-                return NULL;
-        }
-}
+/* An intact chain has no reason to name: NULL. */
+static const char *const audit_chain_status_table[_AUDIT_CHAIN_STATUS_MAX] = {
+        [AUDIT_CHAIN_UNPARSABLE] = "unparsable",
+        [AUDIT_CHAIN_TORN] = "torn-last-line",
+        [AUDIT_CHAIN_BROKEN] = "chain-broken",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(audit_chain_status, AuditChainStatus);
 
 const char *audit_chain_status_to_description(AuditChainStatus s) {
         switch (s) {
