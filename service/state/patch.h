@@ -61,7 +61,7 @@ typedef struct Patch {
         char *module_sig_hashalgo;
 
         /* Soak in the host's ring (manager-soak.c). */
-        char *soak_state;               /* "", "soaking", "healthy", "failed", "cancelled" */
+        SoakState soak_state;
         char *soak_result;              /* the failed criterion and its evidence */
         uint64_t soak_started_usec;
         uint64_t soak_ends_usec;
