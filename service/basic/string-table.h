@@ -38,7 +38,6 @@ int string_table_lookup(const char *const *table, size_t n, const char *s);
 #define DEFINE_STRING_TABLE_LOOKUP(name, type)            \
         _DEFINE_STRING_TABLE_TO_STRING(name, type, )      \
         _DEFINE_STRING_TABLE_FROM_STRING(name, type, )
-/* For a table only its own file uses. */
-#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP(name, type)          \
-        _DEFINE_STRING_TABLE_TO_STRING(name, type, static)      \
+/* For a conversion only the table's own file uses. */
+#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP_FROM_STRING(name, type) \
         _DEFINE_STRING_TABLE_FROM_STRING(name, type, static)

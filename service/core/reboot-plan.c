@@ -14,7 +14,7 @@ static const char *const reboot_verdict_table[_REBOOT_VERDICT_MAX] = {
 
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(reboot_verdict, RebootVerdict);
 
-void reboot_gate_clear(RebootGate *g) {
+static void reboot_gate_clear(RebootGate *g) {
         g_free(g->detail);
 }
 

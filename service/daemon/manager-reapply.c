@@ -45,7 +45,8 @@ static const char *const reapply_state_table[_REAPPLY_STATE_MAX] = {
         [REAPPLY_STATE_DONE] = "done",
 };
 
-DEFINE_STRING_TABLE_LOOKUP(reapply_state, ReapplyState);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(reapply_state, ReapplyState);
+DEFINE_PRIVATE_STRING_TABLE_LOOKUP_FROM_STRING(reapply_state, ReapplyState);
 
 ReapplyPlan *reapply_plan_new(void) {
         ReapplyPlan *plan = g_new0(ReapplyPlan, 1);

@@ -172,6 +172,7 @@ static void finish(Manager *m, Patch *p, SoakVerdict v, const char *reason) {
 }
 
 static void start_health_checks(Manager *m);
+static void rearm(Manager *m);
 
 static void judge(Manager *m, Patch *p, uint64_t now) {
         g_autofree char *reason = NULL;
@@ -227,7 +228,7 @@ static void on_health_checks_done(HealthRun *run, GArray *results, void *userdat
                 else
                         finish(m, p, v, reason);
         }
-        manager_soak_update(m);
+        rearm(m);
 }
 
 static void start_health_checks(Manager *m) {
@@ -259,7 +260,7 @@ static int on_soak_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
         judge_all(m);
-        manager_soak_update(m);
+        rearm(m);
         return 0;
 }
 
@@ -282,7 +283,8 @@ static void arm_pressure(Manager *m, bool any_soaking) {
         (void) pressure_watch_arm(m->soak->pressure, threshold);
 }
 
-void manager_soak_update(Manager *m) {
+/* Follows the log and pressure while a patch soaks, and waits for the earliest soak end. */
+static void rearm(Manager *m) {
         uint64_t earliest = UINT64_MAX;
         bool any = false;
         GHashTableIter i;
@@ -323,7 +325,7 @@ static int on_judge(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
 
         judge_all(m);
-        manager_soak_update(m);
+        rearm(m);
         return 0;
 }
 
@@ -373,7 +375,7 @@ void manager_soak_begin(Manager *m, Patch *p) {
                 return;
         log_info("Patch %s: soaking in ring %s until %" PRIu64 ".", p->name, m->config.ring, p->soak_ends_usec);
         judge(m, p, now_realtime_usec());
-        manager_soak_update(m);
+        rearm(m);
 }
 
 static void cancel(Manager *m, Patch *p, const char *why) {
@@ -381,7 +383,7 @@ static void cancel(Manager *m, Patch *p, const char *why) {
                 return;
         set_soak(p, SOAK_STATE_CANCELLED, why);
         manager_patch_changed(m, p);
-        manager_soak_update(m);
+        rearm(m);
 }
 
 void manager_soak_cancel(Manager *m, Patch *p) {
@@ -404,7 +406,7 @@ static void cancel_without_ring(Manager *m) {
 void manager_soak_config_changed(Manager *m) {
         /* A changed ring judges running soaks by its new criteria from now on. */
         cancel_without_ring(m);
-        manager_soak_update(m);
+        rearm(m);
 }
 
 void manager_soak_after_transition(Manager *m) {
@@ -415,7 +417,7 @@ void manager_soak_after_transition(Manager *m) {
         while (!m->transitioning && g_hash_table_iter_next(&i, NULL, (void **) &p))
                 if (p->rollback_pending)
                         rollback(m, p);
-        manager_soak_update(m);
+        rearm(m);
 }
 
 void manager_soak_note_reboot(Manager *m) {
@@ -439,7 +441,7 @@ void manager_soak_note_reboot(Manager *m) {
 
 void manager_soak_resume(Manager *m) {
         cancel_without_ring(m);
-        manager_soak_update(m);
+        rearm(m);
         judge_all(m);
         manager_soak_after_transition(m);
 }

@@ -20,7 +20,8 @@ static const char *const boot_end_table[_BOOT_END_MAX] = {
         [BOOT_END_UNKNOWN] = "unknown",
 };
 
-DEFINE_STRING_TABLE_LOOKUP(boot_end, BootEnd);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(boot_end, BootEnd);
+DEFINE_PRIVATE_STRING_TABLE_LOOKUP_FROM_STRING(boot_end, BootEnd);
 
 static void record_clear(void *p) {
         BootRecord *r = p;

@@ -50,7 +50,7 @@ void patch_free(Patch *p) {
         g_free(p);
 }
 
-void patch_outcome_clear(PatchOutcome *o) {
+static void patch_outcome_clear(PatchOutcome *o) {
         g_free(o->unit);
         g_free(o->action);
         g_free(o->result);

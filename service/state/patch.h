@@ -25,8 +25,6 @@ typedef struct PatchOutcome {
         bool audited;                   /* appended in this run: left out of the next write */
 } PatchOutcome;
 
-void patch_outcome_clear(PatchOutcome *o);
-
 /* A list of outcomes (GArray of PatchOutcome, oldest first), kept in a
  * record's key file group as "Outcome.N" = time;uid;unit;action;result;message.
  * The patch records and the reboot wave's record share them. */
