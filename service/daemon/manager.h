@@ -31,17 +31,6 @@ typedef struct ReapplyPlan ReapplyPlan;
 typedef struct RebootReasonCache RebootReasonCache;
 typedef struct RecordKeeper RecordKeeper;
 
-/* BootReapply: what became of the patches of the previous boot in this one. */
-typedef enum ReapplyState {
-        REAPPLY_STATE_NONE,             /* "": nothing to apply again */
-        REAPPLY_STATE_SKIPPED,          /* lpmaint.reapply=0 on the kernel command line */
-        REAPPLY_STATE_PENDING,
-        REAPPLY_STATE_RUNNING,
-        REAPPLY_STATE_DONE,
-        _REAPPLY_STATE_MAX,
-        _REAPPLY_STATE_INVALID = -1,
-} ReapplyState;
-
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -147,6 +136,17 @@ void manager_boots_start(Manager *m);
 void manager_boots_stop(Manager *m);
 
 /* manager-reapply.c: the patches come back after a reboot */
+/* BootReapply: what became of the patches of the previous boot in this one. */
+typedef enum ReapplyState {
+        REAPPLY_STATE_NONE,             /* "": nothing to apply again */
+        REAPPLY_STATE_SKIPPED,          /* lpmaint.reapply=0 on the kernel command line */
+        REAPPLY_STATE_PENDING,
+        REAPPLY_STATE_RUNNING,
+        REAPPLY_STATE_DONE,
+        _REAPPLY_STATE_MAX,
+        _REAPPLY_STATE_INVALID = -1,
+} ReapplyState;
+
 ReapplyPlan *reapply_plan_new(void);
 ReapplyPlan *reapply_plan_free(ReapplyPlan *plan);
 const char *reapply_state_to_string(ReapplyState s);
