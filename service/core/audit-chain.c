@@ -89,17 +89,15 @@ static const char *const audit_chain_status_table[_AUDIT_CHAIN_STATUS_MAX] = {
 
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(audit_chain_status, AuditChainStatus);
 
+static const char *const audit_chain_status_description_table[_AUDIT_CHAIN_STATUS_MAX] = {
+        [AUDIT_CHAIN_OK] = "chain intact",
+        [AUDIT_CHAIN_UNPARSABLE] = "not a valid audit record",
+        [AUDIT_CHAIN_TORN] = "torn last line (no trailing newline; a write was interrupted)",
+        [AUDIT_CHAIN_BROKEN] = "chain broken (its prev is not the SHA-256 of the previous line: "
+                               "a record was edited, removed, inserted or moved)",
+};
+
 const char *audit_chain_status_to_description(AuditChainStatus s) {
-        switch (s) {
-        case AUDIT_CHAIN_UNPARSABLE:
-                return "not a valid audit record";
-        case AUDIT_CHAIN_TORN:
-                return "torn last line (no trailing newline; a write was interrupted)";
-        case AUDIT_CHAIN_BROKEN:
-                return "chain broken (its prev is not the SHA-256 of the previous line: "
-                       "a record was edited, removed, inserted or moved)";
-        case AUDIT_CHAIN_OK:
-        default:
-                return "chain intact";
-        }
+        return (size_t) s < STRING_TABLE_SIZE(audit_chain_status_description_table) ?
+                audit_chain_status_description_table[s] : audit_chain_status_description_table[AUDIT_CHAIN_OK];
 }
