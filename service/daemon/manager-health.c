@@ -38,6 +38,10 @@ bool manager_health_check_failed(Manager *m, const char *name) {
         return false;
 }
 
+const GArray *manager_health_results(Manager *m) {
+        return m->health_results;
+}
+
 void manager_health_free(Manager *m) {
         g_clear_pointer(&m->health_results, g_array_unref);
 }

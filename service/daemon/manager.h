@@ -50,9 +50,8 @@ typedef struct Manager {
 
         PolkitRegistry *polkit_registry;
 
-        WaveRun *wave;                  /* reboot waves (manager-wave.c) */
-
         /* Each concern's own state, touched only by its file. */
+        WaveRun *wave;                  /* manager-wave.c: reboot waves */
         SoakMonitor *soak;              /* manager-soak.c */
         ReapplyPlan *reapply;           /* manager-reapply.c */
         RebootReasonCache *reboot_reasons; /* manager-reboot.c */
@@ -215,6 +214,8 @@ int manager_wave_release_fleet_lock(Manager *m, const Caller *caller, sd_bus_err
 void manager_health_checks_record(Manager *m, GArray *results);
 /* The last run of check @name failed. */
 bool manager_health_check_failed(Manager *m, const char *name);
+/* HealthCheckResult, the last of each check; NULL before the first run. */
+const GArray *manager_health_results(Manager *m);
 void manager_health_free(Manager *m);
 
 /* manager-audit.c */
