@@ -5,9 +5,13 @@
 
 #include "errors.h"
 
-/* Each name has its own errno so that library code can return it and the bus
- * boundary recovers the name. The errnos are ones nothing else in the daemon
- * returns for another reason. */
+/* Each name has its own errno, one nothing else in the daemon returns for
+ * another reason. The map works from the name: sd_bus_error_set() with one of
+ * these names returns its errno (so code that fails sets the name on its
+ * sd_bus_error and returns what that gave), and a client's
+ * sd_bus_error_get_errno() gives it back. sd-bus never turns a bare errno into
+ * one of these names: a handler that returns -EBUSY without setting an error
+ * replies System.Error.EBUSY. */
 static const sd_bus_error_map lpmaint_error_map[] = {
         SD_BUS_ERROR_MAP(LPMAINT_ERROR_BUSY,                  EBUSY),
         SD_BUS_ERROR_MAP(LPMAINT_ERROR_INVALID_MANIFEST,      EBADMSG),

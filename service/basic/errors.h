@@ -7,7 +7,8 @@
 #include "lpmaint-bus.h"
 
 /* Registers the errno of each named error of lpmaint-bus.h with sd-bus
- * (errors.c holds the pairs). */
+ * (errors.c holds the pairs): setting a name gives its errno, not the other
+ * way round; a method fails with a name only if it sets it. */
 void lpmaint_errors_register(void);
 
 /* Sets StorageFailed for @r (a negative errno of a state file operation),

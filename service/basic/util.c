@@ -292,10 +292,3 @@ bool string_is_printable(const char *s, size_t max_len) {
                         return false;
         return true;
 }
-
-int string_table_lookup(const char *const *table, int n, const char *s) {
-        for (int i = 0; s && i < n; i++)
-                if (table[i] && g_str_equal(table[i], s))
-                        return i;
-        return -1;
-}

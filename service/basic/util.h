@@ -71,6 +71,3 @@ int parse_timestamp_utc(const char *s, uint64_t *ret);
 char *format_timestamp_utc(uint64_t usec);
 
 bool string_is_printable(const char *s, size_t max_len);
-
-/* The index of @s in @table (@n names, an enum's), or -1: the enums' _INVALID. */
-int string_table_lookup(const char *const *table, int n, const char *s);

@@ -374,6 +374,12 @@ static int property_get_kernel(sd_bus *bus, const char *path, const char *interf
         return sd_bus_message_append(reply, "b", kernel_is_simulated(m->kernel));
 }
 
+static int property_get_boot_reapply(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", reapply_state_to_string(manager_reapply_state(m)));
+}
+
 const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -387,7 +393,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("RingCriteria", "a{st}", property_get_ring_criteria, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutomaticRollback", "b", bus_property_get_bool_field, offsetof(Manager, config.automatic_rollback), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("UnacknowledgedBreakGlass", "as", property_get_break_glass, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("BootReapply", "s", NULL, offsetof(Manager, reapply_state), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("BootReapply", "s", property_get_boot_reapply, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RingHealthChecks", "as", property_get_ring_health_checks, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 
         SD_BUS_METHOD_WITH_ARGS("Apply",
@@ -417,11 +423,11 @@ const sd_bus_vtable manager_vtable[] = {
 /* The Manager's records that did not land yet (manager-records.c). */
 static int property_get_unsaved(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        const GPtrArray *unsaved = manager_records_unsaved(userdata);
         int r = sd_bus_message_open_container(reply, 'a', "s");
 
-        for (guint i = 0; r >= 0 && m->unsaved && i < m->unsaved->len; i++)
-                r = sd_bus_message_append(reply, "s", (const char *) m->unsaved->pdata[i]);
+        for (guint i = 0; r >= 0 && i < unsaved->len; i++)
+                r = sd_bus_message_append(reply, "s", (const char *) unsaved->pdata[i]);
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 

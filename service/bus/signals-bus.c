@@ -65,11 +65,11 @@ static int property_get_boots(sd_bus *bus, const char *path, const char *interfa
 /* The last result of each health check (daemon/manager-health.c). */
 static int property_get_health_checks(sd_bus *bus, const char *path, const char *interface, const char *property,
                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        const GArray *results = manager_health_results(userdata);
         int r = sd_bus_message_open_container(reply, 'a', "(sbistt)");
 
-        for (guint i = 0; r >= 0 && m->health_results && i < m->health_results->len; i++) {
-                const HealthCheckResult *h = &g_array_index(m->health_results, HealthCheckResult, i);
+        for (guint i = 0; r >= 0 && results && i < results->len; i++) {
+                const HealthCheckResult *h = &g_array_index(results, HealthCheckResult, i);
                 r = sd_bus_message_append(reply, "(sbistt)", h->name, (int) h->passed, h->exit_status, h->detail,
                                           h->started_usec, h->duration_usec);
         }

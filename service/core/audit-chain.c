@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "audit-chain.h"
+#include "string-table.h"
 
 void audit_chain_record_clear(AuditChainRecord *rec) {
         if (rec->variant)
@@ -79,31 +80,24 @@ bool audit_chain_verify(const char *text, size_t size, AuditChainResult *ret) {
         return res.status == AUDIT_CHAIN_OK;
 }
 
-const char *audit_chain_status_to_string(AuditChainStatus s) {
-        switch (s) {
-        case AUDIT_CHAIN_UNPARSABLE:
-                return "unparsable";
-        case AUDIT_CHAIN_TORN:
-                return "torn-last-line";
-        case AUDIT_CHAIN_BROKEN:
-                return "chain-broken";
-        case AUDIT_CHAIN_OK:
-        default:
-                return NULL;
-        }
-}
+/* An intact chain has no reason to name: NULL. */
+static const char *const audit_chain_status_table[_AUDIT_CHAIN_STATUS_MAX] = {
+        [AUDIT_CHAIN_UNPARSABLE] = "unparsable",
+        [AUDIT_CHAIN_TORN] = "torn-last-line",
+        [AUDIT_CHAIN_BROKEN] = "chain-broken",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(audit_chain_status, AuditChainStatus);
+
+static const char *const audit_chain_status_description_table[_AUDIT_CHAIN_STATUS_MAX] = {
+        [AUDIT_CHAIN_OK] = "chain intact",
+        [AUDIT_CHAIN_UNPARSABLE] = "not a valid audit record",
+        [AUDIT_CHAIN_TORN] = "torn last line (no trailing newline; a write was interrupted)",
+        [AUDIT_CHAIN_BROKEN] = "chain broken (its prev is not the SHA-256 of the previous line: "
+                               "a record was edited, removed, inserted or moved)",
+};
 
 const char *audit_chain_status_to_description(AuditChainStatus s) {
-        switch (s) {
-        case AUDIT_CHAIN_UNPARSABLE:
-                return "not a valid audit record";
-        case AUDIT_CHAIN_TORN:
-                return "torn last line (no trailing newline; a write was interrupted)";
-        case AUDIT_CHAIN_BROKEN:
-                return "chain broken (its prev is not the SHA-256 of the previous line: "
-                       "a record was edited, removed, inserted or moved)";
-        case AUDIT_CHAIN_OK:
-        default:
-                return "chain intact";
-        }
+        return (size_t) s < STRING_TABLE_SIZE(audit_chain_status_description_table) ?
+                audit_chain_status_description_table[s] : audit_chain_status_description_table[AUDIT_CHAIN_OK];
 }

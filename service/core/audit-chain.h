@@ -61,6 +61,7 @@ typedef enum AuditChainStatus {
         AUDIT_CHAIN_UNPARSABLE,    /* not a record (includes empty lines, NULs, bad UTF-8) */
         AUDIT_CHAIN_TORN,          /* the last line has no newline: an interrupted write */
         AUDIT_CHAIN_BROKEN,        /* prev is not the SHA-256 of the line before */
+        _AUDIT_CHAIN_STATUS_MAX,
 } AuditChainStatus;
 
 typedef struct AuditChainResult {

@@ -4,8 +4,9 @@
 #include <glib.h>
 
 #include "kmsg.h"
+#include "string-table.h"
 
-static const char *const event_names[_KMSG_EVENT_MAX] = {
+static const char *const kmsg_event_table[_KMSG_EVENT_MAX] = {
         [KMSG_EVENT_NONE] = "none",
         [KMSG_EVENT_OOPS] = "oops",
         [KMSG_EVENT_BUG] = "bug",
@@ -16,9 +17,7 @@ static const char *const event_names[_KMSG_EVENT_MAX] = {
         [KMSG_EVENT_LIVEPATCH] = "livepatch",
 };
 
-const char *kmsg_event_to_string(KmsgEvent e) {
-        return e >= 0 && e < _KMSG_EVENT_MAX ? event_names[e] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(kmsg_event, KmsgEvent);
 
 int kmsg_parse_record(const char *buf, size_t len, KmsgRecord *ret) {
         const char *semi = memchr(buf, ';', len);

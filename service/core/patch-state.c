@@ -2,9 +2,10 @@
 #include <glib.h>
 
 #include "patch-state.h"
+#include "string-table.h"
 #include "util.h"
 
-static const char *const state_names[_PATCH_STATE_MAX] = {
+static const char *const patch_state_table[_PATCH_STATE_MAX] = {
         [PATCH_LOADING] = "loading",
         [PATCH_PATCHING] = "patching",
         [PATCH_APPLIED] = "applied",
@@ -15,12 +16,12 @@ static const char *const state_names[_PATCH_STATE_MAX] = {
         [PATCH_ABSENT] = "absent",
 };
 
-static const char *const operation_names[_PATCH_OPERATION_MAX] = {
+static const char *const patch_operation_table[_PATCH_OPERATION_MAX] = {
         [PATCH_OPERATION_APPLY] = "apply",
         [PATCH_OPERATION_DISABLE] = "disable",
 };
 
-static const char *const result_names[_PATCH_RESULT_MAX] = {
+static const char *const patch_result_table[_PATCH_RESULT_MAX] = {
         [PATCH_RESULT_NONE] = "",
         [PATCH_RESULT_SUCCESS] = "success",
         [PATCH_RESULT_TRANSITION_TIMEOUT] = "transition-timeout",
@@ -31,24 +32,9 @@ static const char *const result_names[_PATCH_RESULT_MAX] = {
         [PATCH_RESULT_REAPPLY_FAILED] = "reapply-failed",
 };
 
-const char *patch_state_to_string(PatchState s) {
-        return s >= 0 && s < _PATCH_STATE_MAX ? state_names[s] : NULL;
-}
-PatchState patch_state_from_string(const char *s) {
-        return (PatchState) string_table_lookup(state_names, _PATCH_STATE_MAX, s);
-}
-const char *patch_operation_to_string(PatchOperation o) {
-        return o >= 0 && o < _PATCH_OPERATION_MAX ? operation_names[o] : NULL;
-}
-PatchOperation patch_operation_from_string(const char *s) {
-        return (PatchOperation) string_table_lookup(operation_names, _PATCH_OPERATION_MAX, s);
-}
-const char *patch_result_to_string(PatchResult r) {
-        return r >= 0 && r < _PATCH_RESULT_MAX ? result_names[r] : NULL;
-}
-PatchResult patch_result_from_string(const char *s) {
-        return (PatchResult) string_table_lookup(result_names, _PATCH_RESULT_MAX, s);
-}
+DEFINE_STRING_TABLE_LOOKUP(patch_state, PatchState);
+DEFINE_STRING_TABLE_LOOKUP(patch_operation, PatchOperation);
+DEFINE_STRING_TABLE_LOOKUP(patch_result, PatchResult);
 
 bool patch_state_is_transition(PatchState s) {
         return s == PATCH_LOADING || s == PATCH_PATCHING || s == PATCH_UNPATCHING;

@@ -5,16 +5,15 @@
 #include <glib.h>
 
 #include "pressure.h"
+#include "string-table.h"
 
-static const char *const resource_names[_PRESSURE_MAX] = {
+static const char *const pressure_resource_table[_PRESSURE_MAX] = {
         [PRESSURE_CPU] = "cpu",
         [PRESSURE_IO] = "io",
         [PRESSURE_MEMORY] = "memory",
 };
 
-const char *pressure_resource_to_string(PressureResource r) {
-        return r < _PRESSURE_MAX ? resource_names[r] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(pressure_resource, PressureResource);
 
 /* "12.34" → 1234; the kernel prints two decimals, at most 100.00. */
 static int parse_share(const char *s, unsigned *ret) {

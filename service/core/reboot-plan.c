@@ -2,20 +2,19 @@
 #include <stdarg.h>
 
 #include "reboot-plan.h"
+#include "string-table.h"
 #include "util.h"
 
-static const char *const verdict_names[_REBOOT_VERDICT_MAX] = {
+static const char *const reboot_verdict_table[_REBOOT_VERDICT_MAX] = {
         [REBOOT_VERDICT_GO] = "go",
         [REBOOT_VERDICT_NOT_REQUIRED] = "not-required",
         [REBOOT_VERDICT_OUTSIDE_WINDOW] = "outside-window",
         [REBOOT_VERDICT_BLOCKED] = "blocked",
 };
 
-const char *reboot_verdict_to_string(RebootVerdict v) {
-        return v < _REBOOT_VERDICT_MAX ? verdict_names[v] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(reboot_verdict, RebootVerdict);
 
-void reboot_gate_clear(RebootGate *g) {
+static void reboot_gate_clear(RebootGate *g) {
         g_free(g->detail);
 }
 

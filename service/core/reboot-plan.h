@@ -44,7 +44,6 @@ typedef struct RebootGate {
         char *detail;
 } RebootGate;
 
-void reboot_gate_clear(RebootGate *g);
 GArray *reboot_gates_new(void);
 /* Appends a gate; returns @passed. */
 bool reboot_gates_add(GArray *gates, const char *name, bool passed, const char *fmt, ...) G_GNUC_PRINTF(4, 5);

@@ -4,7 +4,7 @@
 
 #include "reboot-reasons.h"
 
-void reboot_reason_clear(RebootReason *r) {
+static void reboot_reason_clear(RebootReason *r) {
         g_free(r->code);
         g_free(r->text);
 }

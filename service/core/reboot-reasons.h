@@ -12,6 +12,5 @@ typedef struct RebootReason {
         uint64_t since_usec;
 } RebootReason;
 
-void reboot_reason_clear(RebootReason *r);
 GArray *reboot_reasons_new(void);
 void reboot_reasons_add(GArray *reasons, const char *code, uint64_t since_usec, const char *fmt, ...) G_GNUC_PRINTF(4, 5);

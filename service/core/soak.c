@@ -2,7 +2,18 @@
 #include <glib.h>
 
 #include "soak.h"
+#include "string-table.h"
 #include "taint.h"
+
+static const char *const soak_state_table[_SOAK_STATE_MAX] = {
+        [SOAK_STATE_NONE] = "",
+        [SOAK_STATE_SOAKING] = "soaking",
+        [SOAK_STATE_HEALTHY] = "healthy",
+        [SOAK_STATE_FAILED] = "failed",
+        [SOAK_STATE_CANCELLED] = "cancelled",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(soak_state, SoakState);
 
 static char *taint_letters(uint64_t mask) {
         TaintFlag flags[64];

@@ -29,6 +29,20 @@ typedef struct SoakCriteria {
         unsigned max_pressure_increase; /* hundredths of a percent; 10000: never fails */
 } SoakCriteria;
 
+/* A patch's soak, as recorded (SoakState= in its record, the SoakState property). */
+typedef enum SoakState {
+        SOAK_STATE_NONE,                /* "": it never soaked */
+        SOAK_STATE_SOAKING,
+        SOAK_STATE_HEALTHY,
+        SOAK_STATE_FAILED,
+        SOAK_STATE_CANCELLED,
+        _SOAK_STATE_MAX,
+        _SOAK_STATE_INVALID = -1,
+} SoakState;
+
+const char *soak_state_to_string(SoakState s);
+SoakState soak_state_from_string(const char *s);
+
 typedef enum SoakVerdict {
         SOAK_CONTINUE,
         SOAK_HEALTHY,

@@ -50,6 +50,12 @@ static void ring_settings_clear(RingSettings *s) {
         *s = (RingSettings) {};
 }
 
+static void pre_reboot_hook_free(PreRebootHook *h) {
+        if (h)
+                health_check_spec_free(h->check);
+        g_free(h);
+}
+
 void config_init_defaults(Config *c) {
         *c = (Config) {
                 .state_directory = g_strdup(LPMAINT_STATE_DIR),
@@ -81,12 +87,6 @@ void config_init_defaults(Config *c) {
          * zero) and nothing to roll back. */
         c->soak = (SoakCriteria) {};
         c->automatic_rollback = false;
-}
-
-void pre_reboot_hook_free(PreRebootHook *h) {
-        if (h)
-                health_check_spec_free(h->check);
-        g_free(h);
 }
 
 const PreRebootHook *config_pre_reboot_hook(const Config *c, const char *name) {

@@ -81,7 +81,6 @@ typedef struct PreRebootHook {
         bool blocking;
 } PreRebootHook;
 
-void pre_reboot_hook_free(PreRebootHook *h);
 const PreRebootHook *config_pre_reboot_hook(const Config *c, const char *name);
 
 /* The [HealthCheck NAME] called @name, or NULL. */

@@ -28,3 +28,20 @@ void manager_health_checks_record(Manager *m, GArray *results) {
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_SIGNALS_INTERFACE, "HealthChecks", NULL);
 }
+
+bool manager_health_check_failed(Manager *m, const char *name) {
+        for (guint i = 0; m->health_results && i < m->health_results->len; i++) {
+                const HealthCheckResult *h = &g_array_index(m->health_results, HealthCheckResult, i);
+                if (g_str_equal(h->name, name))
+                        return !h->passed;
+        }
+        return false;
+}
+
+const GArray *manager_health_results(Manager *m) {
+        return m->health_results;
+}
+
+void manager_health_free(Manager *m) {
+        g_clear_pointer(&m->health_results, g_array_unref);
+}

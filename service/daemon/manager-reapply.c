@@ -18,6 +18,7 @@
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
+#include "string-table.h"
 #include "util.h"
 
 #define CMDLINE_SWITCH "lpmaint.reapply="
@@ -26,6 +27,47 @@
 #define PLAN_GROUP "Reapply"
 #define RETRY_FIRST_USEC (1 * USEC_PER_SEC)
 #define RETRY_MAX_USEC (60 * USEC_PER_SEC)
+
+struct ReapplyPlan {
+        GPtrArray *queue;               /* names of patches to apply again after the reboot */
+        GPtrArray *quarantine;          /* names of patches not to */
+        ReapplyState state;
+        sd_event_source *retry;         /* the re-apply that could not be recorded is tried again */
+        uint64_t retry_usec;            /* its current back-off; 0 while idle */
+};
+
+/* BootReapply, and State= in the plan file. */
+static const char *const reapply_state_table[_REAPPLY_STATE_MAX] = {
+        [REAPPLY_STATE_NONE] = "",
+        [REAPPLY_STATE_SKIPPED] = "skipped",
+        [REAPPLY_STATE_PENDING] = "pending",
+        [REAPPLY_STATE_RUNNING] = "running",
+        [REAPPLY_STATE_DONE] = "done",
+};
+
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(reapply_state, ReapplyState);
+DEFINE_PRIVATE_STRING_TABLE_LOOKUP_FROM_STRING(reapply_state, ReapplyState);
+
+ReapplyPlan *reapply_plan_new(void) {
+        ReapplyPlan *plan = g_new0(ReapplyPlan, 1);
+
+        plan->queue = g_ptr_array_new_with_free_func(g_free);
+        plan->quarantine = g_ptr_array_new_with_free_func(g_free);
+        return plan;
+}
+
+ReapplyPlan *reapply_plan_free(ReapplyPlan *plan) {
+        if (!plan)
+                return NULL;
+        sd_event_source_unref(plan->retry);
+        g_ptr_array_unref(plan->queue);
+        g_ptr_array_unref(plan->quarantine);
+        return g_free(plan), NULL;
+}
+
+ReapplyState manager_reapply_state(Manager *m) {
+        return m->reapply->state;
+}
 
 static bool reapply_disabled_on_cmdline(Manager *m) {
         g_autofree char *line = NULL;
@@ -48,9 +90,8 @@ static gint by_applied_time(gconstpointer a, gconstpointer b) {
         return x->applied_usec < y->applied_usec ? -1 : x->applied_usec > y->applied_usec;
 }
 
-static void set_state(Manager *m, const char *state) {
-        g_free(m->reapply_state);
-        m->reapply_state = g_strdup(state);
+static void set_state(Manager *m, ReapplyState state) {
+        m->reapply->state = state;
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "BootReapply", NULL);
 }
@@ -60,9 +101,9 @@ static void save_plan(Manager *m) {
         gsize size;
 
         g_key_file_set_string(kf, PLAN_GROUP, "BootID", m->boot_id);
-        g_key_file_set_string(kf, PLAN_GROUP, "State", m->reapply_state);
-        g_key_file_set_string_list(kf, PLAN_GROUP, "Queue", (const char *const *) m->reapply_queue->pdata, m->reapply_queue->len);
-        g_key_file_set_string_list(kf, PLAN_GROUP, "Quarantine", (const char *const *) m->quarantine->pdata, m->quarantine->len);
+        g_key_file_set_string(kf, PLAN_GROUP, "State", reapply_state_to_string(m->reapply->state));
+        g_key_file_set_string_list(kf, PLAN_GROUP, "Queue", (const char *const *) m->reapply->queue->pdata, m->reapply->queue->len);
+        g_key_file_set_string_list(kf, PLAN_GROUP, "Quarantine", (const char *const *) m->reapply->quarantine->pdata, m->reapply->quarantine->len);
         g_autofree char *data = g_key_file_to_data(kf, &size, NULL);
         _cleanup_close_ int dir_fd = open_directory_at(AT_FDCWD, m->config.state_directory);
         int r = dir_fd < 0 ? dir_fd : write_file_atomic_at(dir_fd, PLAN_FILE, data, size, 0600);
@@ -95,14 +136,19 @@ static bool load_plan(Manager *m) {
         g_autofree char *boot = g_key_file_get_string(kf, PLAN_GROUP, "BootID", NULL);
         if (!boot || !g_str_equal(boot, m->boot_id))
                 return false;
-        g_autofree char *state = g_key_file_get_string(kf, PLAN_GROUP, "State", NULL);
+        g_autofree char *state_name = g_key_file_get_string(kf, PLAN_GROUP, "State", NULL);
+        ReapplyState state = reapply_state_from_string(state_name ?: "");
+        if (state < 0) {
+                manager_set_aside_damaged(m, PLAN_FILE, "re-apply plan", -EBADMSG);
+                return false;
+        }
         g_auto(GStrv) queue = g_key_file_get_string_list(kf, PLAN_GROUP, "Queue", NULL, NULL);
         g_auto(GStrv) quarantine = g_key_file_get_string_list(kf, PLAN_GROUP, "Quarantine", NULL, NULL);
-        add_names(m->reapply_queue, queue);
-        add_names(m->quarantine, quarantine);
-        set_state(m, state ?: "");
-        if (m->reapply_queue->len > 0)
-                log_notice("Resuming the re-apply of this boot: %u patch(es) to go.", m->reapply_queue->len);
+        add_names(m->reapply->queue, queue);
+        add_names(m->reapply->quarantine, quarantine);
+        set_state(m, state);
+        if (m->reapply->queue->len > 0)
+                log_notice("Resuming the re-apply of this boot: %u patch(es) to go.", m->reapply->queue->len);
         return true;
 }
 
@@ -112,10 +158,8 @@ void manager_reapply_plan(Manager *m) {
         GHashTableIter i;
         Patch *p;
 
-        m->reapply_queue = g_ptr_array_new_with_free_func(g_free);
-        m->quarantine = g_ptr_array_new_with_free_func(g_free);
         if (!m->boot_id[0]) {
-                set_state(m, "");
+                set_state(m, REAPPLY_STATE_NONE);
                 return;
         }
         if (load_plan(m))
@@ -132,26 +176,26 @@ void manager_reapply_plan(Manager *m) {
                 bool applying = (p->status.state == PATCH_LOADING || p->status.state == PATCH_PATCHING) &&
                         p->status.operation == PATCH_OPERATION_APPLY && !g_str_equal(p->boot_id, m->boot_id);
                 if (applying && prev && prev->end == BOOT_END_CRASH)
-                        g_ptr_array_add(m->quarantine, g_strdup(p->name));
+                        g_ptr_array_add(m->reapply->quarantine, g_strdup(p->name));
                 else if (p->status.state == PATCH_APPLIED && !g_str_equal(p->boot_id, m->boot_id) &&
                          /* A failed soak stays out; a reboot during a soak fails it. */
-                         !g_str_equal(p->soak_state, "failed") && !g_str_equal(p->soak_state, "soaking") &&
+                         p->soak_state != SOAK_STATE_FAILED && p->soak_state != SOAK_STATE_SOAKING &&
                          !p->rollback_pending)
                         g_ptr_array_add(todo, p);
         }
         g_ptr_array_sort(todo, by_applied_time);
         for (guint j = 0; j < todo->len; j++)
-                g_ptr_array_add(m->reapply_queue, g_strdup(((Patch *) todo->pdata[j])->name));
+                g_ptr_array_add(m->reapply->queue, g_strdup(((Patch *) todo->pdata[j])->name));
 
-        if (m->reapply_queue->len > 0 && reapply_disabled_on_cmdline(m)) {
+        if (m->reapply->queue->len > 0 && reapply_disabled_on_cmdline(m)) {
                 log_notice("%s0 on the kernel command line: not applying %u patch(es) again.", CMDLINE_SWITCH,
-                           m->reapply_queue->len);
-                g_ptr_array_set_size(m->reapply_queue, 0);
-                set_state(m, "skipped");
+                           m->reapply->queue->len);
+                g_ptr_array_set_size(m->reapply->queue, 0);
+                set_state(m, REAPPLY_STATE_SKIPPED);
                 save_plan(m);
                 return;
         }
-        set_state(m, m->reapply_queue->len > 0 ? "pending" : "");
+        set_state(m, m->reapply->queue->len > 0 ? REAPPLY_STATE_PENDING : REAPPLY_STATE_NONE);
         save_plan(m);
 }
 
@@ -159,8 +203,8 @@ void manager_reapply_plan(Manager *m) {
 void manager_reapply_quarantine(Manager *m) {
         Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
-        for (guint j = 0; m->quarantine && j < m->quarantine->len; j++) {
-                Patch *p = g_hash_table_lookup(m->patches, m->quarantine->pdata[j]);
+        for (guint j = 0; j < m->reapply->quarantine->len; j++) {
+                Patch *p = g_hash_table_lookup(m->patches, m->reapply->quarantine->pdata[j]);
                 if (!p || patch_state_is_transition(p->status.state) || p->status.state == PATCH_APPLIED ||
                     p->status.result == PATCH_RESULT_QUARANTINED) /* by an earlier start in this boot */
                         continue;
@@ -177,7 +221,7 @@ static int on_reapply_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
         /* The end of a transition may have run the plan to its end meanwhile. */
-        if (m->reapply_queue->len > 0)
+        if (m->reapply->queue->len > 0)
                 manager_reapply_next(m);
         return 0;
 }
@@ -186,18 +230,18 @@ static int on_reapply_retry(sd_event_source *s, uint64_t usec, void *userdata) {
  * the patch is no worse than before. It stays first in the plan (a restart in
  * this boot resumes it too) and is tried again on a timer that backs off. */
 static void retry_later(Manager *m, const char *name, const sd_bus_error *error) {
-        g_ptr_array_insert(m->reapply_queue, 0, g_strdup(name));
+        g_ptr_array_insert(m->reapply->queue, 0, g_strdup(name));
         save_plan(m);
-        m->reapply_retry_usec = m->reapply_retry_usec == 0 ? RETRY_FIRST_USEC : MIN(m->reapply_retry_usec * 2, RETRY_MAX_USEC);
+        m->reapply->retry_usec = m->reapply->retry_usec == 0 ? RETRY_FIRST_USEC : MIN(m->reapply->retry_usec * 2, RETRY_MAX_USEC);
         log_warning("Patch %s: cannot apply it again yet: %s; trying again in %" PRIu64 " s.", name, error->message,
-                    m->reapply_retry_usec / USEC_PER_SEC);
+                    m->reapply->retry_usec / USEC_PER_SEC);
         if (!m->event)
                 return;
-        int r = m->reapply_retry ? sd_event_source_set_time_relative(m->reapply_retry, m->reapply_retry_usec) :
-                sd_event_add_time_relative(m->event, &m->reapply_retry, CLOCK_MONOTONIC, m->reapply_retry_usec,
+        int r = m->reapply->retry ? sd_event_source_set_time_relative(m->reapply->retry, m->reapply->retry_usec) :
+                sd_event_add_time_relative(m->event, &m->reapply->retry, CLOCK_MONOTONIC, m->reapply->retry_usec,
                                            100 * USEC_PER_MSEC, on_reapply_retry, m);
         if (r >= 0)
-                r = sd_event_source_set_enabled(m->reapply_retry, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_enabled(m->reapply->retry, SD_EVENT_ONESHOT);
         if (r < 0)
                 log_error("Cannot arm the timer that tries the re-apply again: %s; a restart of lpmaintd in this boot resumes it.",
                           g_strerror(-r));
@@ -207,10 +251,10 @@ static void retry_later(Manager *m, const char *name, const sd_bus_error *error)
 void manager_reapply_next(Manager *m) {
         Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
-        while (!m->transitioning && m->reapply_queue && m->reapply_queue->len > 0) {
+        while (!m->transitioning && m->reapply->queue->len > 0) {
                 _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-                g_autofree char *name = g_strdup(m->reapply_queue->pdata[0]);
-                g_ptr_array_remove_index(m->reapply_queue, 0);
+                g_autofree char *name = g_strdup(m->reapply->queue->pdata[0]);
+                g_ptr_array_remove_index(m->reapply->queue, 0);
 
                 Patch *p = g_hash_table_lookup(m->patches, name);
                 /* A re-apply of this boot that lpmaintd died in before the kernel had
@@ -221,7 +265,7 @@ void manager_reapply_next(Manager *m) {
                         save_plan(m);
                         continue; /* replaced, changed or done since */
                 }
-                set_state(m, "running");
+                set_state(m, REAPPLY_STATE_RUNNING);
                 int r = manager_reapply(m, p, &error);
                 if (r < 0 && sd_bus_error_has_name(&error, LPMAINT_ERROR_STORAGE_FAILED)) {
                         /* Not a verdict on the patch, nor on the rest of the plan. */
@@ -231,7 +275,7 @@ void manager_reapply_next(Manager *m) {
                 /* Taken off the plan once its own record says where it is. */
                 save_plan(m);
                 if (r >= 0) {
-                        m->reapply_retry_usec = 0;
+                        m->reapply->retry_usec = 0;
                         continue;
                 }
                 log_error("Patch %s: cannot apply it again: %s", p->name, error.message);
@@ -241,8 +285,8 @@ void manager_reapply_next(Manager *m) {
                 }
                 manager_audit_error(m, &self, "reapply", p->name, p->manifest->module_sha256, &error);
         }
-        if (!m->transitioning && (g_str_equal(m->reapply_state, "pending") || g_str_equal(m->reapply_state, "running"))) {
-                set_state(m, "done");
+        if (!m->transitioning && (m->reapply->state == REAPPLY_STATE_PENDING || m->reapply->state == REAPPLY_STATE_RUNNING)) {
+                set_state(m, REAPPLY_STATE_DONE);
                 save_plan(m);
         }
         /* Back from a planned reboot: health is judged with the patches back in place. */

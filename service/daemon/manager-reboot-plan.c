@@ -77,14 +77,11 @@ RebootVerdict manager_plan_reboot(Manager *m, GArray *gates) {
 
         g_hash_table_iter_init(&i, m->patches);
         while (g_hash_table_iter_next(&i, NULL, (void **) &p))
-                if (g_str_equal(p->soak_state, "soaking"))
+                if (p->soak_state == SOAK_STATE_SOAKING)
                         in.n_soaking++;
         for (size_t k = 0; m->config.ring_health_checks[k]; k++)
-                for (guint j = 0; m->health_results && j < m->health_results->len; j++) {
-                        const HealthCheckResult *h = &g_array_index(m->health_results, HealthCheckResult, j);
-                        if (g_str_equal(h->name, m->config.ring_health_checks[k]) && !h->passed)
-                                g_ptr_array_add(failed, g_strdup(h->name));
-                }
+                if (manager_health_check_failed(m, m->config.ring_health_checks[k]))
+                        g_ptr_array_add(failed, g_strdup(m->config.ring_health_checks[k]));
         g_ptr_array_add(failed, NULL);
         in.failed_health_checks = (char **) failed->pdata;
 

@@ -10,6 +10,27 @@
 #include "reboot-reasons.h"
 #include "util.h"
 
+struct RebootReasonCache {
+        GArray *installed_kernels;      /* InstalledKernel, as of boot_dir_mtime */
+        struct timespec boot_dir_mtime;
+        GArray *reasons;                /* RebootReason, as worked out in the loop iteration of reasons_usec */
+        uint64_t reasons_usec;
+};
+
+RebootReasonCache *reboot_reason_cache_new(void) {
+        return g_new0(RebootReasonCache, 1);
+}
+
+RebootReasonCache *reboot_reason_cache_free(RebootReasonCache *c) {
+        if (!c)
+                return NULL;
+        if (c->installed_kernels)
+                g_array_unref(c->installed_kernels);
+        if (c->reasons)
+                g_array_unref(c->reasons);
+        return g_free(c), NULL;
+}
+
 /* When live patching of the running kernel ends: what the newest signed
  * manifest for it that says so states (a vendor may extend support), else
  * its build date plus the support period. */
@@ -42,17 +63,17 @@ static GArray *installed(Manager *m) {
         struct stat st;
 
         if (stat(dir, &st) < 0) {
-                g_clear_pointer(&m->installed_kernels, g_array_unref);
+                g_clear_pointer(&m->reboot_reasons->installed_kernels, g_array_unref);
                 return NULL;
         }
-        if (m->installed_kernels && st.st_mtim.tv_sec == m->boot_dir_mtime.tv_sec &&
-            st.st_mtim.tv_nsec == m->boot_dir_mtime.tv_nsec)
-                return m->installed_kernels;
-        g_clear_pointer(&m->installed_kernels, g_array_unref);
-        if (installed_kernels(dir, &m->installed_kernels) < 0)
+        if (m->reboot_reasons->installed_kernels && st.st_mtim.tv_sec == m->reboot_reasons->boot_dir_mtime.tv_sec &&
+            st.st_mtim.tv_nsec == m->reboot_reasons->boot_dir_mtime.tv_nsec)
+                return m->reboot_reasons->installed_kernels;
+        g_clear_pointer(&m->reboot_reasons->installed_kernels, g_array_unref);
+        if (installed_kernels(dir, &m->reboot_reasons->installed_kernels) < 0)
                 return NULL;
-        m->boot_dir_mtime = st.st_mtim;
-        return m->installed_kernels;
+        m->reboot_reasons->boot_dir_mtime = st.st_mtim;
+        return m->reboot_reasons->installed_kernels;
 }
 
 static GArray *compute_reboot_reasons(Manager *m) {
@@ -112,16 +133,16 @@ GArray *manager_reboot_reasons(Manager *m) {
 
         if (!m->event || sd_event_now(m->event, CLOCK_MONOTONIC, &now) != 0)
                 return compute_reboot_reasons(m); /* not inside the loop: nothing to share */
-        if (!m->reasons_cache || m->reasons_cache_usec != now) {
-                g_clear_pointer(&m->reasons_cache, g_array_unref);
-                m->reasons_cache = compute_reboot_reasons(m);
-                m->reasons_cache_usec = now;
+        if (!m->reboot_reasons->reasons || m->reboot_reasons->reasons_usec != now) {
+                g_clear_pointer(&m->reboot_reasons->reasons, g_array_unref);
+                m->reboot_reasons->reasons = compute_reboot_reasons(m);
+                m->reboot_reasons->reasons_usec = now;
         }
-        return g_array_ref(m->reasons_cache);
+        return g_array_ref(m->reboot_reasons->reasons);
 }
 
 void manager_reboot_reasons_forget(Manager *m) {
-        g_clear_pointer(&m->reasons_cache, g_array_unref);
+        g_clear_pointer(&m->reboot_reasons->reasons, g_array_unref);
 }
 
 void manager_emit_reboot_changed(Manager *m) {

@@ -28,6 +28,36 @@
 #define RETRY_FIRST_USEC (1 * USEC_PER_SEC)
 #define RETRY_MAX_USEC (60 * USEC_PER_SEC)
 
+struct RecordKeeper {
+        GPtrArray *unsaved;             /* names of patches whose record could not be written yet */
+        sd_event_source *retry;
+        uint64_t retry_usec;            /* the retry timer's current back-off; 0 while idle */
+        bool outcomes_recovered;        /* the outcomes an earlier run left were looked up in the audit log */
+};
+
+RecordKeeper *record_keeper_new(void) {
+        RecordKeeper *k = g_new0(RecordKeeper, 1);
+
+        k->unsaved = g_ptr_array_new_with_free_func(g_free);
+        return k;
+}
+
+RecordKeeper *record_keeper_free(RecordKeeper *k) {
+        if (!k)
+                return NULL;
+        sd_event_source_unref(k->retry);
+        g_ptr_array_unref(k->unsaved);
+        return g_free(k), NULL;
+}
+
+const GPtrArray *manager_records_unsaved(Manager *m) {
+        return m->records->unsaved;
+}
+
+bool manager_outcomes_recovered(Manager *m) {
+        return m->records->outcomes_recovered;
+}
+
 void manager_outcomes_add(GArray *list, const Caller *c, const char *action, const char *result, const char *message) {
         /* Two outcomes in one microsecond would be one to the look-up at start. */
         uint64_t t = now_realtime_usec();
@@ -157,7 +187,7 @@ void manager_outcome_recover(Manager *m) {
         if (wave_outcomes)
                 oldest = oldest_of(wave_outcomes, oldest);
         if (oldest == UINT64_MAX) {
-                m->outcomes_recovered = true;
+                m->records->outcomes_recovered = true;
                 return;
         }
         /* An outcome is never older than the oldest one a record still holds. */
@@ -168,7 +198,7 @@ void manager_outcome_recover(Manager *m) {
                           g_strerror(-r));
                 return;
         }
-        m->outcomes_recovered = true;
+        m->records->outcomes_recovered = true;
 
         g_hash_table_iter_init(&i, m->patches);
         while (g_hash_table_iter_next(&i, NULL, (void **) &p)) {
@@ -194,7 +224,7 @@ void manager_outcome_recover(Manager *m) {
 /* ---- records that could not be written */
 
 static bool behind(Manager *m, const char *name, guint *ret_index) {
-        return m->unsaved && g_ptr_array_find_with_equal_func(m->unsaved, name, g_str_equal, ret_index);
+        return g_ptr_array_find_with_equal_func(m->records->unsaved, name, g_str_equal, ret_index);
 }
 
 static void emit_unsaved(Manager *m) {
@@ -207,11 +237,11 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         bool changed = false;
 
         /* A start that could not read the log to complete it tries again. */
-        if (!m->outcomes_recovered)
+        if (!m->records->outcomes_recovered)
                 manager_outcome_recover(m);
         bool pending = manager_wave_flush(m);
-        for (guint i = 0; m->unsaved && i < m->unsaved->len;) {
-                Patch *p = g_hash_table_lookup(m->patches, m->unsaved->pdata[i]);
+        for (guint i = 0; i < m->records->unsaved->len;) {
+                Patch *p = g_hash_table_lookup(m->patches, m->records->unsaved->pdata[i]);
                 int r = p ? patch_save(p) : 0;
                 if (r < 0) {
                         log_debug("Record of patch %s still cannot be written: %s", p->name, g_strerror(-r));
@@ -222,7 +252,7 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
                         log_notice("Record of patch %s written after all.", p->name);
                         manager_outcome_flush(m, p);
                 }
-                g_ptr_array_remove_index(m->unsaved, i);
+                g_ptr_array_remove_index(m->records->unsaved, i);
                 changed = true;
         }
         if (changed) {
@@ -231,12 +261,12 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
                 if (!m->transitioning)
                         manager_soak_after_transition(m);
         }
-        if ((!m->unsaved || m->unsaved->len == 0) && !pending) {
-                m->retry_usec = 0;
+        if (m->records->unsaved->len == 0 && !pending) {
+                m->records->retry_usec = 0;
                 return 0;
         }
-        m->retry_usec = MIN(m->retry_usec * 2, RETRY_MAX_USEC);
-        (void) sd_event_source_set_time_relative(s, m->retry_usec);
+        m->records->retry_usec = MIN(m->records->retry_usec * 2, RETRY_MAX_USEC);
+        (void) sd_event_source_set_time_relative(s, m->records->retry_usec);
         (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         return 0;
 }
@@ -244,24 +274,22 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
 void manager_record_behind(Manager *m, Patch *p, int error) {
         log_error("Cannot write the record of patch %s: %s; the kernel has already acted, writing it again until it lands.",
                   p->name, g_strerror(-error));
-        if (!m->unsaved)
-                m->unsaved = g_ptr_array_new_with_free_func(g_free);
         if (behind(m, p->name, NULL))
                 return;
-        g_ptr_array_add(m->unsaved, g_strdup(p->name));
+        g_ptr_array_add(m->records->unsaved, g_strdup(p->name));
         emit_unsaved(m);
         manager_record_retry(m);
 }
 
 void manager_record_retry(Manager *m) {
-        if (!m->event || m->retry_usec > 0)
+        if (!m->event || m->records->retry_usec > 0)
                 return;
-        m->retry_usec = RETRY_FIRST_USEC;
-        int r = m->record_retry ? sd_event_source_set_time_relative(m->record_retry, m->retry_usec) :
-                sd_event_add_time_relative(m->event, &m->record_retry, CLOCK_MONOTONIC, m->retry_usec,
+        m->records->retry_usec = RETRY_FIRST_USEC;
+        int r = m->records->retry ? sd_event_source_set_time_relative(m->records->retry, m->records->retry_usec) :
+                sd_event_add_time_relative(m->event, &m->records->retry, CLOCK_MONOTONIC, m->records->retry_usec,
                                            100 * USEC_PER_MSEC, on_retry, m);
         if (r >= 0)
-                r = sd_event_source_set_enabled(m->record_retry, SD_EVENT_ONESHOT);
+                r = sd_event_source_set_enabled(m->records->retry, SD_EVENT_ONESHOT);
         if (r < 0)
                 log_error("Cannot arm the timer that writes records again: %s", g_strerror(-r));
 }
@@ -271,6 +299,6 @@ void manager_record_saved(Manager *m, Patch *p) {
 
         if (!behind(m, p->name, &i))
                 return;
-        g_ptr_array_remove_index(m->unsaved, i);
+        g_ptr_array_remove_index(m->records->unsaved, i);
         emit_unsaved(m);
 }

@@ -16,19 +16,47 @@
 #include "pressure-watch.h"
 #include "util.h"
 
-#define SOAK_SOAKING "soaking"
+struct SoakMonitor {
+        KmsgReader *kmsg;               /* followed while a patch soaks */
+        GArray *kmsg_trouble;           /* sequence numbers of troubling kernel log records */
+        sd_event_source *soak_timer;
+        sd_event_source *soak_judge;    /* one look after a burst of kernel log records */
+        PressureWatch *pressure;
+        unsigned pressure_threshold[_PRESSURE_MAX]; /* as armed */
+        HealthRun *health_run;          /* the ring's health checks, while they run */
+};
+
+SoakMonitor *soak_monitor_new(void) {
+        SoakMonitor *s = g_new0(SoakMonitor, 1);
+
+        s->kmsg_trouble = g_array_new(false, false, sizeof(uint64_t));
+        for (int i = 0; i < _PRESSURE_MAX; i++)
+                s->pressure_threshold[i] = 10000;
+        return s;
+}
+
+SoakMonitor *soak_monitor_free(SoakMonitor *s) {
+        if (!s)
+                return NULL;
+        sd_event_source_unref(s->soak_timer);
+        sd_event_source_unref(s->soak_judge);
+        kmsg_reader_free(s->kmsg);
+        pressure_watch_free(s->pressure);
+        health_run_free(s->health_run);
+        g_array_unref(s->kmsg_trouble);
+        return g_free(s), NULL;
+}
 
 static bool soaking(const Patch *p) {
-        return g_str_equal(p->soak_state, SOAK_SOAKING);
+        return p->soak_state == SOAK_STATE_SOAKING;
 }
 
 static bool ring_configured(const Manager *m) {
         return m->config.ring && m->config.ring[0];
 }
 
-static void set_soak(Patch *p, const char *state, const char *result) {
-        g_free(p->soak_state);
-        p->soak_state = g_strdup(state);
+static void set_soak(Patch *p, SoakState state, const char *result) {
+        p->soak_state = state;
         g_free(p->soak_result);
         p->soak_result = g_strdup(result ?: "");
 }
@@ -36,14 +64,14 @@ static void set_soak(Patch *p, const char *state, const char *result) {
 static void snapshot(Manager *m, const Patch *p, SignalSnapshot *ret) {
         uint64_t events = 0;
 
-        for (guint i = 0; i < m->kmsg_trouble->len; i++)
-                if (g_array_index(m->kmsg_trouble, uint64_t, i) > p->soak_baseline.kmsg_seq)
+        for (guint i = 0; i < m->soak->kmsg_trouble->len; i++)
+                if (g_array_index(m->soak->kmsg_trouble, uint64_t, i) > p->soak_baseline.kmsg_seq)
                         events++;
         *ret = (SignalSnapshot) {
                 .oops_count = kernel_oops_count(m->kernel),
                 .warn_count = kernel_warn_count(m->kernel),
                 .log_events = events,
-                .kmsg_seq = m->kmsg ? kmsg_reader_last_seq(m->kmsg) : 0,
+                .kmsg_seq = m->soak->kmsg ? kmsg_reader_last_seq(m->soak->kmsg) : 0,
         };
         (void) kernel_tainted(m->kernel, &ret->tainted);
         ret->pressure_known = true;
@@ -61,8 +89,8 @@ void manager_soak_take_baseline(Manager *m, Patch *p) {
         if (!ring_configured(m))
                 return;
         /* Everything the log holds now is before the patch. */
-        if (m->kmsg)
-                (void) kmsg_reader_set_enabled(m->kmsg, true);
+        if (m->soak->kmsg)
+                (void) kmsg_reader_set_enabled(m->soak->kmsg, true);
         snapshot(m, p, &p->soak_baseline);
         p->soak_baseline.log_events = 0;
 }
@@ -70,7 +98,7 @@ void manager_soak_take_baseline(Manager *m, Patch *p) {
 static void emit_finished(Manager *m, Patch *p) {
         if (m->bus)
                 (void) sd_bus_emit_signal(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "PatchSoakFinished",
-                                          "osss", p->object_path, p->name, p->soak_state, p->soak_result);
+                                          "osss", p->object_path, p->name, soak_state_to_string(p->soak_state), p->soak_result);
 }
 
 /* Acts on a failed verdict that is already in the patch's record
@@ -120,17 +148,17 @@ static void rollback(Manager *m, Patch *p) {
  * the audit records of both are one write of the patch's record, made before
  * anything is acted on or announced: the rollback's record lands exactly
  * once, whenever the daemon is killed. */
-static void conclude(Manager *m, Patch *p, const char *verdict, const char *reason, bool roll_back) {
+static void conclude(Manager *m, Patch *p, SoakState verdict, const char *reason, bool roll_back) {
         Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
         set_soak(p, verdict, reason);
-        manager_outcome_record(m, p, &self, "soak", p->soak_state, p->soak_result);
+        manager_outcome_record(m, p, &self, "soak", soak_state_to_string(p->soak_state), p->soak_result);
         if (roll_back && p->status.state == PATCH_APPLIED) {
                 p->rollback_pending = true;
                 manager_outcome_record(m, p, &self, "rollback", "accepted", p->soak_result);
         }
         manager_patch_changed(m, p);
-        log_info("Patch %s: soak in ring %s %s%s%s.", p->name, m->config.ring, p->soak_state,
+        log_info("Patch %s: soak in ring %s %s%s%s.", p->name, m->config.ring, soak_state_to_string(p->soak_state),
                  reason ? ": " : "", reason ?: "");
         emit_finished(m, p);
 }
@@ -138,12 +166,13 @@ static void conclude(Manager *m, Patch *p, const char *verdict, const char *reas
 static void finish(Manager *m, Patch *p, SoakVerdict v, const char *reason) {
         bool roll_back = v == SOAK_FAILED && m->config.automatic_rollback;
 
-        conclude(m, p, v == SOAK_HEALTHY ? "healthy" : "failed", reason, roll_back);
+        conclude(m, p, v == SOAK_HEALTHY ? SOAK_STATE_HEALTHY : SOAK_STATE_FAILED, reason, roll_back);
         if (roll_back)
                 rollback(m, p);
 }
 
 static void start_health_checks(Manager *m);
+static void rearm(Manager *m);
 
 static void judge(Manager *m, Patch *p, uint64_t now) {
         g_autofree char *reason = NULL;
@@ -180,7 +209,7 @@ static void on_health_checks_done(HealthRun *run, GArray *results, void *userdat
         Patch *p;
 
         manager_health_checks_record(m, results);
-        m->health_run = NULL;
+        m->soak->health_run = NULL;
         health_run_free(run);
 
         /* Every patch whose soak is over waited for this run. Its other
@@ -199,17 +228,17 @@ static void on_health_checks_done(HealthRun *run, GArray *results, void *userdat
                 else
                         finish(m, p, v, reason);
         }
-        manager_soak_update(m);
+        rearm(m);
 }
 
 static void start_health_checks(Manager *m) {
         g_autoptr(GPtrArray) specs = g_ptr_array_new();
 
-        if (m->health_run)
+        if (m->soak->health_run)
                 return;
         for (size_t i = 0; m->config.ring_health_checks[i]; i++)
                 g_ptr_array_add(specs, (gpointer) config_health_check(&m->config, m->config.ring_health_checks[i]));
-        int r = health_run_start(m->event, m->bus, specs, on_health_checks_done, m, &m->health_run);
+        int r = health_run_start(m->event, m->bus, specs, on_health_checks_done, m, &m->soak->health_run);
         if (r < 0)
                 log_error("Cannot run the ring's health checks: %s", g_strerror(-r));
         else
@@ -231,7 +260,7 @@ static int on_soak_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
         judge_all(m);
-        manager_soak_update(m);
+        rearm(m);
         return 0;
 }
 
@@ -241,20 +270,21 @@ static void arm_pressure(Manager *m, bool any_soaking) {
         GHashTableIter i;
         Patch *p;
 
-        if (!m->pressure)
+        if (!m->soak->pressure)
                 return;
         g_hash_table_iter_init(&i, m->patches);
         while (any_soaking && g_hash_table_iter_next(&i, NULL, (void **) &p))
                 if (soaking(p) && p->soak_baseline.pressure_known)
                         for (int r = 0; r < _PRESSURE_MAX; r++)
                                 threshold[r] = MIN(threshold[r], p->soak_baseline.pressure[r] + m->config.soak.max_pressure_increase);
-        if (memcmp(threshold, m->pressure_threshold, sizeof(threshold)) == 0)
+        if (memcmp(threshold, m->soak->pressure_threshold, sizeof(threshold)) == 0)
                 return;
-        memcpy(m->pressure_threshold, threshold, sizeof(threshold));
-        (void) pressure_watch_arm(m->pressure, threshold);
+        memcpy(m->soak->pressure_threshold, threshold, sizeof(threshold));
+        (void) pressure_watch_arm(m->soak->pressure, threshold);
 }
 
-void manager_soak_update(Manager *m) {
+/* Follows the log and pressure while a patch soaks, and waits for the earliest soak end. */
+static void rearm(Manager *m) {
         uint64_t earliest = UINT64_MAX;
         bool any = false;
         GHashTableIter i;
@@ -266,36 +296,36 @@ void manager_soak_update(Manager *m) {
                 if (soaking(p)) {
                         any = true;
                         /* A soak that is over waits for the health checks, not the timer. */
-                        if (!m->health_run || p->soak_ends_usec > now)
+                        if (!m->soak->health_run || p->soak_ends_usec > now)
                                 earliest = MIN(earliest, p->soak_ends_usec);
                 }
 
         /* The log is followed while a patch soaks or one is being applied. */
-        if (m->kmsg)
-                (void) kmsg_reader_set_enabled(m->kmsg, ring_configured(m) && (any || m->transitioning));
+        if (m->soak->kmsg)
+                (void) kmsg_reader_set_enabled(m->soak->kmsg, ring_configured(m) && (any || m->transitioning));
         arm_pressure(m, any);
 
         if (!any || earliest == UINT64_MAX) {
-                if (m->soak_timer)
-                        (void) sd_event_source_set_enabled(m->soak_timer, SD_EVENT_OFF);
+                if (m->soak->soak_timer)
+                        (void) sd_event_source_set_enabled(m->soak->soak_timer, SD_EVENT_OFF);
                 return;
         }
-        if (!m->soak_timer) {
-                int r = sd_event_add_time(m->event, &m->soak_timer, CLOCK_REALTIME, earliest, USEC_PER_SEC,
+        if (!m->soak->soak_timer) {
+                int r = sd_event_add_time(m->event, &m->soak->soak_timer, CLOCK_REALTIME, earliest, USEC_PER_SEC,
                                           on_soak_timer, m);
                 if (r < 0)
                         log_error("Cannot arm the soak timer: %s", g_strerror(-r));
                 return;
         }
-        (void) sd_event_source_set_time(m->soak_timer, earliest);
-        (void) sd_event_source_set_enabled(m->soak_timer, SD_EVENT_ONESHOT);
+        (void) sd_event_source_set_time(m->soak->soak_timer, earliest);
+        (void) sd_event_source_set_enabled(m->soak->soak_timer, SD_EVENT_ONESHOT);
 }
 
 static int on_judge(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
 
         judge_all(m);
-        manager_soak_update(m);
+        rearm(m);
         return 0;
 }
 
@@ -305,29 +335,26 @@ static void on_kmsg(uint64_t seq, KmsgEvent event, const char *message, size_t l
         Manager *m = userdata;
 
         if (kmsg_event_is_trouble(event)) {
-                g_array_append_val(m->kmsg_trouble, seq);
+                g_array_append_val(m->soak->kmsg_trouble, seq);
                 log_notice("Kernel log: %s: %.*s", kmsg_event_to_string(event), (int) MIN(len, 200), message);
         }
-        (void) sd_event_source_set_enabled(m->soak_judge, SD_EVENT_ONESHOT);
+        (void) sd_event_source_set_enabled(m->soak->soak_judge, SD_EVENT_ONESHOT);
 }
 
 static void on_pressure(PressureResource res, void *userdata) {
         Manager *m = userdata;
 
         log_debug("Pressure on %s passed its trigger.", pressure_resource_to_string(res));
-        (void) sd_event_source_set_enabled(m->soak_judge, SD_EVENT_ONESHOT);
+        (void) sd_event_source_set_enabled(m->soak->soak_judge, SD_EVENT_ONESHOT);
 }
 
 int manager_soak_setup(Manager *m) {
-        m->kmsg_trouble = g_array_new(false, false, sizeof(uint64_t));
-        m->pressure = pressure_watch_new(m->kernel, m->event, on_pressure, m);
-        for (int i = 0; i < _PRESSURE_MAX; i++)
-                m->pressure_threshold[i] = 10000;
-        int r = sd_event_add_defer(m->event, &m->soak_judge, on_judge, m);
+        m->soak->pressure = pressure_watch_new(m->kernel, m->event, on_pressure, m);
+        int r = sd_event_add_defer(m->event, &m->soak->soak_judge, on_judge, m);
         if (r < 0)
                 return r;
-        (void) sd_event_source_set_enabled(m->soak_judge, SD_EVENT_OFF);
-        r = kmsg_reader_new(m->kernel, m->event, on_kmsg, m, &m->kmsg);
+        (void) sd_event_source_set_enabled(m->soak->soak_judge, SD_EVENT_OFF);
+        r = kmsg_reader_new(m->kernel, m->event, on_kmsg, m, &m->soak->kmsg);
         if (r < 0)
                 /* Without the log, taint and counters are still judged at the soak's end. */
                 log_warning("Cannot follow the kernel log: %s; soaks are judged on timers only.", g_strerror(-r));
@@ -337,7 +364,7 @@ int manager_soak_setup(Manager *m) {
 bool manager_soak_arm(Manager *m, Patch *p, uint64_t now) {
         if (!ring_configured(m))
                 return false;
-        set_soak(p, SOAK_SOAKING, "");
+        set_soak(p, SOAK_STATE_SOAKING, "");
         p->soak_started_usec = now;
         p->soak_ends_usec = now + m->config.soak.soak_usec;
         return true;
@@ -348,15 +375,15 @@ void manager_soak_begin(Manager *m, Patch *p) {
                 return;
         log_info("Patch %s: soaking in ring %s until %" PRIu64 ".", p->name, m->config.ring, p->soak_ends_usec);
         judge(m, p, now_realtime_usec());
-        manager_soak_update(m);
+        rearm(m);
 }
 
 static void cancel(Manager *m, Patch *p, const char *why) {
         if (!soaking(p))
                 return;
-        set_soak(p, "cancelled", why);
+        set_soak(p, SOAK_STATE_CANCELLED, why);
         manager_patch_changed(m, p);
-        manager_soak_update(m);
+        rearm(m);
 }
 
 void manager_soak_cancel(Manager *m, Patch *p) {
@@ -379,7 +406,7 @@ static void cancel_without_ring(Manager *m) {
 void manager_soak_config_changed(Manager *m) {
         /* A changed ring judges running soaks by its new criteria from now on. */
         cancel_without_ring(m);
-        manager_soak_update(m);
+        rearm(m);
 }
 
 void manager_soak_after_transition(Manager *m) {
@@ -390,7 +417,7 @@ void manager_soak_after_transition(Manager *m) {
         while (!m->transitioning && g_hash_table_iter_next(&i, NULL, (void **) &p))
                 if (p->rollback_pending)
                         rollback(m, p);
-        manager_soak_update(m);
+        rearm(m);
 }
 
 void manager_soak_note_reboot(Manager *m) {
@@ -408,13 +435,13 @@ void manager_soak_note_reboot(Manager *m) {
                         continue;
                 g_autofree char *why = g_strdup_printf("the host rebooted during the soak (boot %s, now %s)", p->boot_id, m->boot_id);
                 /* The reboot took the patch out of the kernel already. */
-                conclude(m, p, "failed", why, false);
+                conclude(m, p, SOAK_STATE_FAILED, why, false);
         }
 }
 
 void manager_soak_resume(Manager *m) {
         cancel_without_ring(m);
-        manager_soak_update(m);
+        rearm(m);
         judge_all(m);
         manager_soak_after_transition(m);
 }

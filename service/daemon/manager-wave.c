@@ -86,7 +86,7 @@ bool manager_wave_flush(Manager *m) {
                 return false;
         /* Before the start looked them up in the log, appending could write one
          * twice: until then they stay pending (the retry timer looks again). */
-        if (m->outcomes_recovered && manager_outcomes_flush(m, m->wave->record->outcomes, "", "") >= 0)
+        if (manager_outcomes_recovered(m) && manager_outcomes_flush(m, m->wave->record->outcomes, "", "") >= 0)
                 return false;
         for (guint i = 0; i < m->wave->record->outcomes->len; i++)
                 if (!g_array_index(m->wave->record->outcomes, PatchOutcome, i).audited)

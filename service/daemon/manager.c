@@ -3,8 +3,6 @@
 #include <string.h>
 
 #include "errors.h"
-#include "kmsg-reader.h"
-#include "pressure-watch.h"
 #include "log.h"
 #include "manager.h"
 #include "store.h"
@@ -15,19 +13,11 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         sd_event_source_unref(m->poll_source);
-        sd_event_source_unref(m->soak_timer);
-        sd_event_source_unref(m->soak_judge);
-        sd_event_source_unref(m->record_retry);
-        sd_event_source_unref(m->reapply_retry);
-        if (m->unsaved)
-                g_ptr_array_unref(m->unsaved);
-        kmsg_reader_free(m->kmsg);
-        pressure_watch_free(m->pressure);
-        health_run_free(m->health_run);
-        if (m->health_results)
-                g_array_unref(m->health_results);
-        if (m->kmsg_trouble)
-                g_array_unref(m->kmsg_trouble);
+        soak_monitor_free(m->soak);
+        record_keeper_free(m->records);
+        reapply_plan_free(m->reapply);
+        reboot_reason_cache_free(m->reboot_reasons);
+        manager_health_free(m);
         manager_wave_free(m);
         manager_sync_free(m);
         polkit_registry_free(m->polkit_registry);
@@ -42,15 +32,6 @@ Manager *manager_free(Manager *m) {
         g_free(m->patches_dir);
         g_free(m->boot_id);
         boot_log_free(m->boots);
-        if (m->reapply_queue)
-                g_ptr_array_unref(m->reapply_queue);
-        if (m->quarantine)
-                g_ptr_array_unref(m->quarantine);
-        g_free(m->reapply_state);
-        if (m->installed_kernels)
-                g_array_unref(m->installed_kernels);
-        if (m->reasons_cache)
-                g_array_unref(m->reasons_cache);
         return g_free(m), NULL;
 }
 
@@ -81,6 +62,10 @@ int manager_new(const char *config_path, const char *sim_root, Manager **ret) {
         m->config_path = g_strdup(config_path);
         m->patches = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify) patch_free);
         m->polkit_registry = polkit_registry_new();
+        m->soak = soak_monitor_new();
+        m->reapply = reapply_plan_new();
+        m->reboot_reasons = reboot_reason_cache_new();
+        m->records = record_keeper_new();
 
         config_init_defaults(&m->config);
         r = config_load(config_path, &m->config, &error);

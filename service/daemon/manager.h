@@ -26,6 +26,13 @@ typedef struct ApplyOptions {
 
 typedef struct WaveRun WaveRun;
 
+/* The concerns' state, opaque outside their files (each file below says
+ * whose), created with the Manager and freed with it. */
+typedef struct SoakMonitor SoakMonitor;
+typedef struct ReapplyPlan ReapplyPlan;
+typedef struct RebootReasonCache RebootReasonCache;
+typedef struct RecordKeeper RecordKeeper;
+
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -39,39 +46,20 @@ typedef struct Manager {
         BootLog *boots;
         bool new_boot;                  /* the first start in this boot */
 
-        GPtrArray *reapply_queue;       /* names of patches to apply again after the reboot */
-        GPtrArray *quarantine;          /* names of patches not to */
-        char *reapply_state;            /* BootReapply: "", "skipped", "pending", "running", "done" */
-        sd_event_source *reapply_retry; /* the re-apply that could not be recorded is tried again */
-        uint64_t reapply_retry_usec;    /* its current back-off; 0 while idle */
-
-        GArray *installed_kernels;      /* InstalledKernel, as of boot_dir_mtime */
-        GArray *reasons_cache;          /* RebootReason, as worked out in the loop iteration of reasons_cache_usec */
-        uint64_t reasons_cache_usec;
-        struct timespec boot_dir_mtime;
-
         GHashTable *patches;            /* name → Patch */
-        GPtrArray *unsaved;             /* names of patches whose record could not be written yet */
-        sd_event_source *record_retry;
-        uint64_t retry_usec;            /* the retry timer's current back-off; 0 while idle */
-        bool outcomes_recovered;        /* the outcomes an earlier run left were looked up in the audit log */
         Patch *transitioning;           /* the one transition lpmaintd follows */
         sd_event_source *poll_source;
 
         PolkitRegistry *polkit_registry;
 
-        WaveRun *wave;                  /* reboot waves (manager-wave.c) */
-
-        struct KmsgReader *kmsg;        /* followed while a patch soaks */
-        GArray *kmsg_trouble;           /* sequence numbers of troubling kernel log records */
-        sd_event_source *soak_timer;
-        sd_event_source *soak_judge;    /* one look after a burst of kernel log records */
-        struct PressureWatch *pressure;
-        HealthRun *health_run;          /* the ring's health checks, while they run */
-        GArray *health_results;         /* HealthCheckResult: the last of each check */
-        unsigned pressure_threshold[_PRESSURE_MAX]; /* as armed */
-
-        SyncStatus sync_status;         /* lpmaint-sync's last reports (manager-sync.c) */
+        /* Each concern's own state, touched only by its file. */
+        WaveRun *wave;                  /* manager-wave.c: reboot waves */
+        SoakMonitor *soak;              /* manager-soak.c */
+        ReapplyPlan *reapply;           /* manager-reapply.c */
+        RebootReasonCache *reboot_reasons; /* manager-reboot.c */
+        RecordKeeper *records;          /* manager-records.c */
+        GArray *health_results;         /* manager-health.c: HealthCheckResult, the last of each check */
+        SyncStatus sync_status;         /* manager-sync.c: lpmaint-sync's last reports */
 } Manager;
 
 /* manager.c: life cycle */
@@ -92,6 +80,12 @@ void manager_follow_transition(Manager *m, Patch *p);
 void manager_patch_changed(Manager *m, Patch *p);
 
 /* manager-records.c: outcomes audited exactly once, records written until they land */
+RecordKeeper *record_keeper_new(void);
+RecordKeeper *record_keeper_free(RecordKeeper *k);
+/* UnsavedRecords: names of the patches whose record is not written yet. */
+const GPtrArray *manager_records_unsaved(Manager *m);
+/* The outcomes an earlier run left were looked up in the audit log. */
+bool manager_outcomes_recovered(Manager *m);
 /* Adds an outcome to @p's record; the next manager_patch_changed() writes and audits it. */
 void manager_outcome_record(Manager *m, Patch *p, const Caller *c, const char *action, const char *result,
                             const char *message);
@@ -119,8 +113,13 @@ int manager_apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
 /* NotApplied unless @p can be disabled now; manager_disable() checks it too. */
 int manager_disable_check(Patch *p, sd_bus_error *error);
 int manager_disable(Manager *m, const Caller *caller, Patch *p, sd_bus_error *error);
+/* Applies @p again after a reboot, as lpmaintd (manager-reapply.c calls it). */
+int manager_reapply(Manager *m, Patch *p, sd_bus_error *error);
 
 /* manager-soak.c: soaking applied patches in the host's ring */
+SoakMonitor *soak_monitor_new(void);
+SoakMonitor *soak_monitor_free(SoakMonitor *s);
+/* Follows the kernel log and pressure, once the event loop exists. */
 int manager_soak_setup(Manager *m);
 void manager_soak_take_baseline(Manager *m, Patch *p);
 /* Sets @p's soak going in memory, to be written with its applied state; false without a ring. */
@@ -129,7 +128,6 @@ bool manager_soak_arm(Manager *m, Patch *p, uint64_t now);
 void manager_soak_begin(Manager *m, Patch *p);
 void manager_soak_cancel(Manager *m, Patch *p);
 void manager_soak_config_changed(Manager *m);
-void manager_soak_update(Manager *m);
 void manager_soak_after_transition(Manager *m);
 void manager_soak_note_reboot(Manager *m);
 void manager_soak_resume(Manager *m);
@@ -140,12 +138,28 @@ void manager_boots_start(Manager *m);
 void manager_boots_stop(Manager *m);
 
 /* manager-reapply.c: the patches come back after a reboot */
+/* BootReapply: what became of the patches of the previous boot in this one. */
+typedef enum ReapplyState {
+        REAPPLY_STATE_NONE,             /* "": nothing to apply again */
+        REAPPLY_STATE_SKIPPED,          /* lpmaint.reapply=0 on the kernel command line */
+        REAPPLY_STATE_PENDING,
+        REAPPLY_STATE_RUNNING,
+        REAPPLY_STATE_DONE,
+        _REAPPLY_STATE_MAX,
+        _REAPPLY_STATE_INVALID = -1,
+} ReapplyState;
+
+ReapplyPlan *reapply_plan_new(void);
+ReapplyPlan *reapply_plan_free(ReapplyPlan *plan);
+const char *reapply_state_to_string(ReapplyState s);
+ReapplyState manager_reapply_state(Manager *m);
 void manager_reapply_plan(Manager *m);
 void manager_reapply_quarantine(Manager *m);
 void manager_reapply_next(Manager *m);
-int manager_reapply(Manager *m, Patch *p, sd_bus_error *error);
 
 /* manager-reboot.c: why the host needs a reboot */
+RebootReasonCache *reboot_reason_cache_new(void);
+RebootReasonCache *reboot_reason_cache_free(RebootReasonCache *c);
 GArray *manager_reboot_reasons(Manager *m);
 /* After a change of what the reasons are made of: they are worked out anew. */
 void manager_reboot_reasons_forget(Manager *m);
@@ -205,8 +219,13 @@ void manager_sync_free(Manager *m);
 /* Records the report of an authorized @caller durably (StorageFailed if it cannot be). */
 int manager_sync_report(Manager *m, const SyncReport *report, sd_bus_error *error);
 
-/* manager-health.c */
+/* manager-health.c: the last result of each health check */
 void manager_health_checks_record(Manager *m, GArray *results);
+/* The last run of check @name failed. */
+bool manager_health_check_failed(Manager *m, const char *name);
+/* HealthCheckResult, the last of each check; NULL before the first run. */
+const GArray *manager_health_results(Manager *m);
+void manager_health_free(Manager *m);
 
 /* manager-audit.c */
 /* Appends a record; a failure is logged and returned. Outcomes (a transition

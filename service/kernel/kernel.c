@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "kernel-private.h"
+#include "string-table.h"
 #include "util.h"
 
 char *kernel_path(const Kernel *k, const char *fmt, ...) {
@@ -250,10 +251,7 @@ int kernel_version_build_time(const char *version, uint64_t *ret) {
                     sscanf(last[3], "%d:%d:%d", &h, &mi, &se) != 3 || sscanf(last[4], "%15s", tz) != 1 ||
                     sscanf(last[5], "%4d", &y) != 1)
                         return -ENODATA;
-                mo = 0;
-                for (int i = 0; i < 12; i++)
-                        if (g_str_equal(mon, months[i]))
-                                mo = i + 1;
+                mo = string_table_lookup(months, STRING_TABLE_SIZE(months), mon) + 1;
         }
         g_autoptr(GDateTime) dt = mo ? g_date_time_new_utc(y, mo, d, h, mi, se) : NULL;
         if (!dt || g_date_time_to_unix(dt) < 0)

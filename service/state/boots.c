@@ -3,13 +3,14 @@
 #include <string.h>
 
 #include "boots.h"
+#include "string-table.h"
 #include "util.h"
 
 #define BOOTS_FILE "boots"
 #define BOOTS_MAX_FILE_SIZE (256 * 1024)
 #define GROUP_PREFIX "Boot "
 
-static const char *const end_names[_BOOT_END_MAX] = {
+static const char *const boot_end_table[_BOOT_END_MAX] = {
         [BOOT_END_RUNNING] = "running",
         [BOOT_END_DAEMON_STOPPED] = "daemon-stopped",
         [BOOT_END_SHUTDOWN] = "shutdown",
@@ -19,13 +20,8 @@ static const char *const end_names[_BOOT_END_MAX] = {
         [BOOT_END_UNKNOWN] = "unknown",
 };
 
-const char *boot_end_to_string(BootEnd e) {
-        return e >= 0 && e < _BOOT_END_MAX ? end_names[e] : NULL;
-}
-
-BootEnd boot_end_from_string(const char *s) {
-        return (BootEnd) string_table_lookup(end_names, _BOOT_END_MAX, s);
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(boot_end, BootEnd);
+DEFINE_PRIVATE_STRING_TABLE_LOOKUP_FROM_STRING(boot_end, BootEnd);
 
 static void record_clear(void *p) {
         BootRecord *r = p;

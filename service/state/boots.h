@@ -24,7 +24,6 @@ typedef enum BootEnd {
 } BootEnd;
 
 const char *boot_end_to_string(BootEnd e);
-BootEnd boot_end_from_string(const char *s);
 
 typedef struct BootRecord {
         char *boot_id;

@@ -24,7 +24,6 @@ Patch *patch_new(const char *dir, Manifest *manifest, const char *signer) {
         p->module_sig_key = g_strdup("");
         p->module_sig_hashalgo = g_strdup("");
         p->source = g_strdup("");
-        p->soak_state = g_strdup("");
         p->soak_result = g_strdup("");
         p->blocking_tasks = g_array_new(false, true, sizeof(KernelTask));
         g_array_set_clear_func(p->blocking_tasks, (GDestroyNotify) kernel_task_clear);
@@ -48,13 +47,12 @@ void patch_free(Patch *p) {
         g_free(p->module_sig_key);
         g_free(p->module_sig_hashalgo);
         g_free(p->source);
-        g_free(p->soak_state);
         g_free(p->soak_result);
         g_array_unref(p->outcomes);
         g_free(p);
 }
 
-void patch_outcome_clear(PatchOutcome *o) {
+static void patch_outcome_clear(PatchOutcome *o) {
         g_free(o->unit);
         g_free(o->action);
         g_free(o->result);
@@ -195,7 +193,7 @@ int patch_save(const Patch *p) {
         g_key_file_set_string(kf, STATE_GROUP, "ModuleSigner", p->module_signer);
         g_key_file_set_string(kf, STATE_GROUP, "ModuleSigKey", p->module_sig_key);
         g_key_file_set_string(kf, STATE_GROUP, "ModuleSigHashAlgo", p->module_sig_hashalgo);
-        g_key_file_set_string(kf, STATE_GROUP, "SoakState", p->soak_state);
+        g_key_file_set_string(kf, STATE_GROUP, "SoakState", soak_state_to_string(p->soak_state));
         g_key_file_set_string(kf, STATE_GROUP, "SoakResult", p->soak_result);
         g_key_file_set_uint64(kf, STATE_GROUP, "SoakStartedUSec", p->soak_started_usec);
         g_key_file_set_uint64(kf, STATE_GROUP, "SoakEndsUSec", p->soak_ends_usec);
@@ -264,13 +262,16 @@ int patch_load_at(int dir_fd, const char *name, const char *dir, Patch **ret) {
         g_autofree char *result = g_key_file_get_string(kf, STATE_GROUP, "Result", NULL);
         g_autofree char *signer = g_key_file_get_string(kf, STATE_GROUP, "Signer", NULL);
         g_autofree char *tasks = g_key_file_get_string(kf, STATE_GROUP, "BlockingTasks", NULL);
+        g_autofree char *soak = g_key_file_get_string(kf, STATE_GROUP, "SoakState", NULL);
 
         g_autoptr(Patch) p = patch_new(dir, g_steal_pointer(&manifest), signer);
         p->status.state = patch_state_from_string(state);
         p->status.operation = patch_operation_from_string(operation);
         p->status.result = patch_result_from_string(result ?: "");
         p->status.reversed = g_key_file_get_boolean(kf, STATE_GROUP, "Reversed", NULL);
-        if (p->status.state < 0 || p->status.operation < 0 || p->status.result < 0)
+        /* A record from before the soak has none. */
+        p->soak_state = soak_state_from_string(soak ?: "");
+        if (p->status.state < 0 || p->status.operation < 0 || p->status.result < 0 || p->soak_state < 0)
                 return -EBADMSG;
 
         load_string(kf, "ResultMessage", &p->result_message);
@@ -284,7 +285,6 @@ int patch_load_at(int dir_fd, const char *name, const char *dir, Patch **ret) {
         load_string(kf, "ModuleSigner", &p->module_signer);
         load_string(kf, "ModuleSigKey", &p->module_sig_key);
         load_string(kf, "ModuleSigHashAlgo", &p->module_sig_hashalgo);
-        load_string(kf, "SoakState", &p->soak_state);
         load_string(kf, "SoakResult", &p->soak_result);
         p->soak_started_usec = g_key_file_get_uint64(kf, STATE_GROUP, "SoakStartedUSec", NULL);
         p->soak_ends_usec = g_key_file_get_uint64(kf, STATE_GROUP, "SoakEndsUSec", NULL);

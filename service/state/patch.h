@@ -25,8 +25,6 @@ typedef struct PatchOutcome {
         bool audited;                   /* appended in this run: left out of the next write */
 } PatchOutcome;
 
-void patch_outcome_clear(PatchOutcome *o);
-
 /* A list of outcomes (GArray of PatchOutcome, oldest first), kept in a
  * record's key file group as "Outcome.N" = time;uid;unit;action;result;message.
  * The patch records and the reboot wave's record share them. */
@@ -62,7 +60,7 @@ typedef struct Patch {
         char *source;                   /* where its files came from (Apply's "source"); "" unknown */
 
         /* Soak in the host's ring (manager-soak.c). */
-        char *soak_state;               /* "", "soaking", "healthy", "failed", "cancelled" */
+        SoakState soak_state;
         char *soak_result;              /* the failed criterion and its evidence */
         uint64_t soak_started_usec;
         uint64_t soak_ends_usec;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "reboot-wave.h"
+#include "string-table.h"
 #include "util.h"
 
 #define WAVE_FILE "reboot-wave"
@@ -10,7 +11,7 @@
 #define GROUP "Wave"
 #define TEXT_MAX 4096
 
-static const char *const state_names[_WAVE_STATE_MAX] = {
+static const char *const wave_state_table[_WAVE_STATE_MAX] = {
         [WAVE_NONE] = "",
         [WAVE_WAITING] = "waiting",
         [WAVE_HOOKS] = "hooks",
@@ -19,13 +20,7 @@ static const char *const state_names[_WAVE_STATE_MAX] = {
         [WAVE_FAILED] = "failed",
 };
 
-const char *wave_state_to_string(WaveState s) {
-        return s >= 0 && s < _WAVE_STATE_MAX ? state_names[s] : NULL;
-}
-
-WaveState wave_state_from_string(const char *s) {
-        return (WaveState) string_table_lookup(state_names, _WAVE_STATE_MAX, s);
-}
+DEFINE_STRING_TABLE_LOOKUP(wave_state, WaveState);
 
 RebootWave *reboot_wave_new(void) {
         RebootWave *w = g_new0(RebootWave, 1);

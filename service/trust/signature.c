@@ -5,19 +5,18 @@
 #include <openssl/x509v3.h>
 
 #include "errors.h"
+#include "string-table.h"
 #include "openssl-util.h"
 #include "signature.h"
 #include "util.h"
 
-static const char *const purpose_names[_SIGNER_PURPOSE_MAX] = {
+static const char *const signer_purpose_table[_SIGNER_PURPOSE_MAX] = {
         [SIGNER_PURPOSE_CODE_SIGNING] = "code-signing",
         [SIGNER_PURPOSE_LPMAINT] = "lpmaint",
         [SIGNER_PURPOSE_ANY] = "any",
 };
 
-SignerPurpose signer_purpose_from_string(const char *s) {
-        return (SignerPurpose) string_table_lookup(purpose_names, _SIGNER_PURPOSE_MAX, s);
-}
+DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(signer_purpose, SignerPurpose);
 
 #define TRUST_FILE_MAX_SIZE (1024 * 1024)
 

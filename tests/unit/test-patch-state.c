@@ -350,15 +350,14 @@ START_TEST(test_outcomes_round_trip) {
 
         /* The verdict, the rollback it calls for and its outcome are one record. */
         patch_set_state(p, PATCH_APPLIED, 100);
-        g_free(p->soak_state);
-        p->soak_state = g_strdup("failed");
+        p->soak_state = SOAK_STATE_FAILED;
         p->rollback_pending = true;
         patch_add_outcome(p, 1796539292533812, 0, "lpmaintd", "soak", "failed", "1 kernel log events; with = and ; and \"quotes\"");
         patch_add_outcome(p, 1796539292533813, 1001, "", "apply", "success", "");
         ck_assert_int_eq(patch_save(p), 0);
         ck_assert_int_eq(patch_load(p->dir, &back), 0);
         ck_assert_int_eq(back->status.state, PATCH_APPLIED);
-        ck_assert_str_eq(back->soak_state, "failed");
+        ck_assert_str_eq(soak_state_to_string(back->soak_state), "failed");
         ck_assert(back->rollback_pending);
         ck_assert_uint_eq(back->outcomes->len, 2);
         const PatchOutcome *o = &g_array_index(back->outcomes, PatchOutcome, 0);
@@ -411,6 +410,82 @@ START_TEST(test_damaged_outcome_is_refused) {
 }
 END_TEST
 
+/* A record as lpmaintd wrote it while SoakState was a string in memory. */
+static const char old_record[] =
+        "[Status]\nState=applied\nOperation=apply\nReversed=false\nResult=success\nResultMessage=\n"
+        "BlockingTasks=\nSigner=CN=signer\nSupersededBy=\nBootID=0f1e2d3c4b5a69788796a5b4c3d2e1f0\n"
+        "RequestedUID=0\nBreakGlass=false\nBreakGlassAcknowledged=false\nModuleSigner=\nModuleSigKey=\n"
+        "ModuleSigHashAlgo=\nSoakState=%s\nSoakResult=\nSoakStartedUSec=1767225600000000\n"
+        "SoakEndsUSec=1767229200000000\nRollbackPending=false\nReapplying=false\nBaselineTainted=32768\n"
+        "BaselineOopsCount=1\nBaselineWarnCount=2\nBaselineKmsgSeq=4711\nBaselinePressure.cpu=12\n"
+        "BaselinePressure.io=34\nBaselinePressure.memory=56\nStateChangedUSec=100\n"
+        "AppliedUSec=1767225600000000\nTransitionStartedUSec=0\n"
+        "Outcome.0=1767225600000001;1001;;apply;success;;\n";
+
+START_TEST(test_old_record_loads_and_saves_the_same) {
+        static const struct {
+                const char *text;
+                SoakState state;
+        } soaks[] = {
+                { "",          SOAK_STATE_NONE },
+                { "soaking",   SOAK_STATE_SOAKING },
+                { "healthy",   SOAK_STATE_HEALTHY },
+                { "failed",    SOAK_STATE_FAILED },
+                { "cancelled", SOAK_STATE_CANCELLED },
+        };
+        g_autofree char *root = th_mkdtemp();
+        g_autoptr(Patch) p = record_in(root);
+        g_autofree char *path = g_build_filename(p->dir, PATCH_STATE_FILE, NULL);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(soaks); i++) {
+                g_autoptr(Patch) back = NULL;
+                g_autofree char *text = g_strdup_printf(old_record, soaks[i].text);
+                th_write_file(p->dir, PATCH_STATE_FILE, text, -1);
+                ck_assert_int_eq(patch_load(p->dir, &back), 0);
+                ck_assert_int_eq(back->soak_state, soaks[i].state);
+                ck_assert_int_eq(back->status.state, PATCH_APPLIED);
+                ck_assert_uint_eq(back->soak_ends_usec, 1767229200000000);
+                ck_assert_uint_eq(back->outcomes->len, 1);
+                /* Written back byte for byte as the old code wrote it. */
+                ck_assert_int_eq(patch_save(back), 0);
+                g_autofree char *again = th_read_file(path, NULL);
+                ck_assert_str_eq(again, text);
+        }
+        th_rmtree(root);
+}
+END_TEST
+
+START_TEST(test_soak_state_in_record) {
+        g_autofree char *root = th_mkdtemp();
+        g_autoptr(Patch) p = record_in(root);
+        g_autoptr(Patch) back = NULL, bad = NULL;
+
+        /* A record from before the soak has no SoakState: it never soaked. */
+        th_write_file(p->dir, PATCH_STATE_FILE, "[Status]\nState=applied\nOperation=apply\n", -1);
+        ck_assert_int_eq(patch_load(p->dir, &back), 0);
+        ck_assert_int_eq(back->soak_state, SOAK_STATE_NONE);
+        /* One no lpmaintd ever wrote is damaged, as an unknown State is. */
+        th_write_file(p->dir, PATCH_STATE_FILE, "[Status]\nState=applied\nOperation=apply\nSoakState=judging\n", -1);
+        ck_assert_int_eq(patch_load(p->dir, &bad), -EBADMSG);
+        th_rmtree(root);
+}
+END_TEST
+
+START_TEST(test_soak_strings) {
+        for (int i = 0; i < _SOAK_STATE_MAX; i++) {
+                const char *s = soak_state_to_string(i);
+                ck_assert_ptr_nonnull(s);
+                ck_assert_int_eq(soak_state_from_string(s), i);
+        }
+        ck_assert_str_eq(soak_state_to_string(SOAK_STATE_NONE), "");
+        ck_assert_str_eq(soak_state_to_string(SOAK_STATE_CANCELLED), "cancelled");
+        ck_assert_ptr_null(soak_state_to_string(_SOAK_STATE_MAX));
+        ck_assert_ptr_null(soak_state_to_string(_SOAK_STATE_INVALID));
+        ck_assert_int_eq(soak_state_from_string("Soaking"), -1);
+        ck_assert_int_eq(soak_state_from_string(NULL), -1);
+}
+END_TEST
+
 static Suite *patch_state_suite(void) {
         Suite *s = suite_create("patch-state");
         TCase *tc = tcase_create("step");
@@ -424,11 +499,14 @@ static Suite *patch_state_suite(void) {
         tcase_add_test(tc, test_operation_strings);
         tcase_add_test(tc, test_result_strings);
         tcase_add_test(tc, test_is_transition);
+        tcase_add_test(tc, test_soak_strings);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("record");
         tcase_add_test(tc, test_outcomes_round_trip);
         tcase_add_test(tc, test_damaged_outcome_is_refused);
+        tcase_add_test(tc, test_old_record_loads_and_saves_the_same);
+        tcase_add_test(tc, test_soak_state_in_record);
         suite_add_tcase(s, tc);
         return s;
 }
