@@ -189,7 +189,9 @@ int patch_save(const Patch *p) {
         g_key_file_set_uint64(kf, STATE_GROUP, "RequestedUID", p->requested_uid);
         g_key_file_set_boolean(kf, STATE_GROUP, "BreakGlass", p->break_glass);
         g_key_file_set_boolean(kf, STATE_GROUP, "BreakGlassAcknowledged", p->break_glass_acknowledged);
-        g_key_file_set_string(kf, STATE_GROUP, "Source", p->source);
+        if (p->source[0])
+                /* Only patches that came from a channel have one: other records stay as they were. */
+                g_key_file_set_string(kf, STATE_GROUP, "Source", p->source);
         g_key_file_set_string(kf, STATE_GROUP, "ModuleSigner", p->module_signer);
         g_key_file_set_string(kf, STATE_GROUP, "ModuleSigKey", p->module_sig_key);
         g_key_file_set_string(kf, STATE_GROUP, "ModuleSigHashAlgo", p->module_sig_hashalgo);
