@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "format.h"
+#include "humanize.h"
 #include "macro.h"
 
 const char *format_timestamp(char *buf, size_t size, uint64_t usec) {
@@ -35,41 +36,6 @@ const char *format_timestamp(char *buf, size_t size, uint64_t usec) {
 }
 
 const char *format_timespan(char *buf, size_t size, uint64_t usec) {
-        static const struct {
-                const char *suffix;
-                uint64_t usec;
-        } units[] = {
-                { "d",   UINT64_C(24) * 60 * 60 * USEC_PER_SEC },
-                { "h",   UINT64_C(60) * 60 * USEC_PER_SEC      },
-                { "min", UINT64_C(60) * USEC_PER_SEC           },
-                { "s",   USEC_PER_SEC                          },
-                { "ms",  UINT64_C(1000)                        },
-                { "us",  UINT64_C(1)                           },
-        };
-        size_t n = 0;
-
-        if (size == 0)
-                return NULL;
-        buf[0] = 0;
-
-        if (usec == 0) {
-                snprintf(buf, size, "0");
-                return buf;
-        }
-
-        for (size_t i = 0; i < ELEMENTSOF(units) && usec > 0; i++) {
-                uint64_t v = usec / units[i].usec;
-                int k;
-
-                if (v == 0)
-                        continue;
-
-                k = snprintf(buf + n, size - n, "%s%" PRIu64 "%s", n > 0 ? " " : "", v, units[i].suffix);
-                if (k < 0 || (size_t) k >= size - n)
-                        return NULL;
-                n += k;
-                usec -= v * units[i].usec;
-        }
-
-        return buf;
+        /* One way to show a duration: rounded for people (humanize.c). */
+        return format_duration(buf, size, usec);
 }

@@ -11,5 +11,5 @@
  * "2026-03-01T14:05:09+01:00". NULL if it cannot be represented. */
 const char *format_timestamp(char *buf, size_t size, uint64_t usec);
 
-/* A duration the way people read it, "5min", "1h 30min", "250ms". */
+/* A duration the way people read it, "5min", "1h 30min", "250ms": format_duration(). */
 const char *format_timespan(char *buf, size_t size, uint64_t usec);
