@@ -50,7 +50,7 @@ const char *color_of(const char *word) {
         } words[] = {
                 /* Where a patch or the host is as it should be. */
                 { "applied", ANSI_GREEN }, { "healthy", ANSI_GREEN }, { "passed", ANSI_GREEN },
-                { "success", ANSI_GREEN }, { "go", ANSI_GREEN },
+                { "success", ANSI_GREEN }, { "go", ANSI_GREEN }, { "not-required", ANSI_GREEN },
                 { "intact", ANSI_GREEN },
                 /* On its way: a transition, a soak, a wave waiting. */
                 { "loading", ANSI_YELLOW }, { "patching", ANSI_YELLOW }, { "unpatching", ANSI_YELLOW },

@@ -102,7 +102,10 @@ static void show_elapsed(uint64_t started) {
         char span[FORMAT_DURATION_MAX];
         uint64_t elapsed = ((uint64_t) g_get_monotonic_time() - started) / USEC_PER_SEC * USEC_PER_SEC;
 
-        printf("\rTransition in progress... %s", strdash(format_duration(span, sizeof span, elapsed)));
+        if (elapsed == 0)
+                printf("Transition in progress...");
+        else
+                printf("\rTransition in progress... %s", strdash(format_duration(span, sizeof span, elapsed)));
         fflush(stdout);
 }
 
