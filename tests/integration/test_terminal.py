@@ -277,3 +277,21 @@ def test_unreachable_host_in_words(workdir):
                        text=True, env=env, timeout=60)
     assert p.returncode == EXIT_UNREACHABLE, p.stderr
     assert "127.0.0.1 could not be reached over SSH" in p.stderr and "'ssh 127.0.0.1'" in p.stderr, p.stderr
+
+
+# --- The sandbox ------------------------------------------------------------
+
+@pytest.mark.parametrize("page,section,says", [
+    ("lpmaint", "1", "verify, apply and manage signed kernel live patches"),
+    ("lpmaint-sign", "1", "write and sign the manifest"),
+    ("lpmaint.conf", "5", "lpmaint.conf"),
+    ("org.lpmaint1", "5", "org.lpmaint1.Manager"),
+])
+def test_man_shows_the_pages_of_the_tree(page, section, says):
+    # The page of the tree (or of the build directory), not an installed one.
+    mine = {os.path.realpath(os.path.join(os.environ[d], "man", f"{page}.{section}"))
+            for d in ("LPMAINT_REPO", "LPMAINT_BUILD_DIR")}
+    where = run("man", "-w", section, page)
+    assert where.returncode == 0 and where.stdout.strip() in mine, (where.stdout, where.stderr, mine)
+    p = run("man", section, page, env=dict(os.environ, MANWIDTH="100", MANPAGER="cat", PAGER="cat"))
+    assert p.returncode == 0 and says in " ".join(p.stdout.split()), (p.stdout[:500], p.stderr)
