@@ -11,6 +11,7 @@
 #include "audit-chain.h"
 #include "config.h"
 #include "format.h"
+#include "humanize.h"
 #include "json.h"
 #include "log.h"
 #include "lpmaint.h"
@@ -41,7 +42,7 @@ static int print_human(const char *file, const AuditChainResult *res) {
         const char *when = NULL;
 
         if (res->status == AUDIT_CHAIN_OK) {
-                printf("OK: %zu records, chain intact.\n", res->records);
+                printf("OK: %zu %s, chain intact.\n", res->records, plural(res->records, "record", "records"));
                 return 0;
         }
 
