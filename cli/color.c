@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "color.h"
 #include "macro.h"
+#include "pager.h"
 
 /* -1 unset or not a boolean, else 0 or 1; the spellings systemd takes. */
 static int parse_boolean(const char *s) {
@@ -39,7 +39,7 @@ bool colors_enabled(void) {
 
         if (cached < 0)
                 cached = colors_wanted(getenv("NO_COLOR"), getenv("SYSTEMD_COLORS"), getenv("TERM"),
-                                       isatty(STDOUT_FILENO));
+                                       stdout_is_terminal());
         return cached;
 }
 

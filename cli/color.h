@@ -26,7 +26,7 @@ bool colors_enabled(void);
  * the word's meaning counts, not where it is shown. */
 const char *color_of(const char *word);
 
-/* ANSI_NORMAL when colours are on and @color is set, else "". For
- * printf("%s%s%s", color_on(c), text, color_off(c)). */
+/* @color, and after the text ANSI_NORMAL, when colours are on and @color
+ * is set, else "": printf("%s%s%s", color_on(c), text, color_off(c)). */
 const char *color_on(const char *color);
 const char *color_off(const char *color);

@@ -16,6 +16,14 @@
 static pid_t pager_pid = 0;
 static int saved_stdout = -1, saved_stderr = -1;
 
+bool stdout_is_terminal(void) {
+        static int cached = -1;
+
+        if (cached < 0)
+                cached = isatty(STDOUT_FILENO);
+        return cached;
+}
+
 const char *pager_command(const char *systemd_pager, const char *pager, int *ret_explicit) {
         const char *p = systemd_pager ? systemd_pager : pager;
 
@@ -70,8 +78,9 @@ void pager_open(void) {
 
         if (pager_pid > 0)
                 return;
+        /* Decided on the terminal, before it is gone. */
         (void) colors_enabled();
-        if (!isatty(STDOUT_FILENO))
+        if (!stdout_is_terminal())
                 return;
         cmd = pager_command(getenv("SYSTEMD_PAGER"), getenv("PAGER"), &is_explicit);
         if (is_explicit && !cmd)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 /* Long output through a pager on a terminal, as systemctl does it. */
 
 /* The pager asked for: $SYSTEMD_PAGER, else $PAGER (given here, NULL when
@@ -19,3 +21,7 @@ void pager_open(void);
 /* Ends the output and waits for the pager to be quit. Safe to call when
  * none was opened. */
 void pager_close(void);
+
+/* Whether standard output is a terminal, or was before the pager took it:
+ * what to ask instead of isatty(STDOUT_FILENO), for colour, width, progress. */
+bool stdout_is_terminal(void);

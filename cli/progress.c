@@ -9,6 +9,7 @@
 #include "humanize.h"
 #include "interrupt.h"
 #include "log.h"
+#include "pager.h"
 #include "lpmaint.h"
 #include "macro.h"
 #include "progress.h"
@@ -147,7 +148,7 @@ int follow_transition(sd_bus *bus, Watch *w, Patch *initial) {
 
                 if (!announced && (streq_ptr(p->state, "patching") || streq_ptr(p->state, "unpatching"))) {
                         announced = true;
-                        ticking = !arg_quiet && isatty(STDOUT_FILENO);
+                        ticking = !arg_quiet && stdout_is_terminal();
                         if (ticking) {
                                 show_elapsed(started);
                                 next_tick = (uint64_t) g_get_monotonic_time() + USEC_PER_SEC;
