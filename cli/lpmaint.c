@@ -46,7 +46,7 @@ typedef enum VerbFlags {
         VERB_QUIET       = 1 << 10, /* takes --quiet: changes something and says so */
 } VerbFlags;
 
-/* Each entry's first line is read by tests/completion/test-bash-completion:
+/* Each entry's first line is read by tests/completion/test-completion:
  * keep { "name", min, max, FLAGS, dispatch, on one line. */
 static const Verb verbs[] = {
         { "status",      VERB_ANY, 1, VERB_DEFAULT | VERB_JSON | VERB_PAGER, verb_status,
