@@ -145,6 +145,7 @@ int verb_reboot_wave(int argc, char *argv[], void *userdata) {
         if ((r = acquire_bus(busp)) != 0)
                 return r;
         bus = *busp;
+
         if (arg_dry_run) {
                 if ((r = call_wave(bus, true, false, &reply, &verdict, &error)) < 0)
                         return log_bus_error(&error, r, "Failed to plan the reboot wave");
@@ -202,6 +203,7 @@ int verb_reboot_schedule(int argc, char *argv[], void *userdata) {
         if ((r = acquire_bus(busp)) != 0)
                 return r;
         bus = *busp;
+
         r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "ScheduleReboot", CALL_PRIVILEGED, true, NULL,
                      &error, "ts", when, arg_reason ?: "");
         if (r < 0)
@@ -218,6 +220,7 @@ int verb_reboot_request(int argc, char *argv[], void *userdata) {
         if ((r = acquire_bus(busp)) != 0)
                 return r;
         bus = *busp;
+
         r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "RequestReboot", CALL_PRIVILEGED, true, NULL,
                      &error, "s", arg_reason ?: "");
         if (r < 0)
@@ -234,6 +237,7 @@ int verb_reboot_cancel(int argc, char *argv[], void *userdata) {
         if ((r = acquire_bus(busp)) != 0)
                 return r;
         bus = *busp;
+
         r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "CancelReboot", CALL_PRIVILEGED, true, NULL,
                      &error, NULL);
         if (r < 0)
@@ -265,6 +269,7 @@ int verb_reboot_finish(int argc, char *argv[], void *userdata) {
         if ((r = acquire_bus(busp)) != 0)
                 return r;
         bus = *busp;
+
         /* Before the first read, so that no change in between goes unseen. */
         r = watch_manager_start(bus, &w);
         if (r < 0)
