@@ -95,7 +95,7 @@ def test_show_of_unknown_and_invalid_names():
     p = lpmaint("show", "lp_never_applied")
     assert p.returncode == EXIT_FAILED and "No patch 'lp_never_applied'" in p.stderr
     p = lpmaint("show", "Bad Name!")
-    assert p.returncode == EXIT_USAGE and "not a patch name" in p.stderr
+    assert p.returncode == EXIT_USAGE and "Invalid patch name 'Bad Name!'" in p.stderr
     assert lpmaint("show").returncode == EXIT_USAGE
 
 
