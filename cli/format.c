@@ -5,13 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "format.h"
+#include "humanize.h"
 #include "macro.h"
-#include "parse.h"
 #include "taint.h"
 
 const char *format_timestamp(char *buf, size_t size, uint64_t usec) {
@@ -41,51 +39,11 @@ const char *format_timestamp(char *buf, size_t size, uint64_t usec) {
         return buf;
 }
 
-const char *format_timespan(char *buf, size_t size, uint64_t usec) {
-        static const struct {
-                const char *suffix;
-                uint64_t usec;
-        } units[] = {
-                { "d",   UINT64_C(24) * 60 * 60 * USEC_PER_SEC },
-                { "h",   UINT64_C(60) * 60 * USEC_PER_SEC      },
-                { "min", UINT64_C(60) * USEC_PER_SEC           },
-                { "s",   USEC_PER_SEC                          },
-                { "ms",  UINT64_C(1000)                        },
-                { "us",  UINT64_C(1)                           },
-        };
-        size_t n = 0;
-
-        if (size == 0)
-                return NULL;
-        buf[0] = 0;
-
-        if (usec == 0) {
-                snprintf(buf, size, "0");
-                return buf;
-        }
-
-        for (size_t i = 0; i < ELEMENTSOF(units) && usec > 0; i++) {
-                uint64_t v = usec / units[i].usec;
-                int k;
-
-                if (v == 0)
-                        continue;
-
-                k = snprintf(buf + n, size - n, "%s%" PRIu64 "%s", n > 0 ? " " : "", v, units[i].suffix);
-                if (k < 0 || (size_t) k >= size - n)
-                        return NULL;
-                n += k;
-                usec -= v * units[i].usec;
-        }
-
-        return buf;
-}
-
 const char *format_time_left(char *buf, size_t size, uint64_t then_usec, uint64_t now_usec) {
         uint64_t left = then_usec > now_usec ? then_usec - now_usec : 0;
 
         /* Below a second is noise for a soak measured in minutes or hours. */
-        return format_timespan(buf, size, left / USEC_PER_SEC * USEC_PER_SEC);
+        return format_duration(buf, size, left / USEC_PER_SEC * USEC_PER_SEC);
 }
 
 char *format_taint_letters(uint64_t mask) {
@@ -106,21 +64,6 @@ char *format_taint(uint64_t mask) {
 
 void print_field(const char *key, const char *value) {
         printf("%*s%s %s\n", FIELD_KEY_WIDTH, key, *key ? ":" : " ", value && *value ? value : "-");
-}
-
-size_t terminal_columns(void) {
-        struct winsize ws = {};
-        const char *e;
-        uint64_t v;
-
-        if (!isatty(STDOUT_FILENO))
-                return 0;
-        e = getenv("COLUMNS");
-        if (e && parse_uint64(e, &v) >= 0 && v > 0 && v < 100000)
-                return (size_t) v;
-        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) >= 0 && ws.ws_col > 0)
-                return ws.ws_col;
-        return 80;
 }
 
 char *ellipsize(const char *s, size_t width) {

@@ -5,18 +5,14 @@
 #include <stdint.h>
 
 #define FORMAT_TIMESTAMP_MAX 64
-#define FORMAT_TIMESPAN_MAX 64
 
 /* Realtime usec as local RFC 3339 with the UTC offset,
  * "2026-03-01T14:05:09+01:00". NULL if it cannot be represented. Every time
  * lpmaint prints for people goes through this. */
 const char *format_timestamp(char *buf, size_t size, uint64_t usec);
 
-/* A duration the way people read it, "5min", "1h 30min", "250ms". */
-const char *format_timespan(char *buf, size_t size, uint64_t usec);
-
-/* How long from @now_usec until @then_usec, in whole seconds ("1h 2min 3s"),
- * or "0" once it has passed. */
+/* How long from @now_usec until @then_usec, as format_duration() rounds it
+ * ("1h 2min", "5min 3s"), or "0" once it has passed. */
 const char *format_time_left(char *buf, size_t size, uint64_t then_usec, uint64_t now_usec);
 
 /* A taint mask the one way lpmaint prints it: the kernel's letters, lowest
@@ -37,10 +33,6 @@ char *format_operation_result(const char *operation, const char *result);
  * key continues the previous line's value. */
 #define FIELD_KEY_WIDTH 20
 void print_field(const char *key, const char *value);
-
-/* The width of the terminal standard output is, or 0 when it is not a
- * terminal (a pipe, a file): then nothing is cut. $COLUMNS wins, as in systemd. */
-size_t terminal_columns(void);
 
 /* @s cut to at most @width characters, ending in an ellipsis when cut. g_free() it. */
 char *ellipsize(const char *s, size_t width);

@@ -36,8 +36,24 @@ int log_errno(int status, int r, const char *format, ...) {
         return status;
 }
 
+/* The next step when lpmaintd cannot be reached: whether it is gone (its
+ * bus said so) or the way to it is (no bus, SSH failed). */
+static void log_unreachable_next_step(const sd_bus_error *error) {
+        bool bus_answered = sd_bus_error_is_set(error) &&
+                            strncmp(error->name, "System.Error.", strlen("System.Error.")) != 0;
+
+        if (!arg_host)
+                fputs("Is lpmaintd running? See 'systemctl status lpmaintd'.\n", stderr);
+        else if (bus_answered)
+                fprintf(stderr, "Is lpmaintd running on %s? See 'systemctl -H %s status lpmaintd'.\n", arg_host, arg_host);
+        else
+                fprintf(stderr, "%s could not be reached over SSH: is the host up, and does 'ssh %s' work?\n",
+                        arg_host, arg_host);
+}
+
 int log_bus_error(const sd_bus_error *error, int r, const char *format, ...) {
         va_list ap;
+        int status;
 
         va_start(ap, format);
         log_prefix(format, ap);
@@ -50,7 +66,21 @@ int log_bus_error(const sd_bus_error *error, int r, const char *format, ...) {
         else
                 fprintf(stderr, ": %s\n", strerror(r < 0 ? -r : r));
 
-        return bus_error_exit_status(error, r);
+        status = bus_error_exit_status(error, r);
+        if (status == LPMAINT_EXIT_UNREACHABLE)
+                log_unreachable_next_step(error);
+        return status;
+}
+
+void log_info(const char *format, ...) {
+        va_list ap;
+
+        if (arg_quiet)
+                return;
+        va_start(ap, format);
+        vprintf(format, ap);
+        va_end(ap);
+        fflush(stdout);
 }
 
 int log_usage(const char *format, ...) {

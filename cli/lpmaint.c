@@ -11,6 +11,7 @@
 #include "log.h"
 #include "lpmaint.h"
 #include "macro.h"
+#include "pager.h"
 #include "parse.h"
 #include "verbs.h"
 
@@ -28,6 +29,9 @@ uint64_t arg_metrics_interval_usec = 60 * UINT64_C(1000000);
 static bool arg_metrics_interval_set = false;
 bool arg_dry_run = false;
 const char *arg_reason = NULL;
+bool arg_pager = true;
+bool arg_legend = true;
+bool arg_quiet = false;
 
 typedef enum VerbFlags {
         VERB_DEFAULT     = 1 << 0,  /* runs when no command is given */
@@ -39,37 +43,40 @@ typedef enum VerbFlags {
         VERB_APPLY_OPTS  = 1 << 6,  /* takes --break-glass and --allow-downgrade */
         VERB_REBOOT_OPTS = 1 << 7,  /* takes --dry-run and --reason= (checked per reboot command) */
         VERB_METRICS     = 1 << 8,  /* takes --output=, --follow and --interval= */
+        VERB_PAGER       = 1 << 9,  /* long output: through a pager; takes --no-legend */
+        VERB_QUIET       = 1 << 10, /* takes --quiet: changes something and says so */
 } VerbFlags;
 
-/* Each entry's first line is read by tests/completion/test-bash-completion:
+/* Each entry's first line is read by tests/completion/test-completion:
  * keep { "name", min, max, FLAGS, dispatch, on one line. */
 static const Verb verbs[] = {
-        { "status",      VERB_ANY, 2, VERB_DEFAULT | VERB_JSON, verb_status,
+        { "status",      VERB_ANY, 2, VERB_DEFAULT | VERB_JSON | VERB_PAGER, verb_status,
           .synopsis = "[NAME]",
           .help = "Show the service and kernel state (default command);\n"
                   "with NAME, the patch NAME as 'show' does" },
-        { "show",        2,        2, VERB_JSON, verb_show,
+        { "show",        2,        2, VERB_JSON | VERB_PAGER, verb_show,
           .synopsis = "NAME",
           .help = "Show everything lpmaintd knows about the patch NAME" },
-        { "list",        VERB_ANY, 1, VERB_JSON, verb_list,
+        { "list",        VERB_ANY, 1, VERB_JSON | VERB_PAGER, verb_list,
           .help = "List the live patches lpmaintd knows, with state" },
-        { "apply",       2,        2, VERB_WAIT | VERB_SIGNATURE | VERB_LOCAL_FILES | VERB_APPLY_OPTS, verb_apply,
+        { "apply",       2,        2, VERB_WAIT | VERB_SIGNATURE | VERB_LOCAL_FILES | VERB_APPLY_OPTS | VERB_QUIET, verb_apply,
           .synopsis = "MANIFEST",
           .help = "Verify and apply the signed live patch MANIFEST" },
-        { "disable",     2,        2, VERB_WAIT, verb_disable,
+        { "disable",     2,        2, VERB_WAIT | VERB_QUIET, verb_disable,
           .synopsis = "NAME",
           .help = "Disable a live patch and remove its module" },
-        { "acknowledge", 2,        2, 0, verb_acknowledge,
+        { "acknowledge", 2,        2, VERB_QUIET, verb_acknowledge,
           .synopsis = "NAME",
           .help = "Acknowledge a patch applied through break-glass" },
-        { "ring",        VERB_ANY, 1, VERB_JSON, verb_ring,
-          .help = "Show the host's ring, its soak criteria and each patch's soak" },
-        { "signals",     VERB_ANY, 1, VERB_JSON, verb_signals,
-          .help = "Show the health signals: taint, counters, pressure, kernel\n"
-                  "log events, health checks and boots" },
-        { "reboot",      2,        3, VERB_JSON | VERB_REBOOT_OPTS, verb_reboot,
+        { "ring",        VERB_ANY, 1, VERB_JSON | VERB_PAGER, verb_ring,
+          .help = "Show the host's ring, its soak criteria and each\n"
+                  "patch's soak" },
+        { "signals",     VERB_ANY, 1, VERB_JSON | VERB_PAGER, verb_signals,
+          .help = "Show the health signals: taint, counters, pressure,\n"
+                  "kernel log events, health checks and boots" },
+        { "reboot",      2,        3, VERB_JSON | VERB_REBOOT_OPTS | VERB_PAGER | VERB_QUIET, verb_reboot,
           .verbs = reboot_verbs },
-        { "history",     VERB_ANY, 1, VERB_JSON | VERB_HISTORY, verb_history,
+        { "history",     VERB_ANY, 1, VERB_JSON | VERB_HISTORY | VERB_PAGER, verb_history,
           .help = "Show the audit trail" },
         { "audit",       2,        3, VERB_JSON, verb_audit,
           .synopsis = "verify [FILE]",
@@ -85,9 +92,12 @@ int acquire_bus(sd_bus **ret) {
         int r;
 
         r = bus_connect(arg_host, arg_ask_password, ret);
-        if (r < 0)
-                return log_errno(LPMAINT_EXIT_UNREACHABLE, r, "Failed to connect to %s%s",
-                                 arg_host ? "the system bus of " : "the system bus", strempty(arg_host));
+        if (r < 0) {
+                if (arg_host)
+                        return log_error(LPMAINT_EXIT_UNREACHABLE, "Cannot reach %s over SSH: %s.", arg_host,
+                                         strerror(-r));
+                return log_errno(LPMAINT_EXIT_UNREACHABLE, r, "Failed to connect to the system bus");
+        }
         return 0;
 }
 
@@ -103,17 +113,24 @@ static void help(void) {
                "  -h --help              Show this help\n"
                "     --version           Show package version\n"
                "     --json              Machine-readable output (status, show, list, ring,\n"
-               "                         signals, reboot, history, audit verify)\n"
+               "                         signals, reboot status|plan|wave, history,\n"
+               "                         audit verify)\n"
+               "     --no-pager          Do not pipe long output into a pager\n"
+               "     --no-legend         Do not print the column headers\n"
+               "  -q --quiet             apply, disable, acknowledge, reboot: print only\n"
+               "                         errors and warnings\n"
                "     --no-ask-password   Do not ask for a password for privileged operations\n"
                "  -H --host=[USER@]HOST  Operate on a remote host over SSH\n"
-               "     --no-wait           apply, disable: return once the transition has started\n"
+               "     --no-wait           apply, disable: return once the transition has\n"
+               "                         started\n"
                "     --signature=FILE    apply: signature file (default MANIFEST.p7s)\n"
-               "     --break-glass       apply: emergency apply by an administrator outside the\n"
-               "                         automation group (asks for authentication, audited,\n"
-               "                         flagged until acknowledged)\n"
-               "     --allow-downgrade   apply: accept a version older than one already accepted\n"
+               "     --break-glass       apply: emergency apply by an administrator outside\n"
+               "                         the automation group (asks for authentication,\n"
+               "                         audited, flagged until acknowledged)\n"
+               "     --allow-downgrade   apply: accept a version older than one accepted\n"
                "     --dry-run           reboot wave: evaluate and explain, change nothing\n"
-               "     --reason=TEXT       reboot schedule, reboot request: why, for the audit trail\n"
+               "     --reason=TEXT       reboot schedule, reboot request: why, for the\n"
+               "                         audit trail\n"
                "     --since=TIME        history: records at or after TIME, as journalctl takes\n"
                "                         it: yesterday, today, -2h, \"2h ago\", 2026-03-01,\n"
                "                         \"2026-03-01 14:00\"\n"
@@ -122,14 +139,15 @@ static void help(void) {
                "     --patch=NAME        history: only records of this patch\n"
                "     --uid=UID           history: only records of this user ID\n"
                "     --result=RESULT     history: only records with this result\n"
-               "     --output=FILE       metrics: replace FILE atomically (mode 0644) instead of\n"
-               "                         printing\n"
-               "     --follow            metrics: keep running and rewrite --output= after each\n"
-               "                         change lpmaintd announces\n"
-               "     --interval=SEC      metrics --follow: also read lpmaintd and rewrite the\n"
-               "                         file every SEC seconds (default 60), for what announces\n"
-               "                         no change: taint, oops and warning counts, reboot\n"
-               "                         reasons and times\n"
+               "                         (--result=help lists them)\n"
+               "     --output=FILE       metrics: replace FILE atomically (mode 0644)\n"
+               "                         instead of printing\n"
+               "     --follow            metrics: keep running and rewrite --output= after\n"
+               "                         each change lpmaintd announces\n"
+               "     --interval=SEC      metrics --follow: also read lpmaintd and rewrite\n"
+               "                         the file every SEC seconds (default 60), for what\n"
+               "                         announces no change: taint, oops and warning\n"
+               "                         counts, reboot reasons and times\n"
                "\n"
                "See the lpmaint(1) man page for details.\n");
 }
@@ -155,6 +173,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_OUTPUT,
                 ARG_FOLLOW,
                 ARG_INTERVAL,
+                ARG_NO_PAGER,
+                ARG_NO_LEGEND,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h'                 },
@@ -177,6 +197,9 @@ static int parse_argv(int argc, char *argv[]) {
                 { "output",          required_argument, NULL, ARG_OUTPUT          },
                 { "follow",          no_argument,       NULL, ARG_FOLLOW          },
                 { "interval",        required_argument, NULL, ARG_INTERVAL        },
+                { "no-pager",        no_argument,       NULL, ARG_NO_PAGER        },
+                { "no-legend",       no_argument,       NULL, ARG_NO_LEGEND       },
+                { "quiet",           no_argument,       NULL, 'q'                 },
                 {}
         };
         int c, r;
@@ -184,7 +207,7 @@ static int parse_argv(int argc, char *argv[]) {
         /* Leading ':' makes getopt report a missing argument as ':' and stay
          * quiet, so all usage errors read the same. */
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":hH:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":hH:q", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -229,6 +252,9 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_history.has_limit = true;
                         break;
                 case ARG_PATCH:
+                        if (!patch_name_is_valid(optarg))
+                                return log_usage("Invalid --patch= value '%s': a patch name is lower case letters, digits and '_'.",
+                                                 optarg);
                         arg_history.patch = optarg;
                         break;
                 case ARG_UID:
@@ -238,6 +264,13 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_history.has_uid = true;
                         break;
                 case ARG_RESULT:
+                        if (strcmp(optarg, "help") == 0) {
+                                for (size_t i = 0; history_results[i]; i++)
+                                        puts(history_results[i]);
+                                return LPMAINT_EXIT_SUCCESS;
+                        }
+                        if (!history_result_is_known(optarg))
+                                return log_usage("Unknown --result= value '%s' (--result=help lists them).", optarg);
                         arg_history.result = optarg;
                         break;
                 case ARG_BREAK_GLASS:
@@ -250,6 +283,9 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_dry_run = true;
                         break;
                 case ARG_REASON:
+                        if (!reason_is_valid(optarg))
+                                return log_usage("Invalid --reason= value: printable text of at most %d bytes, please.",
+                                                 REASON_MAX);
                         arg_reason = optarg;
                         break;
                 case ARG_OUTPUT:
@@ -259,6 +295,15 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_FOLLOW:
                         arg_follow = true;
+                        break;
+                case ARG_NO_PAGER:
+                        arg_pager = false;
+                        break;
+                case ARG_NO_LEGEND:
+                        arg_legend = false;
+                        break;
+                case 'q':
+                        arg_quiet = true;
                         break;
                 case ARG_INTERVAL: {
                         uint32_t sec;
@@ -308,6 +353,11 @@ static int check_options(const Verb *v) {
                 return log_usage("--follow needs --output=: it rewrites a file.");
         if (arg_metrics_interval_set && !arg_follow)
                 return log_usage("--interval= only applies with --follow.");
+        /* --no-pager is taken by every command, as scripts pass it by habit. */
+        if (!arg_legend && !(v->flags & VERB_PAGER))
+                return log_usage("--no-legend is not supported by '%s': it prints no table.", v->name);
+        if (arg_quiet && !(v->flags & VERB_QUIET))
+                return log_usage("--quiet is not supported by '%s'.", v->name);
         if (arg_host && (v->flags & VERB_LOCAL_FILES))
                 return log_usage("'%s' passes open files to lpmaintd, which cannot be done with --host=.", v->name);
         return -1;
@@ -342,7 +392,15 @@ static int dispatch_verb(int argc, char *argv[]) {
         if (r >= 0)
                 return r;
 
+        /* Machine output goes out as it is. reboot decides per command. */
+        if ((v->flags & VERB_PAGER) && !v->verbs)
+                maybe_open_pager();
         return v->dispatch(argc, argv, NULL);
+}
+
+void maybe_open_pager(void) {
+        if (arg_pager && !arg_json)
+                pager_open();
 }
 
 int main(int argc, char *argv[]) {
@@ -354,5 +412,7 @@ int main(int argc, char *argv[]) {
         if (r >= 0)
                 return r;
 
-        return dispatch_verb(argc - optind, argv + optind);
+        r = dispatch_verb(argc - optind, argv + optind);
+        pager_close();
+        return r;
 }

@@ -49,12 +49,19 @@ extern bool arg_allow_downgrade;
 extern HistoryFilter arg_history;
 extern bool arg_dry_run;
 extern const char *arg_reason;
+extern bool arg_pager;   /* --no-pager: false */
+extern bool arg_legend;  /* --no-legend: false */
+extern bool arg_quiet;
 extern const char *arg_metrics_output;
 extern bool arg_follow;
 extern uint64_t arg_metrics_interval_usec;
 
 /* Connects as the options say. Returns 0, or prints why not and returns an exit status. */
 int acquire_bus(sd_bus **ret);
+
+/* For a command with long output, once its arguments were checked: a
+ * pager, unless --no-pager or --json (pager_open() decides on the rest). */
+void maybe_open_pager(void);
 
 /* Each verb is a top level: it prints its own output and errors and returns an
  * exit status. The top level passes no @userdata. */

@@ -54,7 +54,7 @@ static int parse_relative(const char *s, uint64_t now_usec, uint64_t *ret) {
                 return -EINVAL;
         for (size_t i = 0; i < G_N_ELEMENTS(units); i++)
                 if (strcmp(s + digits, units[i].suffix) == 0) {
-                        if (n > UINT64_C(366) * 24 * 3600 / units[i].sec)
+                        if (n > REBOOT_TIME_MAX_AHEAD_USEC / USEC_PER_SEC / units[i].sec)
                                 return -ERANGE;
                         *ret = now_usec + n * units[i].sec * USEC_PER_SEC;
                         return 0;
@@ -95,6 +95,8 @@ int parse_reboot_time(const char *s, uint64_t now_usec, uint64_t *ret) {
         if (!t || g_date_time_to_unix(t) < 0)
                 return -EINVAL;
         *ret = (uint64_t) g_date_time_to_unix(t) * USEC_PER_SEC;
+        if (*ret < now_usec || *ret > now_usec + REBOOT_TIME_MAX_AHEAD_USEC)
+                return -ERANGE;
         return 0;
 }
 
@@ -261,4 +263,41 @@ int parse_timestamp(const char *s, uint64_t now_usec, uint64_t *ret) {
                 return parse_uint64(s, ret);
 
         return parse_local_time(s, now_usec, ret);
+}
+
+bool patch_name_is_valid(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+
+        if (n == 0 || n > 55)
+                return false;
+        return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+bool reason_is_valid(const char *s) {
+        if (!s || strlen(s) > REASON_MAX || !g_utf8_validate(s, -1, NULL))
+                return false;
+        for (const char *p = s; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+/* From lpmaintd's audit records: an authorization's verdict, an operation's
+ * result (the Patch's Result values), a soak's verdict, a reboot wave's
+ * verdict and the log's own repair. */
+const char *const history_results[] = {
+        "accepted", "denied", "refused",
+        "success", "failed", "transition-timeout", "load-failed", "interrupted", "remove-failed",
+        "quarantined", "reapply-failed",
+        "healthy",
+        "scheduled", "go", "not-required", "outside-window", "blocked",
+        "repaired",
+        NULL
+};
+
+bool history_result_is_known(const char *s) {
+        for (size_t i = 0; s && history_results[i]; i++)
+                if (strcmp(history_results[i], s) == 0)
+                        return true;
+        return false;
 }

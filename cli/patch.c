@@ -5,6 +5,7 @@
 #include "bus.h"
 #include "format.h"
 #include "macro.h"
+#include "parse.h"
 #include "patch.h"
 #include "props.h"
 
@@ -153,7 +154,7 @@ int patch_get(sd_bus *bus, const char *path, Patch **ret, sd_bus_error *error) {
 }
 
 char *patch_object_path(const char *name) {
-        if (!name || !*name || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(name))
+        if (!patch_name_is_valid(name))
                 return NULL;
         return g_strconcat(LPMAINT_PATCH_PATH_PREFIX "/", name, NULL);
 }

@@ -70,7 +70,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Patch, patch_free)
 int patch_get(sd_bus *bus, const char *path, Patch **ret, sd_bus_error *error);
 
 /* The object path of the patch called @name ("/org/lpmaint1/patch/NAME"), or
- * NULL if @name cannot be a patch name (a-z, 0-9 and _). g_free() it. */
+ * NULL if @name cannot be a patch name (patch_name_is_valid()). g_free() it. */
 char *patch_object_path(const char *name);
 
 /* The last operation and its outcome, format_operation_result(). g_free() it. */

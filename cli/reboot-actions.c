@@ -12,7 +12,10 @@
 
 #include "bus.h"
 #include "config.h"
+#include "color.h"
 #include "format.h"
+#include "humanize.h"
+#include "interrupt.h"
 #include "json.h"
 #include "log.h"
 #include "lpmaint.h"
@@ -20,6 +23,7 @@
 #include "parse.h"
 #include "reboot-actions.h"
 #include "table.h"
+#include "terminal.h"
 #include "watch.h"
 
 /* How long "reboot finish" waits for the checks after a planned reboot. */
@@ -79,7 +83,7 @@ int print_reboot_gates(sd_bus_message *reply, const char *verdict, bool wave, bo
         if (r < 0)
                 return r;
         if (arg_json) {
-                json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
+                json_writer_init(&w, stdout, stdout_is_terminal());
                 json_begin_object(&w);
                 json_field_string(&w, "verdict", verdict);
                 if (wave)
@@ -100,7 +104,7 @@ int print_reboot_gates(sd_bus_message *reply, const char *verdict, bool wave, bo
                         json_end_object(&w);
                 } else {
                         table_add(t, name);
-                        table_add(t, yes_no(passed));
+                        table_add_color(t, yes_no(passed), passed ? ANSI_GREEN : ANSI_RED);
                         table_add(t, detail);
                 }
         }
@@ -117,7 +121,8 @@ int print_reboot_gates(sd_bus_message *reply, const char *verdict, bool wave, bo
         }
         if ((r = table_print(t, stdout)) < 0)
                 return r;
-        printf("\nVerdict: %s%s\n", verdict, dry_run && g_str_equal(verdict, "go") ? " (dry run: nothing scheduled)" : "");
+        printf("\nVerdict: %s%s%s%s\n", color_on(color_of(verdict)), verdict, color_off(color_of(verdict)),
+               dry_run && g_str_equal(verdict, "go") ? " (dry run: nothing scheduled)" : "");
         if (scheduled)
                 printf("Reboot scheduled for %s.\n", strdash(format_timestamp(ts, sizeof ts, scheduled)));
         return fflush(stdout) != 0 || ferror(stdout) ? -EIO : 0;
@@ -131,12 +136,16 @@ static int wave_exit_status(const char *verdict) {
 }
 
 int verb_reboot_wave(int argc, char *argv[], void *userdata) {
-        sd_bus *bus = userdata;
+        sd_bus **busp = userdata, *bus;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         g_autofree char *url = NULL, *group = NULL;
         const char *verdict;
         int r;
+
+        if ((r = acquire_bus(busp)) != 0)
+                return r;
+        bus = *busp;
 
         if (arg_dry_run) {
                 if ((r = call_wave(bus, true, false, &reply, &verdict, &error)) < 0)
@@ -179,7 +188,7 @@ int verb_reboot_wave(int argc, char *argv[], void *userdata) {
 }
 
 int verb_reboot_schedule(int argc, char *argv[], void *userdata) {
-        sd_bus *bus = userdata;
+        sd_bus **busp = userdata, *bus;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *when_s = argv[1];
         uint64_t when;
@@ -187,39 +196,54 @@ int verb_reboot_schedule(int argc, char *argv[], void *userdata) {
         int r;
 
         r = parse_reboot_time(when_s, (uint64_t) g_get_real_time(), &when);
+        if (r == -ERANGE)
+                return log_usage("Time '%s' is not between now and a year from now.",
+                                 when_s);
         if (r < 0)
-                return log_usage("Invalid time '%s': use now, +MINUTES, +N(s|min|h), HH:MM or \"YYYY-MM-DD HH:MM\".", when_s);
+                return log_usage("Invalid time '%s': use now, +MINUTES, +N(s|min|h), HH:MM or \"YYYY-MM-DD HH:MM[:SS]\".", when_s);
+        if ((r = acquire_bus(busp)) != 0)
+                return r;
+        bus = *busp;
+
         r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "ScheduleReboot", CALL_PRIVILEGED, true, NULL,
                      &error, "ts", when, arg_reason ?: "");
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to schedule the reboot");
-        printf("Reboot scheduled for %s.\n", strdash(format_timestamp(ts, sizeof ts, when)));
+        log_info("Reboot scheduled for %s.\n", strdash(format_timestamp(ts, sizeof ts, when)));
         return LPMAINT_EXIT_SUCCESS;
 }
 
 int verb_reboot_request(int argc, char *argv[], void *userdata) {
-        sd_bus *bus = userdata;
+        sd_bus **busp = userdata, *bus;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
+
+        if ((r = acquire_bus(busp)) != 0)
+                return r;
+        bus = *busp;
 
         r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "RequestReboot", CALL_PRIVILEGED, true, NULL,
                      &error, "s", arg_reason ?: "");
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to request a reboot");
-        puts("Reboot requested: the next reboot wave of this host's ring reboots it.");
+        log_info("Reboot requested: the next reboot wave of this host's ring reboots it.\n");
         return LPMAINT_EXIT_SUCCESS;
 }
 
 int verb_reboot_cancel(int argc, char *argv[], void *userdata) {
-        sd_bus *bus = userdata;
+        sd_bus **busp = userdata, *bus;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
+
+        if ((r = acquire_bus(busp)) != 0)
+                return r;
+        bus = *busp;
 
         r = bus_call(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, "CancelReboot", CALL_PRIVILEGED, true, NULL,
                      &error, NULL);
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to cancel the reboot");
-        puts("Reboot cancelled.");
+        log_info("Reboot cancelled.\n");
         return LPMAINT_EXIT_SUCCESS;
 }
 
@@ -235,7 +259,7 @@ static int read_wave_state(sd_bus *bus, char **state, int *held, sd_bus_error *e
 /* After a planned reboot: once lpmaintd's checks passed, the fleet lock is
  * given back, so that the next host of the group may reboot. */
 int verb_reboot_finish(int argc, char *argv[], void *userdata) {
-        sd_bus *bus = userdata;
+        sd_bus **busp = userdata, *bus;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(watch_done) Watch w = {};
         g_autofree char *state = NULL, *url = NULL, *group = NULL;
@@ -243,12 +267,18 @@ int verb_reboot_finish(int argc, char *argv[], void *userdata) {
         uint64_t until;
         int held = 0, r;
 
+        if ((r = acquire_bus(busp)) != 0)
+                return r;
+        bus = *busp;
+
         /* Before the first read, so that no change in between goes unseen. */
         r = watch_manager_start(bus, &w);
         if (r < 0)
                 return log_bus_error(NULL, r, "Failed to subscribe to lpmaintd's signals");
 
         until = (uint64_t) g_get_monotonic_time() + FINISH_TIMEOUT_SEC * USEC_PER_SEC;
+        interrupt_explain("lpmaint: Stopped waiting. lpmaintd carries on with the checks after the reboot;\n"
+                          "the fleet lock stays held until 'lpmaint reboot finish' runs again.");
         for (;;) {
                 g_clear_pointer(&state, g_free);
                 if ((r = read_wave_state(bus, &state, &held, &error)) < 0)
@@ -262,13 +292,16 @@ int verb_reboot_finish(int argc, char *argv[], void *userdata) {
                 else if (r < 0)
                         return log_bus_error(NULL, r, "Failed to follow the reboot wave");
         }
+        interrupt_explain_done();
         if (!held) {
-                puts("No fleet lock held: nothing to release.");
+                log_info("No fleet lock held: nothing to release.\n");
                 return LPMAINT_EXIT_SUCCESS;
         }
-        if (g_str_equal(state, "verifying"))
-                return log_error(LPMAINT_EXIT_FAILED, "The checks after the planned reboot did not end within %d s; the fleet lock stays held.",
-                                 FINISH_TIMEOUT_SEC);
+        if (g_str_equal(state, "verifying")) {
+                char span[FORMAT_DURATION_MAX];
+                return log_error(LPMAINT_EXIT_FAILED, "The checks after the planned reboot did not end within %s; the fleet lock stays held.",
+                                 strdash(format_duration(span, sizeof span, FINISH_TIMEOUT_SEC * USEC_PER_SEC)));
+        }
         if (g_str_equal(state, "scheduled") || g_str_equal(state, "hooks"))
                 return log_error(LPMAINT_EXIT_FAILED, "The host has not rebooted yet; the fleet lock stays held.");
         if (g_str_equal(state, "failed"))
@@ -286,6 +319,6 @@ int verb_reboot_finish(int argc, char *argv[], void *userdata) {
                      &error, NULL);
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to record the fleet lock's release");
-        printf("Fleet lock of group %s released.\n", group);
+        log_info("Fleet lock of group %s released.\n", group);
         return LPMAINT_EXIT_SUCCESS;
 }

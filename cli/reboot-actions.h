@@ -5,9 +5,10 @@
 #include <systemd/sd-bus.h>
 
 /* lpmaint reboot wave | schedule TIME | request | cancel | finish, the
- * commands of reboot_verbs[] that change a planned reboot, on the bus
- * connection @userdata. As each verb, they print their own output and errors
- * and return an exit status. */
+ * commands of reboot_verbs[] that change a planned reboot. @userdata is an
+ * sd_bus ** that the caller frees: they connect (acquire_bus()) once their
+ * arguments are checked. As each verb, they print their own output and
+ * errors and return an exit status. */
 int verb_reboot_wave(int argc, char *argv[], void *userdata);
 int verb_reboot_schedule(int argc, char *argv[], void *userdata);
 int verb_reboot_request(int argc, char *argv[], void *userdata);

@@ -5,12 +5,16 @@
 #include "log.h"
 #include "lpmaint.h"
 #include "macro.h"
+#include "parse.h"
 
 int verb_acknowledge(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *name = argv[1];
         int r;
+
+        if (!patch_name_is_valid(name))
+                return log_usage("Invalid patch name '%s': lower case letters, digits and '_'.", name);
 
         r = acquire_bus(&bus);
         if (r != 0)
@@ -21,6 +25,6 @@ int verb_acknowledge(int argc, char *argv[], void *userdata) {
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to acknowledge '%s'", name);
 
-        printf("Break-glass apply of %s acknowledged.\n", name);
+        log_info("Break-glass apply of %s acknowledged.\n", name);
         return LPMAINT_EXIT_SUCCESS;
 }

@@ -161,15 +161,21 @@ int verb_apply(int argc, char *argv[], void *userdata) {
         }
 
         r = call_apply(bus, manifest_fd, signature_fd, module_fd, &path, &error);
-        if (r < 0)
-                return log_bus_error(&error, r, "Failed to apply '%s'", argv[1]);
+        if (r < 0) {
+                r = log_bus_error(&error, r, "Failed to apply '%s'", argv[1]);
+                /* Outside the automation group (root too), the one way in is an
+                 * administrator's emergency apply. */
+                if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED) && !arg_break_glass)
+                        fprintf(stderr, "An administrator outside the automation group can apply it in an emergency with\n"
+                                        "'lpmaint apply --break-glass %s' (audited, flagged until acknowledged).\n", argv[1]);
+                return r;
+        }
 
         r = patch_get(bus, path, &p, &error);
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to read the state of %s", path);
 
-        printf("Verified and loaded %s %s.\n", strdash(p->name), strdash(p->version));
-        fflush(stdout);
+        log_info("Verified and loaded %s %s.\n", strdash(p->name), strdash(p->version));
 
         if (!arg_wait)
                 return LPMAINT_EXIT_SUCCESS;

@@ -16,10 +16,12 @@
 #include "audit-chain.h"
 #include "config.h"
 #include "format.h"
+#include "humanize.h"
 #include "json.h"
 #include "log.h"
 #include "lpmaint.h"
 #include "macro.h"
+#include "terminal.h"
 
 #define AUDIT_LOG_NAME "audit.log"
 #define DAEMON_GROUP "Daemon"
@@ -94,7 +96,7 @@ static int default_audit_log(char **ret) {
 static int print_json(const char *file, const AuditChainResult *res) {
         JsonWriter w;
 
-        json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
+        json_writer_init(&w, stdout, stdout_is_terminal());
         json_begin_object(&w);
         json_field_string(&w, "file", file);
         json_field_uint(&w, "records", res->records);
@@ -118,7 +120,7 @@ static int print_human(const char *file, const AuditChainResult *res) {
                 return 0;
         }
         if (res->status == AUDIT_CHAIN_OK) {
-                printf("OK: %zu record%s, chain intact.\n", res->records, res->records == 1 ? "" : "s");
+                printf("OK: %zu %s, chain intact.\n", res->records, plural(res->records, "record", "records"));
                 return 0;
         }
 

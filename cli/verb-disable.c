@@ -6,6 +6,7 @@
 #include "log.h"
 #include "lpmaint.h"
 #include "macro.h"
+#include "parse.h"
 #include "patch.h"
 #include "progress.h"
 #include "watch.h"
@@ -18,6 +19,10 @@ int verb_disable(int argc, char *argv[], void *userdata) {
         g_autofree char *path = NULL;
         const char *name = argv[1];
         int r;
+
+        /* A name lpmaintd would refuse is a typo: say so before any call. */
+        if (!patch_name_is_valid(name))
+                return log_usage("Invalid patch name '%s': lower case letters, digits and '_'.", name);
 
         r = acquire_bus(&bus);
         if (r != 0)
@@ -35,17 +40,14 @@ int verb_disable(int argc, char *argv[], void *userdata) {
                 return log_bus_error(&error, r, "Failed to disable '%s'", name);
 
         /* Patch names are valid object path elements as they are (see
-         * org.lpmaint1.Patch.xml); lpmaintd accepted this one. */
+         * org.lpmaint1.Patch.xml), and this one was checked above. */
         path = g_strconcat(LPMAINT_PATCH_PATH_PREFIX "/", name, NULL);
-        if (!sd_bus_object_path_is_valid(path))
-                return log_error(LPMAINT_EXIT_FAILED, "'%s' is not a valid patch name.", name);
 
         r = patch_get(bus, path, &p, &error);
         if (r < 0)
                 return log_bus_error(&error, r, "Failed to read the state of %s", path);
 
-        printf("Disabling %s %s.\n", strdash(p->name), strdash(p->version));
-        fflush(stdout);
+        log_info("Disabling %s %s.\n", strdash(p->name), strdash(p->version));
 
         if (!arg_wait)
                 return LPMAINT_EXIT_SUCCESS;

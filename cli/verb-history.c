@@ -14,6 +14,7 @@
 #include "lpmaint.h"
 #include "macro.h"
 #include "table.h"
+#include "terminal.h"
 
 static int append_filter(sd_bus_message *m) {
         int r;
@@ -111,7 +112,7 @@ static char *record_user(GHashTable *cache, const AuditRecord *rec) {
 static int print_json(GArray *records, GHashTable *users) {
         JsonWriter w;
 
-        json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
+        json_writer_init(&w, stdout, stdout_is_terminal());
         json_begin_array(&w);
         for (guint i = 0; i < records->len; i++) {
                 const AuditRecord *rec = &g_array_index(records, AuditRecord, i);
@@ -159,8 +160,9 @@ static int print_human(GArray *records, GHashTable *users) {
         }
 
         /* On a terminal a long message is cut to the line, so that every
-         * record stays one line; a pipe and --json get it whole. */
-        for (guint i = 0; i < cells->len; i++)
+         * record stays one line, paged too (as systemctl does: less -S); a
+         * pipe and --json get it whole. The header counts only when shown. */
+        for (guint i = arg_legend ? 0 : HISTORY_COLUMNS; i < cells->len; i++)
                 if (i % HISTORY_COLUMNS < HISTORY_COLUMNS - 1)
                         widths[i % HISTORY_COLUMNS] = MAX(widths[i % HISTORY_COLUMNS],
                                                           (size_t) g_utf8_strlen(strdash(cells->pdata[i]), -1));

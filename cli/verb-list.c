@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "humanize.h"
 #include "json.h"
 #include "log.h"
 #include "lpmaint.h"
@@ -10,11 +11,12 @@
 #include "patch.h"
 #include "patch-json.h"
 #include "table.h"
+#include "terminal.h"
 
 static int print_json(GPtrArray *patches) {
         JsonWriter w;
 
-        json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
+        json_writer_init(&w, stdout, stdout_is_terminal());
         json_begin_array(&w);
         for (guint i = 0; i < patches->len; i++)
                 json_patch(&w, g_ptr_array_index(patches, i));
@@ -58,7 +60,8 @@ static int print_human(GPtrArray *patches) {
         if (r < 0)
                 return r;
 
-        printf("\n%u live patch%s listed.\n", patches->len, patches->len == 1 ? "" : "es");
+        if (arg_legend)
+                printf("\n%u %s listed.\n", patches->len, plural(patches->len, "live patch", "live patches"));
         for (guint i = 0; i < patches->len; i++) {
                 const Patch *p = g_ptr_array_index(patches, i);
                 if (p->break_glass && !p->break_glass_acknowledged)

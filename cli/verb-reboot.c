@@ -10,6 +10,7 @@
 
 #include "bus.h"
 #include "format.h"
+#include "humanize.h"
 #include "json.h"
 #include "log.h"
 #include "lpmaint.h"
@@ -17,6 +18,7 @@
 #include "manager-props.h"
 #include "props.h"
 #include "reboot-actions.h"
+#include "terminal.h"
 
 typedef struct RebootInfo {
         RebootReasonList reasons;
@@ -64,7 +66,7 @@ static const PropertyMap reboot_map[] = {
 static int json_reboot_status(const RebootInfo *i) {
         JsonWriter w;
 
-        json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
+        json_writer_init(&w, stdout, stdout_is_terminal());
         json_begin_object(&w);
         json_field_bool(&w, "reboot_required", i->reasons.n > 0);
         json_key(&w, "reasons");
@@ -100,7 +102,7 @@ static int json_reboot_status(const RebootInfo *i) {
 
 static int reboot_status(sd_bus *bus, sd_bus_error *error) {
         _cleanup_(reboot_info_clear) RebootInfo i = {};
-        char ts[FORMAT_TIMESTAMP_MAX], span[FORMAT_TIMESPAN_MAX];
+        char ts[FORMAT_TIMESTAMP_MAX], span[FORMAT_DURATION_MAX];
         int r;
 
         r = bus_get_all_properties(bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE, reboot_map, &i, true,
@@ -118,8 +120,8 @@ static int reboot_status(sd_bus *bus, sd_bus_error *error) {
         }
         printf("Live patch coverage ends: %s\n", i.coverage_usec ? strdash(format_timestamp(ts, sizeof ts, i.coverage_usec)) : "not known");
         if (i.calendar && i.calendar[0]) {
-                printf("Reboot waves: %s, window %s", i.calendar, strdash(format_timespan(span, sizeof span, i.window_usec)));
-                printf(", reboot %s after the decision\n", strdash(format_timespan(span, sizeof span, i.delay_usec)));
+                printf("Reboot waves: %s, window %s", i.calendar, strdash(format_duration(span, sizeof span, i.window_usec)));
+                printf(", reboot %s after the decision\n", strdash(format_duration(span, sizeof span, i.delay_usec)));
                 printf("Next window: %s\n", i.next_window_usec ? strdash(format_timestamp(ts, sizeof ts, i.next_window_usec)) :
                        "not known (is lpmaint-reboot-wave.timer running?)");
         } else
@@ -150,12 +152,14 @@ static int reboot_plan(sd_bus *bus, sd_bus_error *error) {
         return r < 0 ? r : print_reboot_gates(reply, verdict, false, false);
 }
 
-/* reboot status and plan: read, then print. */
-static int show(sd_bus *bus, const char *what, int (*read_and_print)(sd_bus *bus, sd_bus_error *error)) {
+/* reboot status and plan: connect, read, then print. */
+static int show(sd_bus **busp, const char *what, int (*read_and_print)(sd_bus *bus, sd_bus_error *error)) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        r = read_and_print(bus, &error);
+        if ((r = acquire_bus(busp)) != 0)
+                return r;
+        r = read_and_print(*busp, &error);
         if (r == -EIO)
                 return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write the output");
         if (r < 0)
@@ -175,26 +179,34 @@ typedef enum RebootFlags {
         REBOOT_JSON    = 1 << 0,  /* takes --json */
         REBOOT_DRY_RUN = 1 << 1,  /* takes --dry-run */
         REBOOT_REASON  = 1 << 2,  /* takes --reason= */
+        REBOOT_PAGER   = 1 << 3,  /* long output: through a pager (not while polkit may ask) */
+        REBOOT_TABLE   = 1 << 4,  /* prints a table: takes --no-legend */
+        REBOOT_QUIET   = 1 << 5,  /* takes --quiet */
 } RebootFlags;
 
+/* Each entry's first line is read by tests/completion: keep
+ * { "name", min, max, FLAGS, dispatch, on one line. */
 const Verb reboot_verbs[] = {
-        { "status",   1, 1, REBOOT_JSON, verb_reboot_status,
+        { "status",   1, 1, REBOOT_JSON | REBOOT_PAGER, verb_reboot_status,
           .help = "Show whether and why the host needs a reboot" },
-        { "plan",     1, 1, REBOOT_JSON, verb_reboot_plan,
-          .help = "Explain every gate a planned reboot waits for, now" },
-        { "wave",     1, 1, REBOOT_JSON | REBOOT_DRY_RUN, verb_reboot_wave,
-          .help = "Run this host's part of a reboot wave: every gate, the\n"
-                  "fleet lock, pre-reboot hooks, then a reboot through logind" },
-        { "schedule", 2, 2, REBOOT_REASON, verb_reboot_schedule,
+        { "plan",     1, 1, REBOOT_JSON | REBOOT_PAGER | REBOOT_TABLE, verb_reboot_plan,
+          .help = "Explain every gate a planned reboot waits for" },
+        { "wave",     1, 1, REBOOT_JSON | REBOOT_DRY_RUN | REBOOT_TABLE, verb_reboot_wave,
+          .help = "Run this host's part of a reboot wave: every\n"
+                  "gate, the fleet lock, pre-reboot hooks, then a\n"
+                  "reboot through logind" },
+        { "schedule", 2, 2, REBOOT_REASON | REBOOT_QUIET, verb_reboot_schedule,
           .synopsis = "TIME",
-          .help = "Reboot at TIME (now, +MINUTES, HH:MM, \"YYYY-MM-DD HH:MM\")" },
-        { "request",  1, 1, REBOOT_REASON, verb_reboot_request,
+          .help = "Reboot at TIME: now, +MINUTES, +N(s|min|h),\n"
+                  "HH:MM or \"YYYY-MM-DD HH:MM[:SS]\"" },
+        { "request",  1, 1, REBOOT_REASON | REBOOT_QUIET, verb_reboot_request,
           .help = "Have the next reboot wave reboot this host" },
-        { "cancel",   1, 1, 0, verb_reboot_cancel,
-          .help = "Cancel a scheduled or requested reboot and the open wave" },
-        { "finish",   1, 1, 0, verb_reboot_finish,
-          .help = "After a planned reboot: release the fleet lock once the\n"
-                  "health checks passed" },
+        { "cancel",   1, 1, REBOOT_QUIET, verb_reboot_cancel,
+          .help = "Cancel a scheduled or requested reboot and the\n"
+                  "open wave" },
+        { "finish",   1, 1, REBOOT_QUIET, verb_reboot_finish,
+          .help = "After a planned reboot: release the fleet lock\n"
+                  "once the health checks passed" },
         {}
 };
 
@@ -218,7 +230,6 @@ static char *list_commands(unsigned flag, bool quoted) {
 int verb_reboot(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const Verb *v;
-        int r;
 
         v = verb_find(reboot_verbs, argv[1]);
         if (!v) {
@@ -243,9 +254,16 @@ int verb_reboot(int argc, char *argv[], void *userdata) {
                 g_autofree char *takers = list_commands(REBOOT_REASON, true);
                 return log_usage("--reason= only applies to %s.", takers);
         }
+        if (!arg_legend && !(v->flags & REBOOT_TABLE)) {
+                g_autofree char *takers = list_commands(REBOOT_TABLE, true);
+                return log_usage("--no-legend only applies to %s.", takers);
+        }
+        if (arg_quiet && !(v->flags & REBOOT_QUIET)) {
+                g_autofree char *takers = list_commands(REBOOT_QUIET, true);
+                return log_usage("--quiet only applies to %s.", takers);
+        }
 
-        r = acquire_bus(&bus);
-        if (r != 0)
-                return r;
-        return v->dispatch(argc, argv, bus);
+        if (v->flags & REBOOT_PAGER)
+                maybe_open_pager();
+        return v->dispatch(argc, argv, &bus);
 }

@@ -8,12 +8,14 @@
 
 #include "bus.h"
 #include "format.h"
+#include "humanize.h"
 #include "json.h"
 #include "log.h"
 #include "lpmaint.h"
 #include "macro.h"
 #include "patch.h"
 #include "table.h"
+#include "terminal.h"
 
 typedef struct RingInfo {
         char *ring;
@@ -89,12 +91,12 @@ static char *snake_case(const char *s) {
 }
 
 static char *criterion_value(const Criterion *c, int k) {
-        char span[FORMAT_TIMESPAN_MAX];
+        char span[FORMAT_DURATION_MAX];
 
         switch (k < 0 ? CRITERION_COUNT : criterion_names[k].kind) {
         case CRITERION_SECONDS:
                 return g_strdup_printf("%" PRIu64 " (%s)", c->value / USEC_PER_SEC,
-                                       strdash(format_timespan(span, sizeof span, c->value)));
+                                       strdash(format_duration(span, sizeof span, c->value)));
         case CRITERION_TAINT: {
                 g_autofree char *letters = format_taint(c->value & ~TAINT_LIVEPATCH_MASK);
                 return g_strdup_printf("%s, and K always", letters);
@@ -177,7 +179,7 @@ static int read_ring(sd_bus *bus, RingInfo *info, sd_bus_error *error) {
 static int print_json(const RingInfo *info, GPtrArray *patches) {
         JsonWriter w;
 
-        json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
+        json_writer_init(&w, stdout, stdout_is_terminal());
         json_begin_object(&w);
         json_field_string(&w, "ring", info->ring);
         json_field_bool(&w, "automatic_rollback", info->automatic_rollback);
@@ -208,7 +210,7 @@ static int print_json(const RingInfo *info, GPtrArray *patches) {
 
 static int print_human(const RingInfo *info, GPtrArray *patches) {
         g_autoptr(Table) t = table_new(6);
-        char ts[FORMAT_TIMESTAMP_MAX], left[FORMAT_TIMESPAN_MAX];
+        char ts[FORMAT_TIMESTAMP_MAX], left[FORMAT_DURATION_MAX];
         uint64_t now = (uint64_t) g_get_real_time();
 
         if (!info->ring || !info->ring[0]) {

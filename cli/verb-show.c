@@ -6,12 +6,15 @@
 
 #include "bus.h"
 #include "format.h"
+#include "humanize.h"
 #include "json.h"
 #include "log.h"
 #include "lpmaint.h"
 #include "macro.h"
+#include "parse.h"
 #include "patch.h"
 #include "patch-json.h"
+#include "terminal.h"
 
 static void print_time(const char *key, uint64_t usec, const char *if_none) {
         char ts[FORMAT_TIMESTAMP_MAX];
@@ -35,7 +38,7 @@ static void print_release(const Patch *p) {
 
 /* The soak: its state, when it ends or ended, and the evidence of a verdict. */
 static void print_soak(const Patch *p, uint64_t now) {
-        char ts[FORMAT_TIMESTAMP_MAX], left[FORMAT_TIMESPAN_MAX];
+        char ts[FORMAT_TIMESTAMP_MAX], left[FORMAT_DURATION_MAX];
 
         if (!p->soak_state || !*p->soak_state) {
                 print_field("Soak", "none (the host has no ring)");
@@ -115,7 +118,7 @@ static int print_human(const Patch *p) {
 static int print_json(const Patch *p) {
         JsonWriter w;
 
-        json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
+        json_writer_init(&w, stdout, stdout_is_terminal());
         json_patch(&w, p);
         return json_writer_finish(&w);
 }
@@ -128,9 +131,10 @@ int verb_show(int argc, char *argv[], void *userdata) {
         const char *name = argv[1];
         int r;
 
+        /* As disable and acknowledge say it, before any call. */
+        if (!patch_name_is_valid(name))
+                return log_usage("Invalid patch name '%s': lower case letters, digits and '_'.", name);
         path = patch_object_path(name);
-        if (!path)
-                return log_usage("'%s' is not a patch name: patch names are made of a-z, 0-9 and _.", name);
 
         r = acquire_bus(&bus);
         if (r != 0)

@@ -8,15 +8,20 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "color.h"
 #include "format.h"
+#include "humanize.h"
 #include "json.h"
 #include "log.h"
 #include "lpmaint.h"
 #include "macro.h"
 #include "props.h"
 #include "table.h"
+#include "terminal.h"
 
-#define USEC_PER_MINUTE (UINT64_C(60) * 1000000)
+/* A rate needs a log at least this old: extrapolated from a few seconds, one
+ * warning would read as hundreds per hour. */
+#define RATE_MIN_SPAN_USEC (UINT64_C(3600) * 1000000)
 
 typedef struct PressureRow {
         char *resource;
@@ -173,18 +178,23 @@ static uint64_t now_usec(void) {
         return (uint64_t) g_get_real_time();
 }
 
-/* Events per hour since the oldest record, in hundredths. */
-static uint64_t per_hour_hundredths(uint64_t count, uint64_t since_usec) {
-        uint64_t span = now_usec() > since_usec ? now_usec() - since_usec : 0;
-        if (span < USEC_PER_MINUTE)
-                span = USEC_PER_MINUTE; /* a young log says little about rates */
-        return (uint64_t) ((double) count * 100.0 * 3600.0 * 1e6 / (double) span + 0.5);
+static uint64_t log_span(const Signals *s) {
+        return now_usec() > s->log_since_usec ? now_usec() - s->log_since_usec : 0;
+}
+
+/* Events per hour since the oldest record, in hundredths; false while the
+ * log is too young to tell. */
+static bool per_hour_hundredths(uint64_t count, uint64_t span, uint64_t *ret) {
+        if (span < RATE_MIN_SPAN_USEC)
+                return false;
+        *ret = (uint64_t) ((double) count * 100.0 * 3600.0 * 1e6 / (double) span + 0.5);
+        return true;
 }
 
 static int print_json(const Signals *s) {
         JsonWriter w;
 
-        json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
+        json_writer_init(&w, stdout, stdout_is_terminal());
         json_begin_object(&w);
         json_field_uint(&w, "tainted", s->tainted);
         json_key(&w, "taint_flags");
@@ -225,8 +235,13 @@ static int print_json(const Signals *s) {
         for (guint i = 0; i < s->events->len; i++) {
                 const EventCount *e = &g_array_index(s->events, EventCount, i);
                 g_autofree char *key = json_event_key(e->event);
+                uint64_t rate;
+
                 json_key(&w, key);
-                json_hundredths(&w, per_hour_hundredths(e->count, s->log_since_usec));
+                if (per_hour_hundredths(e->count, log_span(s), &rate))
+                        json_hundredths(&w, rate);
+                else
+                        json_null(&w);
         }
         json_end_object(&w);
         json_end_object(&w);
@@ -268,7 +283,8 @@ static int print_json(const Signals *s) {
 #define SHOWN_BOOTS 10
 
 static int print_human(const Signals *s) {
-        char t1[FORMAT_TIMESTAMP_MAX], t2[FORMAT_TIMESTAMP_MAX], span[FORMAT_TIMESPAN_MAX];
+        char t1[FORMAT_TIMESTAMP_MAX], t2[FORMAT_TIMESTAMP_MAX], span[FORMAT_DURATION_MAX];
+        uint64_t log_age = log_span(s);
         int r;
 
         g_autofree char *taint = format_taint(s->tainted);
@@ -286,12 +302,16 @@ static int print_human(const Signals *s) {
                 }
         }
 
-        printf("Kernel log since %s (%s):\n", strdash(format_timestamp(t1, sizeof t1, s->log_since_usec)),
-               strdash(format_timespan(span, sizeof span, now_usec() > s->log_since_usec ? now_usec() - s->log_since_usec : 0)));
+        printf("Kernel log since %s (%s%s):\n", strdash(format_timestamp(t1, sizeof t1, s->log_since_usec)),
+               strdash(format_duration(span, sizeof span, log_age)),
+               log_age < RATE_MIN_SPAN_USEC ? "; rates per hour once it covers an hour" : "");
         for (guint i = 0; i < s->events->len; i++) {
                 const EventCount *e = &g_array_index(s->events, EventCount, i);
-                uint64_t rate = per_hour_hundredths(e->count, s->log_since_usec);
-                printf("  %-12s %6" PRIu64 "  (%" PRIu64 ".%02" PRIu64 "/h)\n", e->event, e->count, rate / 100, rate % 100);
+                uint64_t rate;
+                if (per_hour_hundredths(e->count, log_age, &rate))
+                        printf("  %-12s %6" PRIu64 "  (%" PRIu64 ".%02" PRIu64 "/h)\n", e->event, e->count, rate / 100, rate % 100);
+                else
+                        printf("  %-12s %6" PRIu64 "\n", e->event, e->count);
         }
 
         if (s->checks->len == 0)
@@ -307,10 +327,10 @@ static int print_human(const Signals *s) {
                 for (guint i = 0; i < s->checks->len; i++) {
                         const CheckRow *c = &g_array_index(s->checks, CheckRow, i);
                         table_add(t, c->name);
-                        table_add(t, c->passed ? "passed" : "FAILED");
+                        table_add_color(t, c->passed ? "passed" : "FAILED", color_of(c->passed ? "passed" : "failed"));
                         table_add(t, c->detail);
                         table_add(t, format_timestamp(t1, sizeof t1, c->started_usec));
-                        table_add(t, format_timespan(span, sizeof span, c->duration_usec));
+                        table_add(t, format_duration(span, sizeof span, c->duration_usec));
                 }
                 r = table_print(t, stdout);
                 if (r < 0)

@@ -8,6 +8,7 @@
 
 #include "bus.h"
 #include "format.h"
+#include "humanize.h"
 #include "json.h"
 #include "log.h"
 #include "lpmaint.h"
@@ -16,6 +17,7 @@
 #include "patch.h"
 #include "props.h"
 #include "status-sync.h"
+#include "terminal.h"
 
 typedef struct ManagerInfo {
         char *version;
@@ -129,7 +131,7 @@ static int get_manager_info(sd_bus *bus, ManagerInfo *ret, sd_bus_error *error) 
 static int print_json(const ManagerInfo *m, GArray *counts, const Patch *moving) {
         JsonWriter w;
 
-        json_writer_init(&w, stdout, isatty(STDOUT_FILENO));
+        json_writer_init(&w, stdout, stdout_is_terminal());
         json_begin_object(&w);
         json_field_string(&w, "version", m->version);
         json_field_string(&w, "kernel_release", m->kernel_release);
@@ -180,7 +182,7 @@ static int print_json(const ManagerInfo *m, GArray *counts, const Patch *moving)
 }
 
 static int print_human(const ManagerInfo *m, GArray *counts, const Patch *moving) {
-        char buf[FORMAT_TIMESPAN_MAX];
+        char buf[FORMAT_DURATION_MAX];
         g_autofree char *tainted = NULL, *unmanaged = NULL;
         g_autoptr(GString) patches = g_string_new(NULL);
 
@@ -207,7 +209,7 @@ static int print_human(const ManagerInfo *m, GArray *counts, const Patch *moving
         print_field("Busy", busy);
         print_field("Tainted", tainted);
         print_field("Unmanaged patches", unmanaged);
-        print_field("Transition timeout", strdash(format_timespan(buf, sizeof buf, m->transition_timeout_usec)));
+        print_field("Transition timeout", strdash(format_duration(buf, sizeof buf, m->transition_timeout_usec)));
         print_field("Automation group", strdash(m->automation_group));
         /* Why the kernel might refuse a module, before anyone tries. */
         print_field("Kernel lockdown", m->kernel_lockdown && m->kernel_lockdown[0] ? m->kernel_lockdown : "not available");

@@ -65,12 +65,17 @@ def write_lines(path, lines, newline_at_end=True):
 def test_live_log_is_intact(log_copy):
     p = verify(LOG)
     assert p.returncode == 0, (p.stdout, p.stderr)
-    assert re.fullmatch(r"OK: \d+ records, chain intact\.\n", p.stdout), p.stdout
+    assert re.fullmatch(r"OK: \d+ records?, chain intact\.\n", p.stdout), p.stdout
 
     n = len(lines_of(log_copy))
     p = verify(log_copy)
     assert p.returncode == 0, p.stdout
-    assert p.stdout == f"OK: {n} records, chain intact.\n"
+    assert p.stdout == f"OK: {n} record{'' if n == 1 else 's'}, chain intact.\n"
+    # One record is one record.
+    one = log_copy + ".one"
+    write_lines(one, lines_of(log_copy)[:1])
+    p = verify(one)
+    assert p.returncode == 0 and p.stdout == "OK: 1 record, chain intact.\n", p.stdout
     rc, j = verify_json(log_copy)
     assert rc == 0
     assert j == {"file": log_copy, "records": n, "ok": True, "first_bad_line": None, "reason": None}

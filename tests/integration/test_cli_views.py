@@ -95,7 +95,7 @@ def test_show_of_unknown_and_invalid_names():
     p = lpmaint("show", "lp_never_applied")
     assert p.returncode == EXIT_FAILED and "No patch 'lp_never_applied'" in p.stderr
     p = lpmaint("show", "Bad Name!")
-    assert p.returncode == EXIT_USAGE and "not a patch name" in p.stderr
+    assert p.returncode == EXIT_USAGE and "Invalid patch name 'Bad Name!'" in p.stderr
     assert lpmaint("show").returncode == EXIT_USAGE
 
 
@@ -315,16 +315,22 @@ def test_history_cuts_long_messages_only_on_a_terminal(make_patch, workdir):
     assert len(whole) > 60 and "WrongKernel" in whole
     piped = lpmaint("history", "--limit=1").stdout
     assert whole in piped
-    # On a terminal of 100 columns every line fits and the message ends in an ellipsis.
+    # On a terminal of 100 columns ($COLUMNS, or the terminal's own size) every
+    # line fits and the message ends in an ellipsis: without a pager ("cat"
+    # means none, as for systemctl), and paged, as systemctl cuts to the
+    # terminal's width (asked before the pager has standard output).
     out = os.path.join(workdir, "tty.out")
-    # No pager in between: "cat" means none, as for systemctl.
-    env = {**os.environ, "COLUMNS": "100", "TERM": "dumb", "SYSTEMD_PAGER": "cat", "PAGER": "cat"}
-    run("script", "-qec", "lpmaint history --limit=1", out, env=env, check=True)
-    with open(out, errors="replace") as f:
-        lines = [l.rstrip("\r") for l in f.read().splitlines() if l.strip() and not l.startswith("Script ")]
-    assert lines and all(len(l) <= 100 for l in lines), lines
-    # The ellipsis is "…" in a UTF-8 locale, "..." in another.
-    assert whole not in "\n".join(lines) and any(l.endswith(("\u2026", "...")) for l in lines), lines
+    for pager, prefix, columns in (("cat", "", {"COLUMNS": "100"}), ("sed s/^/PAGED:/", "PAGED:", {})):
+        env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+        env.update(TERM="dumb", SYSTEMD_PAGER=pager, PAGER="cat", **columns)
+        run("script", "-qec", "stty cols 100; lpmaint history --limit=1", out, env=env, check=True)
+        with open(out, errors="replace") as f:
+            lines = [l.rstrip("\r") for l in f.read().splitlines() if l.strip() and not l.startswith("Script ")]
+        widths = [len(l) - len(prefix) for l in lines if l.startswith(prefix)]
+        # The cut line fills the width exactly: 100, not a guess of 80.
+        assert lines and len(widths) == len(lines) and max(widths) == 100, (pager, lines)
+        # The ellipsis is "…" in a UTF-8 locale, "..." in another.
+        assert whole not in "\n".join(lines) and any(l.endswith(("\u2026", "...")) for l in lines), (pager, lines)
 
 
 def verify_with_config(workdir, main, dropins=(), *args):

@@ -219,7 +219,7 @@ def test_an_administrator_schedules_and_requests(system_double):
 
 @pytest.mark.parametrize("args,rc,text", [
     (("schedule", "yesterday"), 2, "Invalid time"),
-    (("schedule", "2001-01-01 00:00"), 1, "InvalidArgs"),
+    (("schedule", "2001-01-01 00:00"), 2, "not between now and a year from now"),
     (("schedule",), 2, "needs a TIME"),
     (("wave", "now"), 2, "Too many arguments"),
     (("request", "--dry-run"), 2, "--dry-run only applies"),
@@ -233,8 +233,15 @@ def test_bad_reboot_commands(system_double, args, rc, text):
 
 
 def test_bad_reason_is_refused(system_double):
+    # lpmaint catches it (a usage error), and lpmaintd refuses it on its own.
     r = lpmaint("reboot", "request", "--reason=" + "x" * 600, user=AUTO)
-    assert r.returncode == 1 and "InvalidArgs" in r.stderr
+    assert r.returncode == 2 and "Invalid --reason=" in r.stderr
+    dest = ("org.lpmaint1", "/org/lpmaint1", "org.lpmaint1.Manager")
+    r = run("busctl", "--system", "call", *dest, "RequestReboot", "s", "x" * 600, user=AUTO)
+    assert r.returncode != 0 and "printable text" in r.stderr, r.stderr
+    r = run("busctl", "--system", "call", *dest, "ScheduleReboot", "ts", str(NOW() - 3600 * 1_000_000), "",
+            user=AUTO)
+    assert r.returncode != 0 and "within a year" in r.stderr, r.stderr
     assert lpmaint_json("reboot", "status")["reboot_required"] is False
 
 

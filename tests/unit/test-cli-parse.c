@@ -101,7 +101,8 @@ START_TEST(test_format_times) {
 
         /* RFC 3339 with the local offset; TZ=UTC here. */
         ck_assert_str_eq(format_timestamp(buf, sizeof buf, NOW), "2026-03-10T12:34:56+00:00");
-        ck_assert_str_eq(format_time_left(buf, sizeof buf, NOW + 3723 * S + 999999, NOW), "1h 2min 3s");
+        ck_assert_str_eq(format_time_left(buf, sizeof buf, NOW + 3723 * S + 999999, NOW), "1h 2min");
+        ck_assert_str_eq(format_time_left(buf, sizeof buf, NOW + 303 * S + 999999, NOW), "5min 3s");
         ck_assert_str_eq(format_time_left(buf, sizeof buf, NOW - S, NOW), "0");
 }
 END_TEST
