@@ -92,9 +92,13 @@ class Bench:
         self.channel = os.path.join(self.www, "channel")
         self.url = self.nginx.url("/channel")
         self.state = os.path.join(self.tmp, "agent-state")
-        os.makedirs(self.state, mode=0o700)
-        shutil.chown(self.state, AUTO)
-        self.tool("init", self.channel, key=False)
+        try:
+            os.makedirs(self.state, mode=0o700)
+            shutil.chown(self.state, AUTO)
+            self.tool("init", self.channel, key=False)
+        except BaseException:
+            self.stop()
+            raise
 
     def tool(self, *args, key=True):
         cmd = [CHANNEL_TOOL, "-C", self.channel, "--trust-dir", TRUST]
@@ -191,6 +195,11 @@ def latency_figures(b):
     b.tool("add", *channel)
     b.agent()  # the index with the patches not promoted yet: nothing to apply
     transition = os.path.join(SIM, "sim", "transition-ms")
+    try:
+        with open(transition) as f:
+            was = f.read()
+    except FileNotFoundError:
+        was = None  # the simulated kernel's default
     with open(transition, "w") as f:
         f.write("0\n")  # what lpmaint adds, not a simulated kernel's wait
     try:
@@ -211,7 +220,11 @@ def latency_figures(b):
                 if patch_state(name) != "applied":
                     raise SystemExit(f"{name} is {patch_state(name)}, not applied")
     finally:
-        os.unlink(transition)  # the simulated kernel's default again
+        if was is None:
+            os.unlink(transition)
+        else:
+            with open(transition, "w") as f:
+                f.write(was)
     p, a = statistics.median(promoted), statistics.median(applied)
     print(f"  promote to applied by lpmaint-sync run, median of {LATENCY_RUNS}: {p:.2f} ms   "
           f"(of which the agent {statistics.median(agent):.1f} ms; simulated transition 0 ms)")
