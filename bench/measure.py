@@ -7,19 +7,14 @@ import statistics
 import subprocess
 import time
 
-SANDBOX = os.environ["LPMAINT_SANDBOX"]
-BUILD = os.environ.get("LPMAINT_BUILD_DIR", os.path.join(os.environ["LPMAINT_REPO"], "build"))
-STATE = os.environ["LPMAINT_STATE_DIR"]
-RELEASE = os.environ["LPMAINT_KERNEL_RELEASE"]
+import sync
+from bench_sandbox import (AUTO, BUILD, CONFIG_DROPIN_DIR, RELEASE, SANDBOX, SIM, STATE, daemon_pid, patch_state,
+                           signed_patch)
+
 IDLE_SEC = int(os.environ.get("BENCH_IDLE_SEC", "60"))
 BUS_LOAD = os.path.join(BUILD, "bench", "bus-load")
 PING = ["busctl", "--system", "call", "org.lpmaint1", "/org/lpmaint1", "org.freedesktop.DBus.Peer", "Ping"]
 STATUS = ["lpmaint", "status"]
-
-
-def daemon_pid():
-    with open(os.path.join(SANDBOX, "lpmaintd.pid")) as f:
-        return int(f.read())
 
 
 def proc_status(pid, key):
@@ -101,31 +96,8 @@ def restart():
 
 
 SOAK_IDLE_SEC = int(os.environ.get("BENCH_SOAK_IDLE_SEC", "30"))
-SIM = os.environ["LPMAINT_SIM_DIR"]
-PKI = os.environ["LPMAINT_PKI"]
-AUTO = os.environ["LPMAINT_AUTOMATION_USER"]
-
-
-def signed_patch(name):
-    d = os.path.join(SANDBOX, "bench-" + name)
-    os.makedirs(d, mode=0o755)
-    module = os.path.join(d, name + ".ko")
-    subprocess.run(["make-sim-module", "--name", name, "--release", RELEASE, "-o", module], check=True)
-    subprocess.run(["lpmaint-sign", "--key", os.path.join(PKI, "signer.key"), "--cert", os.path.join(PKI, "signer.pem"),
-                    "--module", module, "--name", name, "--version", "1", "--kernel", RELEASE, "--output-dir", d],
-                   check=True, stdout=subprocess.DEVNULL)
-    for f in os.listdir(d):
-        os.chmod(os.path.join(d, f), 0o644)
-    return os.path.join(d, name + ".manifest")
-
-
-def patch_state(name):
-    return subprocess.run(["busctl", "--system", "get-property", "org.lpmaint1", f"/org/lpmaint1/patch/{name}",
-                           "org.lpmaint1.Patch", "State"], capture_output=True, text=True).stdout.split()[-1].strip('"')
-
-
 def soak_figures(ping):
-    dropin = os.path.join(os.environ["LPMAINT_CONFIG"] + ".d", "90-bench-ring.conf")
+    dropin = os.path.join(CONFIG_DROPIN_DIR, "90-bench-ring.conf")
     with open(dropin, "w") as f:
         f.write("[Daemon]\nRing=bench\n\n[Ring bench]\nSoakSec=3600\n")
     os.kill(daemon_pid(), signal.SIGHUP)
@@ -191,6 +163,8 @@ def main():
     print(f"  exec to owning org.lpmaint1, median of 5:     {statistics.median(startups):8.2f} ms   (target < 20 ms)")
 
     soak_figures(ping)
+    # Before the 1000 patch records below: the agent asks lpmaintd for the host's patches.
+    sync.figures()
 
     have = 0
     for n in (1, 100, 1000):

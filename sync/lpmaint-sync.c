@@ -343,7 +343,11 @@ static int run_agent(void) {
         if (!arg_dry_run && wanted_files)
                 cache_prune(cache_fd, wanted_files);
         if (arg_json) {
+                /* What the run cost the network, every channel's fetches together (bench/run reads it). */
+                NetStats stats = net_fetcher_stats(fetcher);
                 json_end_array(&w);
+                json_field_uint(&w, "requests", stats.requests);
+                json_field_uint(&w, "body_bytes", stats.body_bytes);
                 json_end_object(&w);
                 if (json_writer_finish(&w) < 0)
                         ret = EXIT_INVALID;

@@ -579,7 +579,8 @@ static int apply_keys(const ConfigSource *src, const char *group, const ConfigGr
         return 0;
 }
 
-/* The NAME of [PREFIX NAME], which must be a valid name. */
+/* The NAME of [PREFIX NAME], which must be a valid name. *ret is set only on
+ * success; callers start it at NULL, since an optimized build cannot see that. */
 static int group_instance_name(const ConfigSource *src, const char *group, const ConfigGroup *g,
                                const char **ret, sd_bus_error *error) {
         const char *name = group + strlen(g->prefix);
@@ -626,7 +627,7 @@ static void remember_where(const ConfigSource *src, const char *group, const cha
 }
 
 static int apply_ring_group(const ConfigSource *src, const char *group, ConfigLoad *load, sd_bus_error *error) {
-        const char *name;
+        const char *name = NULL;
         int r = group_instance_name(src, group, &ring_group, &name, error);
         if (r < 0)
                 return r;
@@ -664,7 +665,7 @@ static HealthCheckSpec *check_spec_new(const char *name) {
 
 static int apply_health_check_group(const ConfigSource *src, const char *group, ConfigLoad *load, sd_bus_error *error) {
         GPtrArray *checks = load->config->health_checks;
-        const char *name;
+        const char *name = NULL;
         int r = group_instance_name(src, group, &health_check_group, &name, error);
         if (r < 0)
                 return r;
@@ -683,7 +684,7 @@ static int apply_health_check_group(const ConfigSource *src, const char *group, 
 
 static int apply_hook_group(const ConfigSource *src, const char *group, ConfigLoad *load, sd_bus_error *error) {
         GPtrArray *hooks = load->config->pre_reboot_hooks;
-        const char *name;
+        const char *name = NULL;
         int r = group_instance_name(src, group, &pre_reboot_hook_group, &name, error);
         if (r < 0)
                 return r;

@@ -330,6 +330,7 @@ def test_unchanged_channel_is_one_request_and_a_304(server, channel, state, sync
     p, out = agent_json(state)
     assert p.returncode == 0, p.stderr
     assert out["channels"][0]["result"] == "unchanged"
+    assert (out["requests"], out["body_bytes"]) == (1, 0)
     lines = server.nginx.access_log()[before:]
     assert len(lines) == 1, lines
     assert "/index " in lines[0] and '" 304 ' in lines[0]
