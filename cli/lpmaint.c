@@ -27,6 +27,7 @@ bool arg_follow = false;
 uint64_t arg_metrics_interval_usec = 60 * UINT64_C(1000000);
 static bool arg_metrics_interval_set = false;
 bool arg_dry_run = false;
+bool arg_sync_now = false;
 const char *arg_reason = NULL;
 
 typedef enum VerbFlags {
@@ -39,6 +40,7 @@ typedef enum VerbFlags {
         VERB_APPLY_OPTS  = 1 << 6,  /* takes --break-glass and --allow-downgrade */
         VERB_REBOOT_OPTS = 1 << 7,  /* takes --dry-run and --reason= (checked per reboot command) */
         VERB_METRICS     = 1 << 8,  /* takes --output=, --follow and --interval= */
+        VERB_SYNC_OPTS   = 1 << 9,  /* takes --now and --dry-run */
 } VerbFlags;
 
 /* Each entry's first line is read by tests/completion/test-bash-completion:
@@ -75,6 +77,9 @@ static const Verb verbs[] = {
           .synopsis = "verify [FILE]",
           .help = "Check the audit log's hash chain (default: the log\n"
                   "lpmaintd writes, in its StateDirectory=)" },
+        { "sync",        VERB_ANY, 1, VERB_JSON | VERB_SYNC_OPTS, verb_sync,
+          .help = "Show what lpmaint-sync last did; with --now run it, with\n"
+                  "--dry-run show what a run would apply and disable, and why" },
         { "metrics",     VERB_ANY, 1, VERB_METRICS, verb_metrics,
           .help = "Print the state as Prometheus metrics (node_exporter's\n"
                   "textfile collector)" },
@@ -103,7 +108,7 @@ static void help(void) {
                "  -h --help              Show this help\n"
                "     --version           Show package version\n"
                "     --json              Machine-readable output (status, show, list, ring,\n"
-               "                         signals, reboot, history, audit verify)\n"
+               "                         signals, reboot, history, audit verify, sync)\n"
                "     --no-ask-password   Do not ask for a password for privileged operations\n"
                "  -H --host=[USER@]HOST  Operate on a remote host over SSH\n"
                "     --no-wait           apply, disable: return once the transition has started\n"
@@ -112,7 +117,9 @@ static void help(void) {
                "                         automation group (asks for authentication, audited,\n"
                "                         flagged until acknowledged)\n"
                "     --allow-downgrade   apply: accept a version older than one already accepted\n"
-               "     --dry-run           reboot wave: evaluate and explain, change nothing\n"
+               "     --dry-run           reboot wave: evaluate and explain, change nothing;\n"
+               "                         sync: what a run would do, changing nothing\n"
+               "     --now               sync: start lpmaint-sync.service and wait for its run\n"
                "     --reason=TEXT       reboot schedule, reboot request: why, for the audit trail\n"
                "     --since=TIME        history: records at or after TIME, as journalctl takes\n"
                "                         it: yesterday, today, -2h, \"2h ago\", 2026-03-01,\n"
@@ -155,6 +162,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_OUTPUT,
                 ARG_FOLLOW,
                 ARG_INTERVAL,
+                ARG_NOW,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h'                 },
@@ -177,6 +185,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "output",          required_argument, NULL, ARG_OUTPUT          },
                 { "follow",          no_argument,       NULL, ARG_FOLLOW          },
                 { "interval",        required_argument, NULL, ARG_INTERVAL        },
+                { "now",             no_argument,       NULL, ARG_NOW             },
                 {}
         };
         int c, r;
@@ -270,6 +279,9 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_metrics_interval_set = true;
                         break;
                 }
+                case ARG_NOW:
+                        arg_sync_now = true;
+                        break;
                 case ':':
                         return log_usage("Option '%s' needs an argument.", argv[optind - 1]);
                 case '?':
@@ -300,8 +312,12 @@ static int check_options(const Verb *v) {
                 return log_usage("--since=, --until=, --limit=, --patch=, --uid= and --result= only apply to 'history'.");
         if ((arg_break_glass || arg_allow_downgrade) && !(v->flags & VERB_APPLY_OPTS))
                 return log_usage("--break-glass and --allow-downgrade only apply to 'apply'.");
-        if ((arg_dry_run || arg_reason) && !(v->flags & VERB_REBOOT_OPTS))
-                return log_usage("--dry-run and --reason= only apply to 'reboot'.");
+        if (arg_dry_run && !(v->flags & (VERB_REBOOT_OPTS | VERB_SYNC_OPTS)))
+                return log_usage("--dry-run only applies to 'reboot' and 'sync'.");
+        if (arg_reason && !(v->flags & VERB_REBOOT_OPTS))
+                return log_usage("--reason= only applies to 'reboot'.");
+        if (arg_sync_now && !(v->flags & VERB_SYNC_OPTS))
+                return log_usage("--now only applies to 'sync'.");
         if ((arg_metrics_output || arg_follow || arg_metrics_interval_set) && !(v->flags & VERB_METRICS))
                 return log_usage("--output=, --follow and --interval= only apply to 'metrics'.");
         if (arg_follow && !arg_metrics_output)

@@ -57,6 +57,11 @@ typedef struct MetricsSnapshot {
         bool has_wave_state;
         const char *wave_state;                  /* "" is shown as "none" */
 
+        /* lpmaint-sync's last report (SyncStatus); 0: none, left out. */
+        uint64_t sync_last_run_usec;
+        uint64_t sync_last_success_usec;
+        uint64_t sync_index_serial;              /* of the last successful run */
+
         const MetricsPatch *patches;
         size_t n_patches;
 } MetricsSnapshot;
