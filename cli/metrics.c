@@ -249,6 +249,15 @@ static void format_sync(GString *out, const MetricsSnapshot *s) {
                 sample(g, "lpmaint_sync_index_serial", uint_value(&n, s->sync_index_serial), NULL);
         family(out, "lpmaint_sync_index_serial", "gauge",
                "The Serial= of the channel index the last successful lpmaint-sync run verified.", g);
+
+        g = g_string_new(NULL);
+        for (size_t i = 0; s->has_sync_errors && i < s->n_sync_errors; i++) {
+                const MetricsSyncErrors *e = &s->sync_errors[i];
+                if (!isempty(e->kind))
+                        sample(g, "lpmaint_sync_errors_total", uint_value(&n, e->count), "kind", e->kind, NULL);
+        }
+        family(out, "lpmaint_sync_errors_total", "counter",
+               "Failed lpmaint-sync runs lpmaintd recorded, by kind of error.", g);
 }
 
 char *metrics_format(const MetricsSnapshot *s) {

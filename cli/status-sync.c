@@ -10,11 +10,39 @@
 #include "props.h"
 #include "status-sync.h"
 
+void sync_error_list_clear(SyncErrorList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                g_free(l->counts[i].kind);
+        g_free(l->counts);
+        *l = (SyncErrorList) {};
+}
+
+int prop_parse_sync_errors(sd_bus_message *m, void *field) {
+        SyncErrorList *l = field;
+        const char *kind;
+        uint64_t count;
+        int r;
+
+        sync_error_list_clear(l);
+        r = sd_bus_message_enter_container(m, 'a', "{st}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "{st}", &kind, &count)) > 0) {
+                l->counts = g_renew(SyncErrorCount, l->counts, l->n + 1);
+                l->counts[l->n++] = (SyncErrorCount) { .kind = g_strdup(kind), .count = count };
+        }
+        if (r < 0)
+                return r;
+        l->set = true;
+        return sd_bus_message_exit_container(m);
+}
+
 void sync_info_clear(SyncInfo *s) {
         g_strfreev(s->channels);
         g_free(s->last_channel);
         g_free(s->last_result);
         g_free(s->last_message);
+        sync_error_list_clear(&s->errors);
 }
 
 static const PropertyMap sync_configuration_properties[] = {
@@ -45,6 +73,7 @@ int prop_parse_sync_status(sd_bus_message *m, void *dest) {
 static const PropertyMap sync_properties[] = {
         { "SyncConfiguration", "a{sv}", parse_sync_configuration, 0 },
         { "SyncStatus",        "a{sv}", prop_parse_sync_status,   0 },
+        { "SyncErrors",        "a{st}", prop_parse_sync_errors,   offsetof(SyncInfo, errors) },
         {}
 };
 
@@ -95,6 +124,11 @@ void sync_info_json(JsonWriter *w, const SyncInfo *s) {
         json_field_uint(w, "last_success_usec", s->success_usec);
         json_field_uint(w, "last_success_serial", s->success_serial);
         json_field_bool(w, "last_failed", sync_info_last_failed(s));
+        json_key(w, "errors");
+        json_begin_object(w);
+        for (size_t i = 0; i < s->errors.n; i++)
+                json_field_uint(w, s->errors.counts[i].kind, s->errors.counts[i].count);
+        json_end_object(w);
         json_end_object(w);
 }
 

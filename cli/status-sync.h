@@ -1,10 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
 #include "json.h"
+
+typedef struct SyncErrorCount {
+        char *kind;
+        uint64_t count;
+} SyncErrorCount;
+
+/* org.lpmaint1.Manager.SyncErrors, a{st}: failed runs by kind. */
+typedef struct SyncErrorList {
+        bool set;                    /* lpmaintd has the property (an older one does not) */
+        SyncErrorCount *counts;
+        size_t n;
+} SyncErrorList;
+
+void sync_error_list_clear(SyncErrorList *l);
+int prop_parse_sync_errors(sd_bus_message *m, void *field);
 
 /* lpmaintd's SyncConfiguration's channels and its SyncStatus: what
  * lpmaint-sync last reported. */
@@ -17,6 +34,7 @@ typedef struct SyncInfo {
         char *last_message;
         uint64_t success_usec;       /* the last successful run; 0: none */
         uint64_t success_serial;
+        SyncErrorList errors;
 } SyncInfo;
 
 void sync_info_clear(SyncInfo *s);
@@ -24,7 +42,7 @@ void sync_info_clear(SyncInfo *s);
 /* Reads SyncStatus (an a{sv}) into the SyncInfo at @dest: a PropertyParser. */
 int prop_parse_sync_status(sd_bus_message *m, void *dest);
 
-/* Both properties of lpmaintd's Manager. */
+/* The three properties of lpmaintd's Manager. */
 int sync_info_get(sd_bus *bus, SyncInfo *ret, sd_bus_error *error);
 
 /* Whether the last run failed: it is not the last success. */

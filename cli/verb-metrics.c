@@ -119,6 +119,7 @@ static const PropertyMap manager_properties[] = {
         { "FleetLockHeld",            "b",      parse_optional_bool,       offsetof(Reading, fleet_lock_held)            },
         { "WaveState",                "s",      parse_optional_string,     offsetof(Reading, wave_state)                 },
         { "SyncStatus",               "a{sv}",  prop_parse_sync_status,    offsetof(Reading, sync)                       },
+        { "SyncErrors",               "a{st}",  prop_parse_sync_errors,    offsetof(Reading, sync.errors)                },
         {}
 };
 
@@ -160,6 +161,7 @@ static char *format_reading(const Reading *reading, bool up) {
         g_autofree MetricsPatch *patches = NULL;
         g_autofree MetricsTaintFlag *flags = NULL;
         g_autofree const char **codes = NULL;
+        g_autofree MetricsSyncErrors *sync_errors = NULL;
 
         if (!reading)
                 return metrics_format(&s);
@@ -187,6 +189,15 @@ static char *format_reading(const Reading *reading, bool up) {
         s.sync_last_run_usec = reading->sync.last_usec;
         s.sync_last_success_usec = reading->sync.success_usec;
         s.sync_index_serial = reading->sync.success_serial;
+        s.has_sync_errors = reading->sync.errors.set;
+        sync_errors = g_new0(MetricsSyncErrors, reading->sync.errors.n + 1);
+        for (size_t i = 0; i < reading->sync.errors.n; i++)
+                sync_errors[i] = (MetricsSyncErrors) {
+                        .kind = reading->sync.errors.counts[i].kind,
+                        .count = reading->sync.errors.counts[i].count,
+                };
+        s.sync_errors = sync_errors;
+        s.n_sync_errors = reading->sync.errors.n;
 
         codes = g_new0(const char *, reading->reboot_reasons.n + 1);
         for (size_t i = 0; i < reading->reboot_reasons.n; i++)

@@ -25,15 +25,28 @@ def serve_unit(system_double, state):
     system_double.set_unit(UNIT, exec=[SYNC, "run", "--state-dir", state], exec_user=AUTO, exec_env=CLIENT_ENV)
 
 
-def test_status_before_any_run(server, channel, sync_dropin):
+def test_status(server, channel, sync_dropin):
     sync_dropin(server, channel.url)
+    # What earlier tests' runs left: the status is lpmaintd's, kept across runs.
+    status = sync_status()
     p = lpmaint_sync(user=AUTO)
     assert p.returncode == 0, p.stderr
     assert f"Channel: {channel.url}" in p.stdout
-    assert "Last sync: never" in p.stdout
+    if status["LastSuccessUSec"]:
+        assert f"Serial: {status['LastSuccessSerial']}" in p.stdout
+    else:
+        assert "Last sync: never" in p.stdout
     out = json.loads(lpmaint_sync("--json", user=AUTO).stdout)["sync"]
-    assert (out["channels"], out["last_success_usec"], out["last_failed"]) == ([channel.url], 0, False)
+    assert out["channels"] == [channel.url]
+    assert (out["last_usec"], out["last_result"], out["last_success_usec"], out["last_success_serial"]) == \
+        (status["LastUSec"], status["LastResult"], status["LastSuccessUSec"], status["LastSuccessSerial"])
     assert lpmaint_json("status")["sync"] == out
+
+
+def test_status_without_channels():
+    p = lpmaint_sync(user=AUTO)
+    assert p.returncode == 0, p.stderr
+    assert "No channels" in p.stdout
 
 
 def test_dry_run_says_what_a_run_would_do(server, channel, state, sync_dropin, make_patch):
@@ -77,16 +90,28 @@ def test_now_runs_the_unit_and_shows_the_outcome(system_double, server, channel,
     assert lpmaint("disable", a.name).returncode == 0
 
 
+def sync_errors():
+    p = run("busctl", "--system", "--json=short", "get-property", "org.lpmaint1", "/org/lpmaint1",
+            "org.lpmaint1.Manager", "SyncErrors", check=True)
+    return json.loads(p.stdout)["data"]
+
+
 def test_now_fails_when_the_run_fails(system_double, server, state, sync_dropin):
     url = server.url("/nothing-here")
     sync_dropin(server, url)
     serve_unit(system_double, state)
+    before = sync_errors()
+    assert sorted(before) == ["apply", "artifact", "expired", "fetch", "index", "other", "rollback", "signature"]
 
     p = lpmaint_sync("--now")
     assert p.returncode == 1, p.stdout + p.stderr
     assert "ended with 'failed'" in p.stderr
     assert "Last error: not-found" in p.stdout
     assert sync_status()["LastResult"] == "not-found"
+    assert sync_errors() == {**before, "fetch": before["fetch"] + 1}
+    assert lpmaint_json("status")["sync"]["errors"] == sync_errors()
+    metrics = run("lpmaint", "metrics", check=True).stdout.splitlines()
+    assert f'lpmaint_sync_errors_total{{kind="fetch"}} {before["fetch"] + 1}' in metrics
 
 
 def test_now_without_the_unit(system_double):
