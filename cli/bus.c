@@ -31,8 +31,7 @@ int bus_connect(const char *host, bool ask_password, sd_bus **ret) {
         return 0;
 }
 
-/* Starts pkttyagent when it may ask for a password; stores its pid or 0. */
-static void acquire_polkit_agent(pid_t *ret) {
+void bus_acquire_polkit_agent(pid_t *ret) {
         *ret = 0;
 
         /* A remote host's polkit cannot reach our terminal. Failing to start
@@ -64,7 +63,7 @@ int bus_call(sd_bus *bus, const char *path, const char *interface, const char *m
 
         if (kind == CALL_QUERY)
                 return sd_bus_call(bus, m, 0, error, ret_reply);
-        acquire_polkit_agent(&agent);
+        bus_acquire_polkit_agent(&agent);
         return sd_bus_call(bus, m, LPMAINT_PRIVILEGED_CALL_TIMEOUT_USEC, error, ret_reply);
 }
 

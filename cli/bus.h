@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 #include "lpmaint-bus.h"
@@ -29,6 +30,10 @@ typedef enum CallKind {
  * is gone is reported gone rather than brought back. */
 int bus_call(sd_bus *bus, const char *path, const char *interface, const char *member, CallKind kind, bool auto_start,
              sd_bus_message **ret_reply, sd_bus_error *error, const char *types, ...);
+
+/* Starts pkttyagent when a privileged call may ask for a password (not with
+ * --no-ask-password or --host=); stores its pid or 0, for polkit_agent_close(). */
+void bus_acquire_polkit_agent(pid_t *ret);
 
 /* Maps a failed call (its error and return value) to an lpmaint exit status. */
 int bus_error_exit_status(const sd_bus_error *error, int r);

@@ -28,6 +28,7 @@ bool arg_follow = false;
 uint64_t arg_metrics_interval_usec = 60 * UINT64_C(1000000);
 static bool arg_metrics_interval_set = false;
 bool arg_dry_run = false;
+bool arg_sync_now = false;
 const char *arg_reason = NULL;
 bool arg_pager = true;
 bool arg_legend = true;
@@ -45,6 +46,7 @@ typedef enum VerbFlags {
         VERB_METRICS     = 1 << 8,  /* takes --output=, --follow and --interval= */
         VERB_PAGER       = 1 << 9,  /* long output: through a pager; takes --no-legend */
         VERB_QUIET       = 1 << 10, /* takes --quiet: changes something and says so */
+        VERB_SYNC_OPTS   = 1 << 11, /* takes --now and --dry-run */
 } VerbFlags;
 
 /* Each entry's first line is read by tests/completion/test-completion:
@@ -82,6 +84,9 @@ static const Verb verbs[] = {
           .synopsis = "verify [FILE]",
           .help = "Check the audit log's hash chain (default: the log\n"
                   "lpmaintd writes, in its StateDirectory=)" },
+        { "sync",        VERB_ANY, 1, VERB_JSON | VERB_SYNC_OPTS, verb_sync,
+          .help = "Show what lpmaint-sync last did; --now: run it;\n"
+                  "--dry-run: what a run would apply and disable, and why" },
         { "metrics",     VERB_ANY, 1, VERB_METRICS, verb_metrics,
           .help = "Print the state as Prometheus metrics (node_exporter's\n"
                   "textfile collector)" },
@@ -114,7 +119,7 @@ static void help(void) {
                "     --version           Show package version\n"
                "     --json              Machine-readable output (status, show, list, ring,\n"
                "                         signals, reboot status|plan|wave, history,\n"
-               "                         audit verify)\n"
+               "                         audit verify, sync)\n"
                "     --no-pager          Do not pipe long output into a pager\n"
                "     --no-legend         Do not print the column headers\n"
                "  -q --quiet             apply, disable, acknowledge, reboot: print only\n"
@@ -128,7 +133,10 @@ static void help(void) {
                "                         the automation group (asks for authentication,\n"
                "                         audited, flagged until acknowledged)\n"
                "     --allow-downgrade   apply: accept a version older than one accepted\n"
-               "     --dry-run           reboot wave: evaluate and explain, change nothing\n"
+               "     --dry-run           reboot wave: evaluate and explain, change nothing;\n"
+               "                         sync: what a run would do, changing nothing\n"
+               "     --now               sync: start lpmaint-sync.service and wait for\n"
+               "                         its run\n"
                "     --reason=TEXT       reboot schedule, reboot request: why, for the\n"
                "                         audit trail\n"
                "     --since=TIME        history: records at or after TIME, as journalctl takes\n"
@@ -175,6 +183,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_INTERVAL,
                 ARG_NO_PAGER,
                 ARG_NO_LEGEND,
+                ARG_NOW,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h'                 },
@@ -200,6 +209,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "no-pager",        no_argument,       NULL, ARG_NO_PAGER        },
                 { "no-legend",       no_argument,       NULL, ARG_NO_LEGEND       },
                 { "quiet",           no_argument,       NULL, 'q'                 },
+                { "now",             no_argument,       NULL, ARG_NOW             },
                 {}
         };
         int c, r;
@@ -315,6 +325,9 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_metrics_interval_set = true;
                         break;
                 }
+                case ARG_NOW:
+                        arg_sync_now = true;
+                        break;
                 case ':':
                         return log_usage("Option '%s' needs an argument.", argv[optind - 1]);
                 case '?':
@@ -345,8 +358,12 @@ static int check_options(const Verb *v) {
                 return log_usage("--since=, --until=, --limit=, --patch=, --uid= and --result= only apply to 'history'.");
         if ((arg_break_glass || arg_allow_downgrade) && !(v->flags & VERB_APPLY_OPTS))
                 return log_usage("--break-glass and --allow-downgrade only apply to 'apply'.");
-        if ((arg_dry_run || arg_reason) && !(v->flags & VERB_REBOOT_OPTS))
-                return log_usage("--dry-run and --reason= only apply to 'reboot'.");
+        if (arg_dry_run && !(v->flags & (VERB_REBOOT_OPTS | VERB_SYNC_OPTS)))
+                return log_usage("--dry-run only applies to 'reboot' and 'sync'.");
+        if (arg_reason && !(v->flags & VERB_REBOOT_OPTS))
+                return log_usage("--reason= only applies to 'reboot'.");
+        if (arg_sync_now && !(v->flags & VERB_SYNC_OPTS))
+                return log_usage("--now only applies to 'sync'.");
         if ((arg_metrics_output || arg_follow || arg_metrics_interval_set) && !(v->flags & VERB_METRICS))
                 return log_usage("--output=, --follow and --interval= only apply to 'metrics'.");
         if (arg_follow && !arg_metrics_output)

@@ -48,6 +48,7 @@ extern bool arg_break_glass;
 extern bool arg_allow_downgrade;
 extern HistoryFilter arg_history;
 extern bool arg_dry_run;
+extern bool arg_sync_now;
 extern const char *arg_reason;
 extern bool arg_pager;   /* --no-pager: false */
 extern bool arg_legend;  /* --no-legend: false */
@@ -78,3 +79,4 @@ int verb_reboot(int argc, char *argv[], void *userdata);
 extern const Verb reboot_verbs[];  /* its sub-commands */
 int verb_audit(int argc, char *argv[], void *userdata);
 int verb_metrics(int argc, char *argv[], void *userdata);
+int verb_sync(int argc, char *argv[], void *userdata);

@@ -237,6 +237,29 @@ static void format_reboot(GString *out, const MetricsSnapshot *s) {
         family(out, "lpmaint_fleet_lock_held", "gauge", "Whether this host holds the fleet-wide reboot lock.", g);
 }
 
+static void format_sync(GString *out, const MetricsSnapshot *s) {
+        GString *g = g_string_new(NULL);
+        Number n;
+
+        timestamp_family(out, "lpmaint_sync_last_run_timestamp_seconds", true, s->sync_last_run_usec,
+                         "When lpmaint-sync last reported a run, successful or not, in seconds since the epoch.");
+        timestamp_family(out, "lpmaint_sync_last_success_timestamp_seconds", true, s->sync_last_success_usec,
+                         "When lpmaint-sync last ran successfully, in seconds since the epoch.");
+        if (s->sync_index_serial > 0)
+                sample(g, "lpmaint_sync_index_serial", uint_value(&n, s->sync_index_serial), NULL);
+        family(out, "lpmaint_sync_index_serial", "gauge",
+               "The Serial= of the channel index the last successful lpmaint-sync run verified.", g);
+
+        g = g_string_new(NULL);
+        for (size_t i = 0; s->has_sync_errors && i < s->n_sync_errors; i++) {
+                const MetricsSyncErrors *e = &s->sync_errors[i];
+                if (!isempty(e->kind))
+                        sample(g, "lpmaint_sync_errors_total", uint_value(&n, e->count), "kind", e->kind, NULL);
+        }
+        family(out, "lpmaint_sync_errors_total", "counter",
+               "Failed lpmaint-sync runs lpmaintd recorded, by kind of error.", g);
+}
+
 char *metrics_format(const MetricsSnapshot *s) {
         GString *out = g_string_new(NULL), *g;
         Number n;
@@ -262,6 +285,7 @@ char *metrics_format(const MetricsSnapshot *s) {
         format_patches(out, s);
         format_kernel(out, s);
         format_reboot(out, s);
+        format_sync(out, s);
 
         g = g_string_new(NULL);
         sample(g, "lpmaint_unacknowledged_break_glass", uint_value(&n, s->n_unacknowledged_break_glass), NULL);

@@ -23,6 +23,11 @@ typedef struct MetricsTaintFlag {
         const char *letter;       /* as lpmaint status shows it; "?" for a bit without one */
 } MetricsTaintFlag;
 
+typedef struct MetricsSyncErrors {
+        const char *kind;         /* SyncErrors' key */
+        uint64_t count;
+} MetricsSyncErrors;
+
 typedef struct MetricsSnapshot {
         /* lpmaintd answered the last read. */
         bool up;
@@ -56,6 +61,14 @@ typedef struct MetricsSnapshot {
         bool fleet_lock_held;
         bool has_wave_state;
         const char *wave_state;                  /* "" is shown as "none" */
+
+        /* lpmaint-sync's last report (SyncStatus); 0: none, left out. */
+        uint64_t sync_last_run_usec;
+        uint64_t sync_last_success_usec;
+        uint64_t sync_index_serial;              /* of the last successful run */
+        bool has_sync_errors;                    /* lpmaintd has SyncErrors */
+        const MetricsSyncErrors *sync_errors;
+        size_t n_sync_errors;
 
         const MetricsPatch *patches;
         size_t n_patches;

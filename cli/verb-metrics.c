@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "patch.h"
 #include "props.h"
+#include "status-sync.h"
 
 /* Changes come in bursts (a transition changes State, Busy, Operation and
  * Result within milliseconds): one read after the burst is enough. */
@@ -77,6 +78,7 @@ typedef struct Reading {
         OptionalU64 scheduled_reboot_usec;
         OptionalBool fleet_lock_held;
         OptionalString wave_state;
+        SyncInfo sync;
 
         uint64_t tainted;
         TaintFlagList taint_flags;
@@ -95,6 +97,7 @@ static void reading_free(Reading *r) {
         reboot_reason_list_clear(&r->reboot_reasons);
         g_strfreev(r->unacknowledged_break_glass);
         g_free(r->wave_state.value);
+        sync_info_clear(&r->sync);
         taint_flag_list_clear(&r->taint_flags);
         if (r->patches)
                 g_ptr_array_unref(r->patches);
@@ -115,6 +118,8 @@ static const PropertyMap manager_properties[] = {
         { "ScheduledRebootUSec",      "t",      parse_optional_uint64,     offsetof(Reading, scheduled_reboot_usec)      },
         { "FleetLockHeld",            "b",      parse_optional_bool,       offsetof(Reading, fleet_lock_held)            },
         { "WaveState",                "s",      parse_optional_string,     offsetof(Reading, wave_state)                 },
+        { "SyncStatus",               "a{sv}",  prop_parse_sync_status,    offsetof(Reading, sync)                       },
+        { "SyncErrors",               "a{st}",  prop_parse_sync_errors,    offsetof(Reading, sync.errors)                },
         {}
 };
 
@@ -156,6 +161,7 @@ static char *format_reading(const Reading *reading, bool up) {
         g_autofree MetricsPatch *patches = NULL;
         g_autofree MetricsTaintFlag *flags = NULL;
         g_autofree const char **codes = NULL;
+        g_autofree MetricsSyncErrors *sync_errors = NULL;
 
         if (!reading)
                 return metrics_format(&s);
@@ -180,6 +186,18 @@ static char *format_reading(const Reading *reading, bool up) {
         s.fleet_lock_held = reading->fleet_lock_held.value;
         s.has_wave_state = reading->wave_state.set;
         s.wave_state = reading->wave_state.value;
+        s.sync_last_run_usec = reading->sync.last_usec;
+        s.sync_last_success_usec = reading->sync.success_usec;
+        s.sync_index_serial = reading->sync.success_serial;
+        s.has_sync_errors = reading->sync.errors.set;
+        sync_errors = g_new0(MetricsSyncErrors, reading->sync.errors.n + 1);
+        for (size_t i = 0; i < reading->sync.errors.n; i++)
+                sync_errors[i] = (MetricsSyncErrors) {
+                        .kind = reading->sync.errors.counts[i].kind,
+                        .count = reading->sync.errors.counts[i].count,
+                };
+        s.sync_errors = sync_errors;
+        s.n_sync_errors = reading->sync.errors.n;
 
         codes = g_new0(const char *, reading->reboot_reasons.n + 1);
         for (size_t i = 0; i < reading->reboot_reasons.n; i++)

@@ -128,7 +128,7 @@ static int get_manager_info(sd_bus *bus, ManagerInfo *ret, sd_bus_error *error) 
                                                   manager_properties, ret, true, error);
 }
 
-static int print_json(const ManagerInfo *m, GArray *counts, const Patch *moving) {
+static int print_json(const ManagerInfo *m, GArray *counts, const Patch *moving, const SyncInfo *sync) {
         JsonWriter w;
 
         json_writer_init(&w, stdout, stdout_is_terminal());
@@ -177,6 +177,7 @@ static int print_json(const ManagerInfo *m, GArray *counts, const Patch *moving)
                 json_field_uint(&w, c->state, c->count);
         }
         json_end_object(&w);
+        sync_info_json(&w, sync);
         json_end_object(&w);
         return json_writer_finish(&w);
 }
@@ -239,6 +240,7 @@ int verb_status(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(manager_info_clear) ManagerInfo info = {};
+        _cleanup_(sync_info_clear) SyncInfo sync = {};
         g_autoptr(GPtrArray) patches = NULL;
         g_autoptr(GArray) counts = NULL;
         const Patch *moving;
@@ -263,14 +265,15 @@ int verb_status(int argc, char *argv[], void *userdata) {
         counts = count_states(patches);
         moving = info.busy ? patch_in_transition(patches) : NULL;
 
-        r = arg_json ? print_json(&info, counts, moving) : print_human(&info, counts, moving);
+        r = sync_info_get(bus, &sync, &error);
+        if (r < 0)
+                return log_bus_error(&error, r, "Failed to get the sync status of lpmaintd");
+
+        r = arg_json ? print_json(&info, counts, moving, &sync) : print_human(&info, counts, moving);
         if (r < 0)
                 return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write output");
-        if (!arg_json) {
-                r = status_sync_print(bus, &error);
-                if (r < 0)
-                        return log_bus_error(&error, r, "Failed to get the sync status of lpmaintd");
-        }
+        if (!arg_json)
+                sync_info_print(&sync);
 
         return LPMAINT_EXIT_SUCCESS;
 }

@@ -526,6 +526,7 @@
         renderRing(m);
         renderKernel(m);
         renderReboot(m);
+        renderSync(m);
         renderSignals();
         renderPatches(m);
         renderHistory();
@@ -744,6 +745,47 @@
             !!m.ScheduledRebootUSec || !!m.WaveState || reasons.some(([code]) => code === "admin-request");
         cancelButton.disabled = !cancellable;
         $("lp-reboot-actions").hidden = scheduleButton.hidden && cancelButton.hidden;
+    }
+
+    /* lpmaint-sync, the pull agent: where patches come from, as lpmaintd
+     * recorded its runs (SyncConfiguration, SyncStatus, SyncErrors). */
+    function renderSync(m) {
+        const card = $("lp-sync-card");
+        card.hidden = !has(m, "SyncStatus");
+        if (card.hidden)
+            return;
+        const channels = unwrap(m.SyncConfiguration).Channels || [];
+        const s = unwrap(m.SyncStatus);
+        const failed = !!s.LastUSec && s.LastUSec !== s.LastSuccessUSec && !!s.LastResult;
+        const tag = $("lp-sync-state");
+        if (!channels.length)
+            replaceChildren(tag, label("neutral", _("No channels")));
+        else if (failed)
+            replaceChildren(tag, label("danger", _("Last run failed")));
+        else if (s.LastSuccessUSec)
+            replaceChildren(tag, label("success", _("Synced")));
+        else
+            replaceChildren(tag, label("neutral", _("Never synced")));
+
+        if (!channels.length) {
+            replaceChildren($("lp-sync"), h("p", { class: "lp-muted", text: _("lpmaint.conf names no channels ([Sync] Channels=): patches come only from \"lpmaint apply\".") }));
+            return;
+        }
+        const rows = [
+            [_("Channels"), h("ul", { class: "lp-list" }, channels.map(c => h("li", null, mono(c)))), "channels"],
+            [_("Last sync"), s.LastSuccessUSec ? timeNode(s.LastSuccessUSec) : muted(_("never")), "last-sync"],
+            [_("Index serial"), s.LastSuccessUSec ? String(s.LastSuccessSerial) : muted("—"), "serial"],
+        ];
+        if (failed) {
+            rows.push([_("Last error"), h("span", null, label("danger", s.LastResult), " ", h("span", { text: s.LastMessage || "" }),
+                h("div", { class: "lp-small lp-muted" }, mono(s.LastChannel || ""), " ", formatTime(s.LastUSec))), "last-error"]);
+        }
+        const errors = Object.entries(m.SyncErrors || {}).filter(([, n]) => Number(n) > 0);
+        if (errors.length) {
+            rows.push([_("Failed runs"), h("span", { class: "lp-chips" }, errors.map(([kind, n]) =>
+                h("span", { class: "lp-chip", dataset: { kind }, text: kind + " " + n }))), "errors"]);
+        }
+        replaceChildren($("lp-sync"), descriptionList(rows));
     }
 
     function patchSortKey(d) {

@@ -62,6 +62,22 @@ static int property_get_sync_status(sd_bus *bus, const char *path, const char *i
                                      "LastSuccessSerial", "t", s->serial);
 }
 
+static int property_get_sync_errors(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{st}");
+        if (r < 0)
+                return r;
+        for (SyncErrorKind k = 0; k < _SYNC_ERROR_KIND_MAX; k++) {
+                r = sd_bus_message_append(reply, "{st}", sync_error_kind_to_string(k), m->sync_status.errors[k]);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
 /* ReportSync's a{sv}: channel (s), serial (t), result (s), message (s). */
 static int read_report(sd_bus_message *msg, SyncReport *rep, sd_bus_error *error) {
         int r;
@@ -129,6 +145,7 @@ const sd_bus_vtable sync_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("SyncConfiguration", "a{sv}", property_get_sync_configuration, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("SyncStatus", "a{sv}", property_get_sync_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SyncErrors", "a{st}", property_get_sync_errors, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("ReportSync",
                                 SD_BUS_ARGS("a{sv}", report),
                                 SD_BUS_NO_RESULT,

@@ -3,6 +3,8 @@
 /* What lpmaint-sync reports of its runs: kept, so that `lpmaint status`
  * says when the host last synced and what went wrong. lpmaintd never
  * fetches anything itself. */
+#include <string.h>
+
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
@@ -24,6 +26,7 @@ int manager_sync_report(Manager *m, const SyncReport *report, sd_bus_error *erro
 
         /* Written before it is shown: what the bus says survives a restart. */
         sync_status_init(&next);
+        memcpy(next.errors, m->sync_status.errors, sizeof next.errors);
         sync_status_note(&next, &m->sync_status.last_success);
         sync_status_note(&next, report);
         int r = sync_status_save(&next, m->config.state_directory);
@@ -37,6 +40,6 @@ int manager_sync_report(Manager *m, const SyncReport *report, sd_bus_error *erro
                 log_notice("lpmaint-sync reports %s for %s: %s", report->result, report->channel, report->message);
         if (m->bus)
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
-                                                      "SyncStatus", NULL);
+                                                      "SyncStatus", "SyncErrors", NULL);
         return 0;
 }

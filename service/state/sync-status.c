@@ -33,6 +33,7 @@ static void report_copy(SyncReport *to, const SyncReport *from) {
 }
 
 void sync_status_init(SyncStatus *s) {
+        *s = (SyncStatus) {};
         report_init(&s->last);
         report_init(&s->last_success);
 }
@@ -40,6 +41,7 @@ void sync_status_init(SyncStatus *s) {
 void sync_status_clear(SyncStatus *s) {
         report_clear(&s->last);
         report_clear(&s->last_success);
+        memset(s->errors, 0, sizeof s->errors);
 }
 
 static bool result_is_valid(const char *s) {
@@ -61,6 +63,32 @@ void sync_status_note(SyncStatus *s, const SyncReport *r) {
         report_copy(&s->last, r);
         if (sync_result_is_success(r->result))
                 report_copy(&s->last_success, r);
+        else if (r->result[0] != '\0') {
+                SyncErrorKind k = sync_error_kind_of(r->result);
+                if (s->errors[k] < UINT64_MAX)
+                        s->errors[k]++;
+        }
+}
+
+/* [Errors] KIND=COUNT; a kind this lpmaintd does not know (written by a
+ * newer one) is left out, a missing one is 0. */
+static void errors_save(GKeyFile *kf, const SyncStatus *s) {
+        for (SyncErrorKind k = 0; k < _SYNC_ERROR_KIND_MAX; k++)
+                g_key_file_set_uint64(kf, "Errors", sync_error_kind_to_string(k), s->errors[k]);
+}
+
+static int errors_load(GKeyFile *kf, SyncStatus *s) {
+        for (SyncErrorKind k = 0; k < _SYNC_ERROR_KIND_MAX; k++) {
+                g_autoptr(GError) e = NULL;
+                uint64_t n = g_key_file_get_uint64(kf, "Errors", sync_error_kind_to_string(k), &e);
+
+                if (!e)
+                        s->errors[k] = n;
+                else if (!g_error_matches(e, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND) &&
+                         !g_error_matches(e, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND))
+                        return -EBADMSG;
+        }
+        return 0;
 }
 
 static void report_save(GKeyFile *kf, const char *group, const SyncReport *r) {
@@ -116,7 +144,8 @@ int sync_status_load(const char *state_dir, SyncStatus *ret) {
         SyncStatus s;
         sync_status_init(&s);
         if ((r = report_load(kf, "Last", &s.last)) < 0 ||
-            (r = report_load(kf, "LastSuccess", &s.last_success)) < 0) {
+            (r = report_load(kf, "LastSuccess", &s.last_success)) < 0 ||
+            (r = errors_load(kf, &s)) < 0) {
                 sync_status_clear(&s);
                 return r;
         }
@@ -130,6 +159,7 @@ int sync_status_save(const SyncStatus *s, const char *state_dir) {
 
         report_save(kf, "Last", &s->last);
         report_save(kf, "LastSuccess", &s->last_success);
+        errors_save(kf, s);
         gsize size;
         g_autofree char *data = g_key_file_to_data(kf, &size, NULL);
         _cleanup_close_ int dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

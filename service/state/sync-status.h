@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <glib.h>
 
+#include "sync-error-kind.h"
+
 /* What lpmaint-sync last reported (ReportSync), kept in
  * STATE_DIRECTORY/sync-status so that `lpmaint status` still says when the
  * host last synced after lpmaintd restarts. Every field is bounded: an
@@ -25,6 +27,7 @@ typedef struct SyncReport {
 typedef struct SyncStatus {
         SyncReport last;
         SyncReport last_success;
+        uint64_t errors[_SYNC_ERROR_KIND_MAX];  /* failed runs by kind, since the file was first written */
 } SyncStatus;
 
 void sync_status_init(SyncStatus *s);
@@ -36,7 +39,8 @@ bool sync_report_is_valid(const char *channel, const char *result, const char *m
 /* A report's result that counts as a successful sync. */
 bool sync_result_is_success(const char *result);
 
-/* Records @r as the last report, and as the last success if it is one. */
+/* Records @r as the last report, and as the last success if it is one;
+ * otherwise counts it in its kind's errors. */
 void sync_status_note(SyncStatus *s, const SyncReport *r);
 
 /* A missing file is no report yet; a damaged one is -EBADMSG. */

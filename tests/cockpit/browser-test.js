@@ -31,6 +31,7 @@ const RING = env.LPMAINT_COCKPIT_RING;
 const CALENDAR = env.LPMAINT_COCKPIT_CALENDAR || "";
 const DISABLE = env.LPMAINT_COCKPIT_DISABLE;
 const KEEP = env.LPMAINT_COCKPIT_KEEP;
+const CHANNEL = env.LPMAINT_COCKPIT_CHANNEL;
 const OUT = env.LPMAINT_COCKPIT_OUT;
 const LOGIND_LOG = env.LPMAINT_COCKPIT_LOGIND || "";
 const CHROMIUM = env.LPMAINT_COCKPIT_CHROMIUM || "/usr/bin/chromium";
@@ -240,6 +241,22 @@ async function run(browser, problems) {
         const next = await text(auto.locator('#lp-reboot [data-field="next-window"]'));
         const scheduled = await text(auto.locator('#lp-reboot [data-field="scheduled-reboot"]'));
         return `calendar ${calendar}; next window: ${next}; scheduled: ${scheduled}`;
+    });
+
+    await check("shows the patch channel, its last sync and serial, and the last run's error", async () => {
+        const tag = await text(auto.locator("#lp-sync-state"));
+        assert(tag === "Last run failed", `tag "${tag}"`);
+        const channels = await text(auto.locator('#lp-sync [data-field="channels"]'));
+        assert(channels === CHANNEL, `channels "${channels}"`);
+        const serial = await text(auto.locator('#lp-sync [data-field="serial"]'));
+        assert(serial === "7", `serial "${serial}"`);
+        const last = await text(auto.locator('#lp-sync [data-field="last-sync"]'));
+        assert(last && last !== "never", `last sync "${last}"`);
+        const error = await text(auto.locator('#lp-sync [data-field="last-error"]'));
+        assert(error.startsWith("not-found") && error.includes("HTTP 404"), `last error "${error}"`);
+        const fetch = await text(auto.locator('#lp-sync [data-field="errors"] [data-kind="fetch"]'));
+        assert(fetch === "fetch 1", `failed runs "${fetch}"`);
+        return `serial ${serial}; last sync ${last}; ${error}`;
     });
 
     await check("shows the audit history with both applies", async () => {

@@ -19,6 +19,11 @@ changes it by replacing the file (atomically). A missing key takes its default:
                units. StartUnit()'s job ends job_delay_ms later with JobRemoved
                and job_result ("done", "failed", "timeout", ...); with
                job_result null it never ends. Timers have the last two.
+               A service with "exec" [ARGV...] runs it instead (as
+               "exec_user", with the environment "exec_env"), as a
+               Type=oneshot service: its job ends when the command exits,
+               "done" for status 0 and "failed" otherwise; its output goes
+               to the double's log.
   system_state             the Manager's SystemState
   schedule_shutdown_error  null, or {"name", "message"}: ScheduleShutdown()
                            fails so once the type is checked, where logind
@@ -79,7 +84,8 @@ DEFAULT_CONTROL = {
 INHIBITOR_DEFAULTS = {"what": "shutdown", "who": "", "why": "", "mode": "block", "uid": 0, "pid": 0}
 # A timer with nothing left to elapse reports infinity as its next elapse.
 UNIT_DEFAULTS = {"active_state": "inactive", "job_result": "done", "job_delay_ms": 0,
-                 "last_trigger_usec": 0, "next_elapse_usec": USEC_INFINITY}
+                 "last_trigger_usec": 0, "next_elapse_usec": USEC_INFINITY,
+                 "exec": None, "exec_user": None, "exec_env": None}
 
 # logind takes each of these, also with "dry-" before it (soft-reboot came after systemd 252).
 SHUTDOWN_TYPES = ("poweroff", "reboot", "halt", "kexec")
@@ -331,10 +337,23 @@ class Systemd1Manager(PropertiesObject):
                 job = self.jobs[name] = Job(self.last_job_id, str(name), sender)
                 # Later, never before this call's reply: as with systemd, a
                 # client learns the job's path before it can see it end.
-                if unit["job_result"] is not None:
+                if unit["exec"]:
+                    self._exec(job, unit)
+                elif unit["job_result"] is not None:
                     GLib.timeout_add(unit["job_delay_ms"], self._finish_job, job, unit["job_result"])
             entry["result"] = job.path
             return job.path
+
+    def _exec(self, job, unit):
+        logging.info("job %d (%s): running %s as %s", job.id, job.unit, unit["exec"], unit["exec_user"] or "root")
+        process = subprocess.Popen(unit["exec"], user=unit["exec_user"], env=unit["exec_env"],
+                                   stdin=subprocess.DEVNULL, stdout=sys.stderr, stderr=sys.stderr)
+        job.process = process  # kept until it is reaped
+
+        def exited(pid, status):
+            result = "done" if os.waitstatus_to_exitcode(status) == 0 else "failed"
+            self._finish_job(job, result)
+        GLib.child_watch_add(GLib.PRIORITY_DEFAULT, process.pid, exited)
 
     def _finish_job(self, job, result):
         del self.jobs[job.unit]

@@ -27,6 +27,11 @@ static const MetricsTaintFlag sample_flags[] = {
 
 static const char *const sample_codes[] = { "kernel-installed", "admin-request", "kernel-installed" };
 
+static const MetricsSyncErrors sample_sync_errors[] = {
+        { .kind = "fetch", .count = 3 },
+        { .kind = "rollback", .count = 0 },
+};
+
 static MetricsSnapshot full_snapshot(void) {
         return (MetricsSnapshot) {
                 .up = true,
@@ -53,6 +58,12 @@ static MetricsSnapshot full_snapshot(void) {
                 .fleet_lock_held = true,
                 .has_wave_state = true,
                 .wave_state = "",
+                .sync_last_run_usec = UINT64_C(1767225660500000),
+                .sync_last_success_usec = UINT64_C(1767225600000000),
+                .sync_index_serial = 42,
+                .has_sync_errors = true,
+                .sync_errors = sample_sync_errors,
+                .n_sync_errors = G_N_ELEMENTS(sample_sync_errors),
                 .patches = sample_patches,
                 .n_patches = G_N_ELEMENTS(sample_patches),
         };
@@ -183,6 +194,27 @@ START_TEST(test_reboot) {
 }
 END_TEST
 
+START_TEST(test_sync) {
+        MetricsSnapshot s = full_snapshot();
+        g_autofree char *text = metrics_format(&s);
+
+        assert_line(text, "# TYPE lpmaint_sync_last_run_timestamp_seconds gauge");
+        assert_line(text, "lpmaint_sync_last_run_timestamp_seconds 1767225660.5");
+        assert_line(text, "lpmaint_sync_last_success_timestamp_seconds 1767225600");
+        assert_line(text, "lpmaint_sync_index_serial 42");
+        assert_line(text, "# TYPE lpmaint_sync_errors_total counter");
+        assert_line(text, "lpmaint_sync_errors_total{kind=\"fetch\"} 3");
+        assert_line(text, "lpmaint_sync_errors_total{kind=\"rollback\"} 0");
+
+        /* Never synced (or no channels): no sync family at all. */
+        s.sync_last_run_usec = s.sync_last_success_usec = s.sync_index_serial = 0;
+        s.has_sync_errors = false;
+        g_autofree char *text2 = metrics_format(&s);
+        assert_no_prefix(text2, "lpmaint_sync_");
+        assert_no_prefix(text2, "# HELP lpmaint_sync_");
+}
+END_TEST
+
 START_TEST(test_older_daemon) {
         MetricsSnapshot s = full_snapshot();
         s.has_next_reboot_window = s.has_scheduled_reboot = s.has_fleet_lock_held = s.has_wave_state = false;
@@ -296,6 +328,7 @@ int main(void) {
         tcase_add_test(tc, test_service_and_kernel);
         tcase_add_test(tc, test_patches);
         tcase_add_test(tc, test_reboot);
+        tcase_add_test(tc, test_sync);
         tcase_add_test(tc, test_older_daemon);
         tcase_add_test(tc, test_escaping);
         tcase_add_test(tc, test_grouping);
