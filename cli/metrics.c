@@ -6,22 +6,47 @@
 
 #include "macro.h"
 #include "metrics.h"
+#include "patch-state.h"
+#include "soak.h"
+#include "wave-state.h"
 
 /* The documented values of the enumerations shown one-hot: a series per
  * value, 1 for the current one and 0 for the others, so that a change never
- * leaves a stale series behind and "== 1" alerts read naturally. A value a
- * newer lpmaintd reports that is not listed here gets a series of its own. */
-static const char *const patch_states[] = {
-        "loading", "patching", "applied", "unpatching", "disabled", "failed", "superseded", "absent",
-};
+ * leaves a stale series behind and "== 1" alerts read naturally. The names
+ * are lpmaintd's own (service/core); a value a newer lpmaintd reports that is
+ * not among them gets a series of its own. Patches that never soaked have no
+ * soak series, and no wave open is "none". */
+typedef struct KnownValues {
+        const char *names[16];
+        size_t n;
+} KnownValues;
 
-static const char *const soak_states[] = {
-        "soaking", "healthy", "failed", "cancelled",
-};
+static void known_add(KnownValues *k, const char *name) {
+        g_assert(k->n < G_N_ELEMENTS(k->names));
+        k->names[k->n++] = name;
+}
 
-static const char *const wave_states[] = {
-        "none", "waiting", "hooks", "scheduled", "verifying", "failed",
-};
+static KnownValues patch_states(void) {
+        KnownValues k = {};
+        for (PatchState s = 0; s < _PATCH_STATE_MAX; s++)
+                known_add(&k, patch_state_to_string(s));
+        return k;
+}
+
+static KnownValues soak_states(void) {
+        KnownValues k = {};
+        for (SoakState s = SOAK_STATE_NONE + 1; s < _SOAK_STATE_MAX; s++)
+                known_add(&k, soak_state_to_string(s));
+        return k;
+}
+
+static KnownValues wave_states(void) {
+        KnownValues k = {};
+        known_add(&k, "none");
+        for (WaveState s = WAVE_NONE + 1; s < _WAVE_STATE_MAX; s++)
+                known_add(&k, wave_state_to_string(s));
+        return k;
+}
 
 static bool streq(const char *a, const char *b) {
         return strcmp(a, b) == 0;
@@ -117,7 +142,9 @@ static void timestamp_family(GString *out, const char *name, bool known, uint64_
 
 /* One series per known value plus the current one if it is not known. */
 static void one_hot(GString *samples, const char *name, const char *key, const char *label,
-                    const char *const *known, size_t n_known, const char *current) {
+                    KnownValues values, const char *current) {
+        const char *const *known = values.names;
+        size_t n_known = values.n;
         bool found = false;
 
         for (size_t i = 0; i < n_known; i++) {
@@ -147,10 +174,10 @@ static void format_patches(GString *out, const MetricsSnapshot *s) {
                         continue;
                 if (!isempty(p->state))
                         one_hot(states, "lpmaint_patch_state", "patch", p->name,
-                                patch_states, G_N_ELEMENTS(patch_states), p->state);
+                                patch_states(), p->state);
                 if (!isempty(p->soak_state))
                         one_hot(soaks, "lpmaint_patch_soak_verdict", "patch", p->name,
-                                soak_states, G_N_ELEMENTS(soak_states), p->soak_state);
+                                soak_states(), p->soak_state);
                 if (p->applied_usec > 0)
                         sample(applied, "lpmaint_patch_applied_timestamp_seconds",
                                seconds_value(&n, p->applied_usec), "patch", p->name, NULL);
@@ -226,7 +253,7 @@ static void format_reboot(GString *out, const MetricsSnapshot *s) {
 
         g = g_string_new(NULL);
         if (s->has_wave_state)
-                one_hot(g, "lpmaint_reboot_wave_state", NULL, NULL, wave_states, G_N_ELEMENTS(wave_states),
+                one_hot(g, "lpmaint_reboot_wave_state", NULL, NULL, wave_states(),
                         isempty(s->wave_state) ? "none" : s->wave_state);
         family(out, "lpmaint_reboot_wave_state", "gauge",
                "The host's part of a reboot wave: 1 for the current state, 0 for the others.", g);

@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "manager-props.h"
 #include "patch.h"
+#include "patch-state.h"
 #include "props.h"
 #include "status-sync.h"
 #include "terminal.h"
@@ -70,12 +71,6 @@ static const PropertyMap manager_properties[] = {
         {}
 };
 
-/* The documented states, in the order they are shown; states a newer daemon
- * may add follow in the order met. */
-static const char *const known_states[] = {
-        "loading", "patching", "applied", "unpatching", "disabled", "failed", "superseded", "absent",
-};
-
 typedef struct StateCount {
         const char *state;
         unsigned count;
@@ -84,8 +79,10 @@ typedef struct StateCount {
 static GArray *count_states(GPtrArray *patches) {
         GArray *counts = g_array_new(false, false, sizeof(StateCount));
 
-        for (size_t i = 0; i < ELEMENTSOF(known_states); i++) {
-                StateCount c = { .state = known_states[i] };
+        /* lpmaintd's states (service/core), in their order; states a newer
+         * daemon may add follow in the order met. */
+        for (PatchState s = 0; s < _PATCH_STATE_MAX; s++) {
+                StateCount c = { .state = patch_state_to_string(s) };
                 g_array_append_val(counts, c);
         }
 

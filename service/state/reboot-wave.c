@@ -11,17 +11,6 @@
 #define GROUP "Wave"
 #define TEXT_MAX 4096
 
-static const char *const wave_state_table[_WAVE_STATE_MAX] = {
-        [WAVE_NONE] = "",
-        [WAVE_WAITING] = "waiting",
-        [WAVE_HOOKS] = "hooks",
-        [WAVE_SCHEDULED] = "scheduled",
-        [WAVE_VERIFYING] = "verifying",
-        [WAVE_FAILED] = "failed",
-};
-
-DEFINE_STRING_TABLE_LOOKUP(wave_state, WaveState);
-
 RebootWave *reboot_wave_new(void) {
         RebootWave *w = g_new0(RebootWave, 1);
         w->last_verdict = g_strdup("");

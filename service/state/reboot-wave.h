@@ -6,25 +6,13 @@
 #include <glib.h>
 
 #include "patch.h"
+#include "wave-state.h"
 
 /* The host's part of a reboot wave, kept in STATE_DIRECTORY/reboot-wave so
  * that a planned reboot, who asked for it and the fleet lock taken for it
  * survive the daemon and the reboot itself. Pure: load, save and the
  * changes a new boot brings. */
 
-typedef enum WaveState {
-        WAVE_NONE,              /* no wave open */
-        WAVE_WAITING,           /* opened, held back by a gate or its window: continues at the next run */
-        WAVE_HOOKS,             /* pre-reboot hooks running */
-        WAVE_SCHEDULED,         /* logind reboots at scheduled_usec */
-        WAVE_VERIFYING,         /* back after the planned reboot: the ring's health checks run */
-        WAVE_FAILED,            /* back, but a health check failed: the fleet lock stays held */
-        _WAVE_STATE_MAX,
-        _WAVE_STATE_INVALID = -1,
-} WaveState;
-
-const char *wave_state_to_string(WaveState s);
-WaveState wave_state_from_string(const char *s);
 
 typedef struct RebootWave {
         WaveState state;
