@@ -60,3 +60,7 @@
 #define LPMAINT_ERROR_AUDIT_FAILED           "org.lpmaint1.Error.AuditFailed"
 /* A security record (the accepted versions) is damaged: lpmaintd fails closed. */
 #define LPMAINT_ERROR_STATE_DAMAGED          "org.lpmaint1.Error.StateDamaged"
+/* AcknowledgeBreakGlass for a break-glass apply already acknowledged: a named
+ * refusal rather than a silent success, so a second reviewer learns that
+ * someone else did (the audit log says who). */
+#define LPMAINT_ERROR_ALREADY_ACKNOWLEDGED   "org.lpmaint1.Error.AlreadyAcknowledged"

@@ -221,8 +221,13 @@ static int method_acknowledge_break_glass(sd_bus_message *msg, void *userdata, s
 
         if ((r = lookup_patch(m, name, &p, error)) < 0)
                 goto refused;
-        if (!p->break_glass || p->break_glass_acknowledged) {
-                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Patch %s has no unacknowledged break-glass apply", name);
+        if (!p->break_glass) {
+                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Patch %s was not applied through break-glass", name);
+                goto refused;
+        }
+        if (p->break_glass_acknowledged) {
+                r = sd_bus_error_setf(error, LPMAINT_ERROR_ALREADY_ACKNOWLEDGED,
+                                      "The break-glass apply of patch %s is already acknowledged", name);
                 goto refused;
         }
         r = manager_audit_accepted(m, &caller, "acknowledge-break-glass", p->name, p->manifest->module_sha256, "", error);

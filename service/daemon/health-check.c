@@ -108,8 +108,13 @@ static void check_finish(Check *c, bool passed, int exit_status, char *detail) {
         c->result->exit_status = exit_status;
         c->result->detail = detail;
         c->result->duration_usec = now_monotonic_usec() - c->started_mono;
-        log_full(passed ? SD_INFO : SD_WARNING, "Health check %s %s: %s (%" PRIu64 " ms).", c->spec->name,
-                 passed ? "passed" : "failed", detail, c->result->duration_usec / USEC_PER_MSEC);
+        /* log_full() pastes its level onto the format: one call per level. */
+        if (passed)
+                log_info("Health check %s passed: %s (%" PRIu64 " ms).", c->spec->name, detail,
+                         c->result->duration_usec / USEC_PER_MSEC);
+        else
+                log_warning("Health check %s failed: %s (%" PRIu64 " ms).", c->spec->name, detail,
+                            c->result->duration_usec / USEC_PER_MSEC);
         check_release(c);
         if (--c->run->pending == 0)
                 (void) sd_event_source_set_enabled(c->run->finish, SD_EVENT_ONESHOT);

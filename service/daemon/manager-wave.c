@@ -26,7 +26,6 @@
 #define NEXT_WINDOW_CACHE_USEC (60 * USEC_PER_SEC)
 #define LOGIND_TIMEOUT_USEC (10 * USEC_PER_SEC)
 
-static const Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
 /* The wave concern's state; Manager holds one, from manager_wave_start() on. */
 struct WaveRun {
@@ -185,11 +184,11 @@ static void verified(Manager *m, const char *failed) {
                 m->wave->record->state = WAVE_FAILED;
                 log_error("After the planned reboot the ring's health checks failed (%s)%s.", failed,
                           m->wave->record->fleet_lock_held ? "; the fleet lock stays held" : "");
-                outcome(m, &self, "reboot-completed", "failed", failed);
+                outcome(m, &caller_self, "reboot-completed", "failed", failed);
         } else {
                 reboot_wave_close(m->wave->record);
                 log_info("The planned reboot is complete: the ring's health checks passed.");
-                outcome(m, &self, "reboot-completed", "success", "");
+                outcome(m, &caller_self, "reboot-completed", "success", "");
         }
         save_or_log(m);
 }
@@ -365,7 +364,7 @@ static void reconcile_with_logind(Manager *m) {
         if (type[0] && usec != 0)
                 return;
         log_notice("The reboot scheduled for this wave was cancelled outside lpmaint (shutdown -c?); the wave is open again.");
-        outcome(m, &self, "reboot-cancelled", "success", "cancelled outside lpmaint");
+        outcome(m, &caller_self, "reboot-cancelled", "success", "cancelled outside lpmaint");
         reopen(m);
 }
 
@@ -389,13 +388,13 @@ void manager_wave_reconcile(Manager *m) {
                 g_autofree char *at = format_timestamp_utc(usec);
                 w->scheduled_usec = usec;
                 w->schedule_unconfirmed = false;
-                outcome(m, &self, "reboot-schedule", "success", "adopted from logind: lpmaintd stopped before it recorded logind's answer");
+                outcome(m, &caller_self, "reboot-schedule", "success", "adopted from logind: lpmaintd stopped before it recorded logind's answer");
                 save_or_log(m);
                 log_notice("logind has the reboot lpmaintd was scheduling when it stopped (%s); adopted.", at);
                 return;
         }
         log_notice("The reboot lpmaintd was scheduling when it stopped never reached logind; the wave is open again.");
-        outcome(m, &self, "reboot-schedule", "failed", "lpmaintd stopped before logind scheduled the reboot");
+        outcome(m, &caller_self, "reboot-schedule", "failed", "lpmaintd stopped before logind scheduled the reboot");
         reopen(m);
 }
 
