@@ -22,6 +22,8 @@
 #define POLKIT_ACTION_ROLLBACK "org.lpmaint1.rollback-patch"
 #define POLKIT_ACTION_ACKNOWLEDGE "org.lpmaint1.acknowledge-break-glass"
 #define POLKIT_ACTION_REBOOT "org.lpmaint1.reboot"
+/* Running the ring's health checks now (RunHealthChecks). */
+#define POLKIT_ACTION_RUN_HEALTH_CHECKS "org.lpmaint1.run-health-checks"
 /* lpmaint-sync reports how its run went. */
 #define POLKIT_ACTION_REPORT_SYNC "org.lpmaint1.report-sync"
 

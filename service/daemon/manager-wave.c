@@ -209,18 +209,17 @@ static void on_verified(HealthRun *run, GArray *results, void *userdata) {
 }
 
 /* Copies: a reload during the run must not free what it runs. */
-static GPtrArray *specs_of(Manager *m, char **names, bool hooks) {
+static GPtrArray *hooks_specs(Manager *m) {
         GPtrArray *specs = g_ptr_array_new_with_free_func((GDestroyNotify) health_check_spec_free);
-        for (size_t i = 0; names[i]; i++)
-                g_ptr_array_add(specs, health_check_spec_dup(hooks ? config_pre_reboot_hook(&m->config, names[i])->check :
-                                                             config_health_check(&m->config, names[i])));
+        for (size_t i = 0; m->config.ring_pre_reboot_hooks[i]; i++)
+                g_ptr_array_add(specs, health_check_spec_dup(config_pre_reboot_hook(&m->config, m->config.ring_pre_reboot_hooks[i])->check));
         return specs;
 }
 
 void manager_wave_after_reapply(Manager *m) {
         if (!m->wave || m->wave->record->state != WAVE_VERIFYING || m->wave->verify_run)
                 return;
-        g_autoptr(GPtrArray) specs = specs_of(m, m->config.ring_health_checks, false);
+        g_autoptr(GPtrArray) specs = manager_health_ring_specs(m);
         if (specs->len == 0) {
                 verified(m, "");
                 return;
@@ -542,7 +541,7 @@ int manager_wave_run(Manager *m, sd_bus_message *call, const Caller *caller, boo
                 return go(m, caller, gates, fleet_lock, ret);
         }
 
-        g_autoptr(GPtrArray) specs = specs_of(m, m->config.ring_pre_reboot_hooks, true);
+        g_autoptr(GPtrArray) specs = hooks_specs(m);
         r = health_run_start(m->event, m->bus, specs, on_hooks_done, m, &m->wave->hook_run);
         if (r < 0) {
                 reboot_gates_add(gates, "hooks", false, "cannot run the pre-reboot hooks: %s", g_strerror(-r));

@@ -121,6 +121,7 @@ int manager_new(const char *config_path, const char *sim_root, Manager **ret) {
         manager_boots_start(m);
         manager_wave_start(m);
         manager_sync_start(m);
+        manager_health_start(m);
 
         *ret = g_steal_pointer(&m);
         return 0;
