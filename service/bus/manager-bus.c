@@ -433,6 +433,9 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("UnacknowledgedBreakGlass", "as", property_get_break_glass, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("BootReapply", "s", property_get_boot_reapply, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RingHealthChecks", "as", property_get_ring_health_checks, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ConfigurationError", "s", NULL, offsetof(Manager, config_error), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* Changes only on restart (manager_reload() keeps it). */
+        SD_BUS_PROPERTY("StateDirectory", "s", NULL, offsetof(Manager, config.state_directory), SD_BUS_VTABLE_PROPERTY_CONST),
 
         SD_BUS_METHOD_WITH_ARGS("Apply",
                                 SD_BUS_ARGS("h", manifest, "h", signature, "h", module, "a{sv}", options),

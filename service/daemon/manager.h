@@ -40,6 +40,7 @@ typedef struct Manager {
 
         char *config_path;
         Config config;
+        char *config_error;             /* why the last reload failed; "" when it did not */
         Kernel *kernel;
         Audit *audit;
         char *patches_dir;
