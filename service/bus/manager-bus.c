@@ -244,10 +244,17 @@ refused:
         return r;
 }
 
-static void answer_health_checks(Manager *m, sd_bus_message *call, GArray *results) {
+static void answer_health_checks(Manager *m, sd_bus_message *call, GArray *results, const sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
 
-        int r = sd_bus_message_new_method_return(call, &reply);
+        if (sd_bus_error_is_set(error)) {
+                r = sd_bus_reply_method_error(call, error);
+                if (r < 0)
+                        log_warning("Cannot answer RunHealthChecks: %s", g_strerror(-r));
+                return;
+        }
+        r = sd_bus_message_new_method_return(call, &reply);
         if (r >= 0)
                 r = bus_append_health_results(reply, results);
         if (r >= 0)

@@ -5,6 +5,8 @@
  * the state directory so that a restart does not open the gate; and runs of
  * the ring's checks that an administrator asks for (RunHealthChecks), which
  * are the one way to close the gate again after the cause is fixed. */
+#include "bus-util.h"
+#include "errors.h"
 #include "log.h"
 #include "manager.h"
 
@@ -45,7 +47,7 @@ void manager_health_free(Manager *m) {
         g_clear_pointer(&m->health, g_free);
 }
 
-void manager_health_checks_record(Manager *m, GArray *results) {
+int manager_health_checks_record(Manager *m, GArray *results) {
         GArray *kept = m->health->results;
 
         for (guint i = 0; i < results->len; i++) {
@@ -73,6 +75,7 @@ void manager_health_checks_record(Manager *m, GArray *results) {
                 (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_SIGNALS_INTERFACE, "HealthChecks", NULL);
         /* The health-checks gate of the reboot plan may have opened or closed. */
         manager_emit_reboot_changed(m);
+        return r;
 }
 
 bool manager_health_check_failed(Manager *m, const char *name) {
@@ -100,7 +103,11 @@ static void on_run_done(HealthRun *run, GArray *results, void *userdata) {
         g_autoptr(GString) failed = g_string_new(NULL);
         g_autoptr(GArray) waiting = g_steal_pointer(&m->health->waiting);
 
-        manager_health_checks_record(m, results);
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = manager_health_checks_record(m, results);
+        if (r < 0)
+                /* A caller is never told results that a restart would forget. */
+                (void) bus_error_set_storage(&error, r, "Cannot record the health checks' results");
         for (guint i = 0; i < results->len; i++) {
                 const HealthCheckResult *h = &g_array_index(results, HealthCheckResult, i);
                 if (!h->passed)
@@ -110,9 +117,17 @@ static void on_run_done(HealthRun *run, GArray *results, void *userdata) {
         g_array_set_clear_func(m->health->waiting, (GDestroyNotify) waiter_clear);
         for (guint i = 0; i < waiting->len; i++) {
                 HealthWaiter *w = &g_array_index(waiting, HealthWaiter, i);
-                (void) manager_audit(m, &w->caller, "run-health-checks", "", "", failed->len ? "failed" : "success",
-                                     failed->str);
-                w->answer(m, w->call, results);
+                _cleanup_bus_error_ sd_bus_error audit_error = SD_BUS_ERROR_NULL;
+
+                if (r < 0)
+                        manager_audit_error(m, &w->caller, "run-health-checks", "", "", &error);
+                else if (manager_audit(m, &w->caller, "run-health-checks", "", "", failed->len ? "failed" : "success",
+                                       failed->str) < 0)
+                        /* The results stand (HealthChecks, the record); the caller is not told a
+                         * run that the audit log does not hold. */
+                        (void) sd_bus_error_set(&audit_error, LPMAINT_ERROR_AUDIT_FAILED,
+                                                "The health checks ran, but their audit record could not be written");
+                w->answer(m, w->call, results, sd_bus_error_is_set(&audit_error) ? &audit_error : &error);
         }
         m->health->run = NULL;
         health_run_free(run);

@@ -206,7 +206,7 @@ static void on_health_checks_done(HealthRun *run, GArray *results, void *userdat
         GHashTableIter i;
         Patch *p;
 
-        manager_health_checks_record(m, results);
+        (void) manager_health_checks_record(m, results);
         m->soak->health_run = NULL;
         health_run_free(run);
 

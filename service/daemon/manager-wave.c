@@ -197,7 +197,7 @@ static void on_verified(HealthRun *run, GArray *results, void *userdata) {
         Manager *m = userdata;
         g_autoptr(GString) failed = g_string_new(NULL);
 
-        manager_health_checks_record(m, results);
+        (void) manager_health_checks_record(m, results);
         for (guint i = 0; i < results->len; i++) {
                 const HealthCheckResult *h = &g_array_index(results, HealthCheckResult, i);
                 if (!h->passed)

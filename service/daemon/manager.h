@@ -224,16 +224,18 @@ int manager_sync_report(Manager *m, const SyncReport *report, sd_bus_error *erro
 /* manager-health.c: the last result of each health check, kept in the state directory */
 void manager_health_start(Manager *m);
 void manager_health_free(Manager *m);
-/* Keeps @results (HealthCheckResult) as the last of their checks, written to the record. */
-void manager_health_checks_record(Manager *m, GArray *results);
+/* Keeps @results (HealthCheckResult) as the last of their checks, written to
+ * the record; < 0 (logged) if the record could not be written. */
+int manager_health_checks_record(Manager *m, GArray *results);
 /* The last run of check @name failed. */
 bool manager_health_check_failed(Manager *m, const char *name);
 /* HealthCheckResult, the last of each check. */
 const GArray *manager_health_results(Manager *m);
 /* Copies of the ring's health checks: a reload during a run must not free what it runs. */
 GPtrArray *manager_health_ring_specs(Manager *m);
-/* The answer to RunHealthChecks, given once the run ended (bus/ replies). */
-typedef void (*HealthChecksAnswer)(Manager *m, sd_bus_message *call, GArray *results);
+/* The answer to RunHealthChecks, given once the run ended (bus/ replies):
+ * the results, or @error when they could not be recorded. */
+typedef void (*HealthChecksAnswer)(Manager *m, sd_bus_message *call, GArray *results, const sd_bus_error *error);
 /* Runs the ring's checks now for an authorized @caller (a call during a run
  * waits for it); the outcome is audited and @answer gets the results. */
 int manager_health_run_now(Manager *m, sd_bus_message *call, const Caller *caller, HealthChecksAnswer answer,
