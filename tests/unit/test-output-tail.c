@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <check.h>
-#include <stdlib.h>
 #include <string.h>
 #include <glib.h>
 
 #include "output-tail.h"
+#include "test-helpers.h"
 
 static char *summary(const char *s) {
         return output_tail_summary(s, strlen(s));
@@ -57,10 +57,5 @@ int main(void) {
         tcase_add_test(tc, test_control_characters_and_bad_utf8);
         tcase_add_test(tc, test_append_keeps_the_end);
         suite_add_tcase(s, tc);
-
-        SRunner *sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        int failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return th_run_suite(s);
 }
