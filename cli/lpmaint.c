@@ -64,8 +64,8 @@ static const Verb verbs[] = {
           .help = "Acknowledge a patch applied through break-glass" },
         { "ring",        VERB_ANY, 2, VERB_JSON, verb_ring_or_check,
           .synopsis = "[check]",
-          .help = "Show the host's ring, its soak criteria and each patch's soak;\n"
-                  "'ring check' runs its health checks now" },
+          .help = "Show the host's ring, its soak criteria and each\n"
+                  "patch's soak; 'ring check' runs its health checks now" },
         { "signals",     VERB_ANY, 1, VERB_JSON, verb_signals,
           .help = "Show the health signals: taint, counters, pressure, kernel\n"
                   "log events, health checks and boots" },
