@@ -70,9 +70,10 @@ static const Verb verbs[] = {
         { "acknowledge", 2,        2, VERB_QUIET, verb_acknowledge,
           .synopsis = "NAME",
           .help = "Acknowledge a patch applied through break-glass" },
-        { "ring",        VERB_ANY, 1, VERB_JSON | VERB_PAGER, verb_ring,
+        { "ring",        VERB_ANY, 2, VERB_JSON | VERB_PAGER, verb_ring_or_check,
+          .synopsis = "[check]",
           .help = "Show the host's ring, its soak criteria and each\n"
-                  "patch's soak" },
+                  "patch's soak; 'ring check' runs its health checks now" },
         { "signals",     VERB_ANY, 1, VERB_JSON | VERB_PAGER, verb_signals,
           .help = "Show the health signals: taint, counters, pressure,\n"
                   "kernel log events, health checks and boots" },

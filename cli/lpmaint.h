@@ -74,6 +74,8 @@ int verb_disable(int argc, char *argv[], void *userdata);
 int verb_history(int argc, char *argv[], void *userdata);
 int verb_acknowledge(int argc, char *argv[], void *userdata);
 int verb_ring(int argc, char *argv[], void *userdata);
+/* verb-ring-check.c: "ring" shows it, "ring check" runs its health checks */
+int verb_ring_or_check(int argc, char *argv[], void *userdata);
 int verb_signals(int argc, char *argv[], void *userdata);
 int verb_reboot(int argc, char *argv[], void *userdata);
 extern const Verb reboot_verbs[];  /* its sub-commands */

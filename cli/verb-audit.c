@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lpmaint audit verify [FILE]: checks the audit log's hash chain locally.
- * No bus: the check must work when lpmaintd is down, and on a copy of a
- * log taken from another host. */
+ * The log is read here, not through lpmaintd: the check must work when
+ * lpmaintd is down, and on a copy of a log taken from another host. Only
+ * where the log is may be asked of a running lpmaintd. */
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "audit-chain.h"
+#include "bus.h"
 #include "config.h"
 #include "format.h"
 #include "humanize.h"
@@ -57,7 +59,7 @@ static gint compare_names(gconstpointer a, gconstpointer b) {
  * its configuration file and then FILE.d/ *.conf in lexical order, the last
  * one winning (lpmaint.conf(5)). The file is lpmaintd's default, or
  * $LPMAINT_CONFIG for one started with --config= (tools/sandbox sets it).
- * lpmaintd does not say on the bus, and the check must work without it. */
+ * The fallback when lpmaintd is not running to say it. */
 static int default_audit_log(char **ret) {
         const char *config = getenv("LPMAINT_CONFIG");
         g_autofree char *state_dir = g_strdup(LPMAINT_STATE_DIR);
@@ -91,6 +93,26 @@ static int default_audit_log(char **ret) {
 
         *ret = g_build_filename(state_dir, AUDIT_LOG_NAME, NULL);
         return 0;
+}
+
+/* The log the running lpmaintd writes, from its StateDirectory property:
+ * 1 with @ret set, 0 when lpmaintd does not say (not running, not started
+ * for this: no bus activation, or too old to have the property). */
+static int running_daemon_audit_log(char **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *state_dir;
+
+        if (bus_connect(NULL, false, &bus) < 0)
+                return 0;
+        if (bus_call(bus, LPMAINT_OBJECT_PATH, "org.freedesktop.DBus.Properties", "Get", CALL_QUERY, false, &reply,
+                     &error, "ss", LPMAINT_MANAGER_INTERFACE, "StateDirectory") < 0)
+                return 0;
+        if (sd_bus_message_read(reply, "v", "s", &state_dir) < 0 || !g_path_is_absolute(state_dir))
+                return 0;
+        *ret = g_build_filename(state_dir, AUDIT_LOG_NAME, NULL);
+        return 1;
 }
 
 static int print_json(const char *file, const AuditChainResult *res) {
@@ -190,6 +212,8 @@ int verb_audit(int argc, char *argv[], void *userdata) {
         if (argc > 2)
                 return audit_verify(argv[2], false);
 
+        if (running_daemon_audit_log(&file) > 0)
+                return audit_verify(file, true);
         r = default_audit_log(&file);
         if (r != 0)
                 return r;

@@ -315,7 +315,7 @@ static int print_human(const Signals *s) {
         }
 
         if (s->checks->len == 0)
-                puts("Health checks: none ran since lpmaintd started");
+                puts("Health checks: none ran yet");
         else {
                 g_autoptr(Table) t = table_new(5);
                 puts("Health checks:");

@@ -233,6 +233,23 @@ static int print_human(const ManagerInfo *m, GArray *counts, const Patch *moving
         return 0;
 }
 
+/* A reload of lpmaintd's configuration that failed: lpmaintd runs on the
+ * last good one until a reload succeeds (ConfigurationError). */
+static int config_error_print(sd_bus *bus, sd_bus_error *error) {
+        g_autofree char *message = NULL;
+        int r;
+
+        r = sd_bus_get_property_string(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
+                                       "ConfigurationError", error, &message);
+        if (r < 0)
+                return r;
+        if (message[0]) {
+                g_autofree char *line = g_strdup_printf("reload failed, running on the last good one: %s", message);
+                print_field("CONFIG ERROR", line);
+        }
+        return 0;
+}
+
 int verb_status(int argc, char *argv[], void *userdata) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -269,8 +286,12 @@ int verb_status(int argc, char *argv[], void *userdata) {
         r = arg_json ? print_json(&info, counts, moving, &sync) : print_human(&info, counts, moving);
         if (r < 0)
                 return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write output");
-        if (!arg_json)
+        if (!arg_json) {
+                r = config_error_print(bus, &error);
+                if (r < 0)
+                        return log_bus_error(&error, r, "Failed to get the configuration state of lpmaintd");
                 sync_info_print(&sync);
+        }
 
         return LPMAINT_EXIT_SUCCESS;
 }

@@ -22,6 +22,8 @@
 #define POLKIT_ACTION_ROLLBACK "org.lpmaint1.rollback-patch"
 #define POLKIT_ACTION_ACKNOWLEDGE "org.lpmaint1.acknowledge-break-glass"
 #define POLKIT_ACTION_REBOOT "org.lpmaint1.reboot"
+/* Running the ring's health checks now (RunHealthChecks). */
+#define POLKIT_ACTION_RUN_HEALTH_CHECKS "org.lpmaint1.run-health-checks"
 /* lpmaint-sync reports how its run went. */
 #define POLKIT_ACTION_REPORT_SYNC "org.lpmaint1.report-sync"
 
@@ -60,3 +62,7 @@
 #define LPMAINT_ERROR_AUDIT_FAILED           "org.lpmaint1.Error.AuditFailed"
 /* A security record (the accepted versions) is damaged: lpmaintd fails closed. */
 #define LPMAINT_ERROR_STATE_DAMAGED          "org.lpmaint1.Error.StateDamaged"
+/* AcknowledgeBreakGlass for a break-glass apply already acknowledged: a named
+ * refusal rather than a silent success, so a second reviewer learns that
+ * someone else did (the audit log says who). */
+#define LPMAINT_ERROR_ALREADY_ACKNOWLEDGED   "org.lpmaint1.Error.AlreadyAcknowledged"

@@ -8,6 +8,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-objects.h"
+#include "bus-util.h"
 #include "config.h"
 #include "errors.h"
 #include "log.h"
@@ -17,6 +18,7 @@
 
 static const char *arg_config = LPMAINT_CONFIG_FILE;
 static const char *arg_simulate_kernel = NULL;
+static bool arg_check_config = false;
 
 static void help(void) {
         printf("%s [OPTIONS...]\n\n"
@@ -25,6 +27,9 @@ static void help(void) {
                "     --version              Show the version\n"
                "     --config=FILE          Configuration file (default %s);\n"
                "                            drop-ins are read from FILE.d/*.conf\n"
+               "     --check-config         Only read the configuration and its drop-ins:\n"
+               "                            print the first problem with its file and line\n"
+               "                            and exit 1, or exit 0 silently\n"
                "     --simulate-kernel=DIR  Use a simulated kernel kept under DIR instead of\n"
                "                            the running one (sandbox and tests)\n\n"
                "SIGHUP reloads the configuration, keeping the last good one on error.\n"
@@ -33,11 +38,12 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_SIMULATE_KERNEL };
+        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_CHECK_CONFIG, ARG_SIMULATE_KERNEL };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h' },
                 { "version",         no_argument,       NULL, ARG_VERSION },
                 { "config",          required_argument, NULL, ARG_CONFIG },
+                { "check-config",    no_argument,       NULL, ARG_CHECK_CONFIG },
                 { "simulate-kernel", required_argument, NULL, ARG_SIMULATE_KERNEL },
                 {}
         };
@@ -54,6 +60,9 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_CONFIG:
                         arg_config = optarg;
                         break;
+                case ARG_CHECK_CONFIG:
+                        arg_check_config = true;
+                        break;
                 case ARG_SIMULATE_KERNEL:
                         arg_simulate_kernel = optarg;
                         break;
@@ -65,6 +74,22 @@ static int parse_argv(int argc, char *argv[]) {
                 return -EINVAL;
         }
         return 1;
+}
+
+/* --check-config, as sshd -t: the parser's verdict on the files, nothing
+ * else; no bus, no state directory, no kernel. */
+static int check_config(void) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Config c;
+
+        config_init_defaults(&c);
+        int r = config_load(arg_config, &c, &error);
+        config_clear(&c);
+        if (r < 0) {
+                fprintf(stderr, "%s\n", error.message ?: g_strerror(-r));
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
 }
 
 static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -87,6 +112,8 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        if (arg_check_config)
+                return check_config();
 
         /* Artifacts up to MaxModuleSize= pass through the heap. glibc raises its
          * mmap threshold to the size of each large block freed, so the next

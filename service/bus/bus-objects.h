@@ -19,6 +19,8 @@ extern const sd_bus_vtable sync_vtable[];
 extern const sd_bus_vtable kernel_vtable[];
 extern const sd_bus_vtable signals_vtable[];
 extern const sd_bus_vtable patch_vtable[];
+/* signals-bus.c: HealthCheckResult as a(sbistt), the HealthChecks property's form. */
+int bus_append_health_results(sd_bus_message *reply, const GArray *results);
 int patch_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
 int patch_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
 

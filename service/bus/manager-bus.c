@@ -103,6 +103,7 @@ static const BusAction downgrade_action = { "apply", POLKIT_ACTION_DOWNGRADE, tr
 static const BusAction break_glass_action = { "apply-break-glass", POLKIT_ACTION_APPLY_BREAK_GLASS, false };
 static const BusAction disable_action = { "disable", POLKIT_ACTION_ROLLBACK, false };
 static const BusAction acknowledge_action = { "acknowledge-break-glass", POLKIT_ACTION_ACKNOWLEDGE, false };
+static const BusAction run_health_checks_action = { "run-health-checks", POLKIT_ACTION_RUN_HEALTH_CHECKS, false };
 
 static int method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -221,8 +222,13 @@ static int method_acknowledge_break_glass(sd_bus_message *msg, void *userdata, s
 
         if ((r = lookup_patch(m, name, &p, error)) < 0)
                 goto refused;
-        if (!p->break_glass || p->break_glass_acknowledged) {
-                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Patch %s has no unacknowledged break-glass apply", name);
+        if (!p->break_glass) {
+                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Patch %s was not applied through break-glass", name);
+                goto refused;
+        }
+        if (p->break_glass_acknowledged) {
+                r = sd_bus_error_setf(error, LPMAINT_ERROR_ALREADY_ACKNOWLEDGED,
+                                      "The break-glass apply of patch %s is already acknowledged", name);
                 goto refused;
         }
         r = manager_audit_accepted(m, &caller, "acknowledge-break-glass", p->name, p->manifest->module_sha256, "", error);
@@ -236,6 +242,45 @@ static int method_acknowledge_break_glass(sd_bus_message *msg, void *userdata, s
 refused:
         manager_audit_error(m, &caller, "acknowledge-break-glass", name, NULL, error);
         return r;
+}
+
+static void answer_health_checks(Manager *m, sd_bus_message *call, GArray *results, const sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        if (sd_bus_error_is_set(error)) {
+                r = sd_bus_reply_method_error(call, error);
+                if (r < 0)
+                        log_warning("Cannot answer RunHealthChecks: %s", g_strerror(-r));
+                return;
+        }
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r >= 0)
+                r = bus_append_health_results(reply, results);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                log_warning("Cannot answer RunHealthChecks: %s", g_strerror(-r));
+}
+
+static int method_run_health_checks(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(caller_clear) Caller caller = {};
+        int r;
+
+        r = bus_authorize(m, msg, &run_health_checks_action, NULL, &caller, error);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = manager_audit_accepted(m, &caller, "run-health-checks", "", "", "", error);
+        if (r < 0)
+                return r;
+        r = manager_health_run_now(m, msg, &caller, answer_health_checks, error);
+        if (r < 0) {
+                manager_audit_error(m, &caller, "run-health-checks", "", "", error);
+                return r;
+        }
+        /* Answered when the run ends. */
+        return 1;
 }
 
 static int read_history_filter(sd_bus_message *msg, AuditFilter *f, sd_bus_error *error) {
@@ -395,6 +440,9 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("UnacknowledgedBreakGlass", "as", property_get_break_glass, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("BootReapply", "s", property_get_boot_reapply, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RingHealthChecks", "as", property_get_ring_health_checks, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ConfigurationError", "s", NULL, offsetof(Manager, config_error), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* Changes only on restart (manager_reload() keeps it). */
+        SD_BUS_PROPERTY("StateDirectory", "s", NULL, offsetof(Manager, config.state_directory), SD_BUS_VTABLE_PROPERTY_CONST),
 
         SD_BUS_METHOD_WITH_ARGS("Apply",
                                 SD_BUS_ARGS("h", manifest, "h", signature, "h", module, "a{sv}", options),
@@ -404,6 +452,10 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", name, "a{sv}", options),
                                 SD_BUS_NO_RESULT,
                                 method_disable, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RunHealthChecks",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(sbistt)", results),
+                                method_run_health_checks, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("AcknowledgeBreakGlass",
                                 SD_BUS_ARGS("s", name),
                                 SD_BUS_NO_RESULT,

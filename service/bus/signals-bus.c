@@ -63,9 +63,7 @@ static int property_get_boots(sd_bus *bus, const char *path, const char *interfa
 }
 
 /* The last result of each health check (daemon/manager-health.c). */
-static int property_get_health_checks(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        const GArray *results = manager_health_results(userdata);
+int bus_append_health_results(sd_bus_message *reply, const GArray *results) {
         int r = sd_bus_message_open_container(reply, 'a', "(sbistt)");
 
         for (guint i = 0; r >= 0 && results && i < results->len; i++) {
@@ -74,6 +72,11 @@ static int property_get_health_checks(sd_bus *bus, const char *path, const char 
                                           h->started_usec, h->duration_usec);
         }
         return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int property_get_health_checks(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return bus_append_health_results(reply, manager_health_results(userdata));
 }
 
 const sd_bus_vtable signals_vtable[] = {

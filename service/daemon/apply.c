@@ -212,6 +212,7 @@ static int apply(Manager *m, const Caller *caller, const ApplyOptions *opts,
         Patch *p = patch_new(staging, g_steal_pointer(&manifest), signer);
         p->status = (PatchStatus) { .state = PATCH_LOADING, .operation = PATCH_OPERATION_APPLY };
         p->requested_uid = caller->uid;
+        p->requested_by_self = caller_is_self(caller);
         g_free(p->boot_id);
         p->boot_id = g_strdup(m->boot_id);
         p->break_glass = opts->break_glass;
@@ -301,6 +302,7 @@ int manager_disable(Manager *m, const Caller *caller, Patch *p, sd_bus_error *er
         p->status.operation = PATCH_OPERATION_DISABLE;
         p->status.reversed = false;
         p->requested_uid = caller->uid;
+        p->requested_by_self = caller_is_self(caller);
         patch_set_result(p, PATCH_RESULT_NONE, "");
         patch_set_blocking_tasks(p, NULL);
         patch_set_state(p, PATCH_UNPATCHING, now);
@@ -363,6 +365,7 @@ int manager_reapply(Manager *m, Patch *p, sd_bus_error *error) {
 
         p->status = (PatchStatus) { .state = PATCH_LOADING, .operation = PATCH_OPERATION_APPLY };
         p->requested_uid = 0;
+        p->requested_by_self = true;
         p->reapplying = true;
         g_free(p->boot_id);
         p->boot_id = g_strdup(m->boot_id);

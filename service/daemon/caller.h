@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
@@ -32,6 +33,12 @@ int caller_from_creds(sd_bus_creds *creds, Caller *ret);
 sd_bus *caller_query_bus(sd_bus *bus);
 void caller_disconnect(void);
 void caller_clear(Caller *c);
+
+/* lpmaintd itself, in the records of what it does on its own (a soak's
+ * verdict, a rollback, a re-apply after boot): uid 0, pid 0 and the unit
+ * "lpmaintd", so that history tells it from root. */
+extern const Caller caller_self;
+bool caller_is_self(const Caller *c);
 
 /* Membership as the user database says (the same test polkit's isInGroup()
  * makes), not the groups a process happens to carry. 1 yes, 0 no (no such

@@ -4,10 +4,13 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "health-check.h"
 #include "log.h"
+#include "output-tail.h"
 #include "system-bus-names.h"
 #include "util.h"
 
@@ -25,6 +28,11 @@ typedef struct Check {
         sd_event_source *child;
         sd_event_source *timer;
         sd_bus_slot *start_slot;
+        /* The command's stdout and stderr, one pipe: its last output is the
+         * result's detail rather than lines in lpmaintd's log that name no check. */
+        sd_event_source *output;
+        char tail[OUTPUT_TAIL_MAX_BYTES];
+        size_t tail_len;
 } Check;
 
 struct HealthRun {
@@ -59,17 +67,35 @@ void health_check_spec_free(HealthCheckSpec *s) {
         g_free(s);
 }
 
-void health_check_result_clear(HealthCheckResult *r) {
-        g_free(r->name);
-        g_free(r->detail);
-        *r = (HealthCheckResult) {};
-}
-
 static void check_release(Check *c) {
         c->child = sd_event_source_disable_unref(c->child);
         c->timer = sd_event_source_disable_unref(c->timer);
         c->start_slot = sd_bus_slot_unref(c->start_slot);
+        c->output = sd_event_source_disable_unref(c->output);
         g_clear_pointer(&c->job_path, g_free);
+}
+
+/* Reads what the pipe holds now; at its end (or an error) stops watching it. */
+static void read_output(Check *c) {
+        char buf[4096];
+
+        while (c->output) {
+                ssize_t n = read(sd_event_source_get_io_fd(c->output), buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return;
+                if (n <= 0) {
+                        c->output = sd_event_source_disable_unref(c->output);
+                        return;
+                }
+                output_tail_append(c->tail, &c->tail_len, sizeof c->tail, buf, (size_t) n);
+        }
+}
+
+static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        read_output(userdata);
+        return 0;
 }
 
 void health_run_free(HealthRun *run) {
@@ -104,12 +130,25 @@ static void check_finish(Check *c, bool passed, int exit_status, char *detail) {
                 return;
         }
         c->finished = true;
+        /* What the command printed before it ended, also when it exited together with its pipe. */
+        read_output(c);
+        g_autofree char *said = output_tail_summary(c->tail, c->tail_len);
+        if (said[0]) {
+                char *with_output = g_strdup_printf("%s: %s", detail, said);
+                g_free(detail);
+                detail = with_output;
+        }
         c->result->passed = passed;
         c->result->exit_status = exit_status;
         c->result->detail = detail;
         c->result->duration_usec = now_monotonic_usec() - c->started_mono;
-        log_full(passed ? SD_INFO : SD_WARNING, "Health check %s %s: %s (%" PRIu64 " ms).", c->spec->name,
-                 passed ? "passed" : "failed", detail, c->result->duration_usec / USEC_PER_MSEC);
+        /* log_full() pastes its level onto the format: one call per level. */
+        if (passed)
+                log_info("Health check %s passed: %s (%" PRIu64 " ms).", c->spec->name, detail,
+                         c->result->duration_usec / USEC_PER_MSEC);
+        else
+                log_warning("Health check %s failed: %s (%" PRIu64 " ms).", c->spec->name, detail,
+                            c->result->duration_usec / USEC_PER_MSEC);
         check_release(c);
         if (--c->run->pending == 0)
                 (void) sd_event_source_set_enabled(c->run->finish, SD_EVENT_ONESHOT);
@@ -146,14 +185,26 @@ static int spawn_command(Check *c) {
         posix_spawnattr_t attr;
         sigset_t none, all;
         pid_t pid;
-        int r;
+        int pipe_fds[2], r;
 
+        /* Non-blocking at our end: a check's child that keeps the pipe open
+         * after the check exits must not stall the event loop. */
+        if (pipe2(pipe_fds, O_CLOEXEC) < 0)
+                return -errno;
+        if (fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK) < 0) {
+                r = -errno;
+                (void) close(pipe_fds[0]);
+                (void) close(pipe_fds[1]);
+                return r;
+        }
         sigemptyset(&none);
         sigfillset(&all);
         posix_spawn_file_actions_init(&fa);
         posix_spawnattr_init(&attr);
         /* Our blocked signals and handlers are not the check's; its own process group. */
         posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, pipe_fds[1], STDOUT_FILENO);
+        posix_spawn_file_actions_adddup2(&fa, pipe_fds[1], STDERR_FILENO);
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
         posix_spawnattr_setsigmask(&attr, &none);
         posix_spawnattr_setsigdefault(&attr, &all);
@@ -161,8 +212,21 @@ static int spawn_command(Check *c) {
         r = posix_spawn(&pid, c->spec->argv[0], &fa, &attr, c->spec->argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
-        if (r != 0)
+        (void) close(pipe_fds[1]);
+        if (r != 0) {
+                (void) close(pipe_fds[0]);
                 return -r;
+        }
+        /* The source owns the read end from here on. */
+        r = sd_event_add_io(c->run->event, &c->output, pipe_fds[0], EPOLLIN, on_output, c);
+        if (r < 0) {
+                (void) close(pipe_fds[0]);
+                (void) kill(-pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                return r;
+        }
+        /* The source owns the read end from here on. */
+        (void) sd_event_source_set_io_fd_own(c->output, true);
         r = sd_event_add_child(c->run->event, &c->child, pid, WEXITED, on_child, c);
         if (r < 0) {
                 /* Nobody could reap it: it does not run on unwatched. */

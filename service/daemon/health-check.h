@@ -7,6 +7,8 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "health-record.h"
+
 /* An administrator's health check ([HealthCheck NAME] in lpmaint.conf): a
  * command, or a systemd unit (typically Type=oneshot) that is started and
  * whose job must end "done", each with a timeout. */
@@ -21,16 +23,6 @@ void health_check_spec_free(HealthCheckSpec *s);
 /* A copy that outlives a configuration reload during a run. */
 HealthCheckSpec *health_check_spec_dup(const HealthCheckSpec *s);
 
-typedef struct HealthCheckResult {
-        char *name;
-        bool passed;
-        int exit_status;        /* the command's exit status; -1 when it has none */
-        char *detail;           /* "exit status 1", "killed by signal 9", "timed out after 30 s", "unit job failed" */
-        uint64_t started_usec;  /* realtime */
-        uint64_t duration_usec;
-} HealthCheckResult;
-
-void health_check_result_clear(HealthCheckResult *r);
 
 /* One run of a set of checks, all started at once. */
 typedef struct HealthRun HealthRun;

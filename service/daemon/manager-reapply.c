@@ -201,7 +201,6 @@ void manager_reapply_plan(Manager *m) {
 
 /* After reconciling: the quarantined patches are marked as such. */
 void manager_reapply_quarantine(Manager *m) {
-        Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
         for (guint j = 0; j < m->reapply->quarantine->len; j++) {
                 Patch *p = g_hash_table_lookup(m->patches, m->reapply->quarantine->pdata[j]);
@@ -212,7 +211,7 @@ void manager_reapply_quarantine(Manager *m) {
                                                        boot_log_previous(m->boots)->boot_id);
                 patch_set_result(p, PATCH_RESULT_QUARANTINED, why);
                 manager_patch_changed(m, p);
-                manager_audit(m, &self, "quarantine", p->name, p->manifest->module_sha256, "quarantined", why);
+                manager_audit(m, &caller_self, "quarantine", p->name, p->manifest->module_sha256, "quarantined", why);
                 log_warning("Patch %s: quarantined: %s.", p->name, why);
         }
 }
@@ -249,7 +248,6 @@ static void retry_later(Manager *m, const char *name, const sd_bus_error *error)
 
 /* Starts the next re-apply unless a transition runs; called again when one ends. */
 void manager_reapply_next(Manager *m) {
-        Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
         while (!m->transitioning && m->reapply->queue->len > 0) {
                 _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -283,7 +281,7 @@ void manager_reapply_next(Manager *m) {
                         patch_set_result(p, PATCH_RESULT_REAPPLY_FAILED, error.message);
                         manager_patch_changed(m, p);
                 }
-                manager_audit_error(m, &self, "reapply", p->name, p->manifest->module_sha256, &error);
+                manager_audit_error(m, &caller_self, "reapply", p->name, p->manifest->module_sha256, &error);
         }
         if (!m->transitioning && (m->reapply->state == REAPPLY_STATE_PENDING || m->reapply->state == REAPPLY_STATE_RUNNING)) {
                 set_state(m, REAPPLY_STATE_DONE);

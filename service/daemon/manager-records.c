@@ -127,7 +127,6 @@ static bool in_log(GArray *log, const char *patch, const PatchOutcome *o) {
  * nothing follows, a patch still applied, and a caller without a reply. Its
  * outcome is that it was interrupted before anything changed. */
 static void close_unacted_disable(Manager *m, GArray *log, Patch *p) {
-        Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
         uint64_t accepted = 0;
 
         for (guint i = 0; i < log->len; i++) {
@@ -145,7 +144,7 @@ static void close_unacted_disable(Manager *m, GArray *log, Patch *p) {
                 return;
         log_notice("Patch %s: a disable was accepted but lpmaintd stopped before acting on it; recording it as interrupted.",
                    p->name);
-        manager_outcome_record(m, p, &self, "disable", "interrupted",
+        manager_outcome_record(m, p, &caller_self, "disable", "interrupted",
                                "lpmaintd stopped before acting on it; the caller got no reply; the patch stays applied");
 }
 

@@ -109,7 +109,6 @@ static void emit_finished(Manager *m, Patch *p) {
  * patch again. */
 static void rollback(Manager *m, Patch *p) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-        Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
         if (patch_state_is_transition(p->status.state))
                 /* The rollback's own disable, or a transition it waits for. */
@@ -126,10 +125,10 @@ static void rollback(Manager *m, Patch *p) {
                 /* One transition at a time: this one waits for the running one. */
                 return;
         /* The disable's intent is written with the flag still set. */
-        int r = manager_disable(m, &self, p, &error);
+        int r = manager_disable(m, &caller_self, p, &error);
         if (r < 0) {
                 log_error("Automatic rollback of %s failed: %s", p->name, error.message);
-                manager_audit_error(m, &self, "rollback", p->name, p->manifest->module_sha256, &error);
+                manager_audit_error(m, &caller_self, "rollback", p->name, p->manifest->module_sha256, &error);
                 if (sd_bus_error_has_name(&error, LPMAINT_ERROR_STORAGE_FAILED)) {
                         /* Nothing was written: the record still asks for the rollback, and so
                          * does memory, for the next start or the write that lands. */
@@ -149,13 +148,12 @@ static void rollback(Manager *m, Patch *p) {
  * anything is acted on or announced: the rollback's record lands exactly
  * once, whenever the daemon is killed. */
 static void conclude(Manager *m, Patch *p, SoakState verdict, const char *reason, bool roll_back) {
-        Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
         set_soak(p, verdict, reason);
-        manager_outcome_record(m, p, &self, "soak", soak_state_to_string(p->soak_state), p->soak_result);
+        manager_outcome_record(m, p, &caller_self, "soak", soak_state_to_string(p->soak_state), p->soak_result);
         if (roll_back && p->status.state == PATCH_APPLIED) {
                 p->rollback_pending = true;
-                manager_outcome_record(m, p, &self, "rollback", "accepted", p->soak_result);
+                manager_outcome_record(m, p, &caller_self, "rollback", "accepted", p->soak_result);
         }
         manager_patch_changed(m, p);
         log_info("Patch %s: soak in ring %s %s%s%s.", p->name, m->config.ring, soak_state_to_string(p->soak_state),
@@ -208,7 +206,7 @@ static void on_health_checks_done(HealthRun *run, GArray *results, void *userdat
         GHashTableIter i;
         Patch *p;
 
-        manager_health_checks_record(m, results);
+        (void) manager_health_checks_record(m, results);
         m->soak->health_run = NULL;
         health_run_free(run);
 

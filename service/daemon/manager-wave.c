@@ -26,7 +26,6 @@
 #define NEXT_WINDOW_CACHE_USEC (60 * USEC_PER_SEC)
 #define LOGIND_TIMEOUT_USEC (10 * USEC_PER_SEC)
 
-static const Caller self = { .uid = 0, .unit = (char *) "lpmaintd" };
 
 /* The wave concern's state; Manager holds one, from manager_wave_start() on. */
 struct WaveRun {
@@ -185,11 +184,11 @@ static void verified(Manager *m, const char *failed) {
                 m->wave->record->state = WAVE_FAILED;
                 log_error("After the planned reboot the ring's health checks failed (%s)%s.", failed,
                           m->wave->record->fleet_lock_held ? "; the fleet lock stays held" : "");
-                outcome(m, &self, "reboot-completed", "failed", failed);
+                outcome(m, &caller_self, "reboot-completed", "failed", failed);
         } else {
                 reboot_wave_close(m->wave->record);
                 log_info("The planned reboot is complete: the ring's health checks passed.");
-                outcome(m, &self, "reboot-completed", "success", "");
+                outcome(m, &caller_self, "reboot-completed", "success", "");
         }
         save_or_log(m);
 }
@@ -198,7 +197,7 @@ static void on_verified(HealthRun *run, GArray *results, void *userdata) {
         Manager *m = userdata;
         g_autoptr(GString) failed = g_string_new(NULL);
 
-        manager_health_checks_record(m, results);
+        (void) manager_health_checks_record(m, results);
         for (guint i = 0; i < results->len; i++) {
                 const HealthCheckResult *h = &g_array_index(results, HealthCheckResult, i);
                 if (!h->passed)
@@ -210,18 +209,17 @@ static void on_verified(HealthRun *run, GArray *results, void *userdata) {
 }
 
 /* Copies: a reload during the run must not free what it runs. */
-static GPtrArray *specs_of(Manager *m, char **names, bool hooks) {
+static GPtrArray *hooks_specs(Manager *m) {
         GPtrArray *specs = g_ptr_array_new_with_free_func((GDestroyNotify) health_check_spec_free);
-        for (size_t i = 0; names[i]; i++)
-                g_ptr_array_add(specs, health_check_spec_dup(hooks ? config_pre_reboot_hook(&m->config, names[i])->check :
-                                                             config_health_check(&m->config, names[i])));
+        for (size_t i = 0; m->config.ring_pre_reboot_hooks[i]; i++)
+                g_ptr_array_add(specs, health_check_spec_dup(config_pre_reboot_hook(&m->config, m->config.ring_pre_reboot_hooks[i])->check));
         return specs;
 }
 
 void manager_wave_after_reapply(Manager *m) {
         if (!m->wave || m->wave->record->state != WAVE_VERIFYING || m->wave->verify_run)
                 return;
-        g_autoptr(GPtrArray) specs = specs_of(m, m->config.ring_health_checks, false);
+        g_autoptr(GPtrArray) specs = manager_health_ring_specs(m);
         if (specs->len == 0) {
                 verified(m, "");
                 return;
@@ -365,7 +363,7 @@ static void reconcile_with_logind(Manager *m) {
         if (type[0] && usec != 0)
                 return;
         log_notice("The reboot scheduled for this wave was cancelled outside lpmaint (shutdown -c?); the wave is open again.");
-        outcome(m, &self, "reboot-cancelled", "success", "cancelled outside lpmaint");
+        outcome(m, &caller_self, "reboot-cancelled", "success", "cancelled outside lpmaint");
         reopen(m);
 }
 
@@ -389,13 +387,13 @@ void manager_wave_reconcile(Manager *m) {
                 g_autofree char *at = format_timestamp_utc(usec);
                 w->scheduled_usec = usec;
                 w->schedule_unconfirmed = false;
-                outcome(m, &self, "reboot-schedule", "success", "adopted from logind: lpmaintd stopped before it recorded logind's answer");
+                outcome(m, &caller_self, "reboot-schedule", "success", "adopted from logind: lpmaintd stopped before it recorded logind's answer");
                 save_or_log(m);
                 log_notice("logind has the reboot lpmaintd was scheduling when it stopped (%s); adopted.", at);
                 return;
         }
         log_notice("The reboot lpmaintd was scheduling when it stopped never reached logind; the wave is open again.");
-        outcome(m, &self, "reboot-schedule", "failed", "lpmaintd stopped before logind scheduled the reboot");
+        outcome(m, &caller_self, "reboot-schedule", "failed", "lpmaintd stopped before logind scheduled the reboot");
         reopen(m);
 }
 
@@ -543,7 +541,7 @@ int manager_wave_run(Manager *m, sd_bus_message *call, const Caller *caller, boo
                 return go(m, caller, gates, fleet_lock, ret);
         }
 
-        g_autoptr(GPtrArray) specs = specs_of(m, m->config.ring_pre_reboot_hooks, true);
+        g_autoptr(GPtrArray) specs = hooks_specs(m);
         r = health_run_start(m->event, m->bus, specs, on_hooks_done, m, &m->wave->hook_run);
         if (r < 0) {
                 reboot_gates_add(gates, "hooks", false, "cannot run the pre-reboot hooks: %s", g_strerror(-r));

@@ -29,6 +29,7 @@ Manager *manager_free(Manager *m) {
         kernel_free(m->kernel);
         config_clear(&m->config);
         g_free(m->config_path);
+        g_free(m->config_error);
         g_free(m->patches_dir);
         g_free(m->boot_id);
         boot_log_free(m->boots);
@@ -60,6 +61,7 @@ int manager_new(const char *config_path, const char *sim_root, Manager **ret) {
         int r;
 
         m->config_path = g_strdup(config_path);
+        m->config_error = g_strdup("");
         m->patches = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify) patch_free);
         m->polkit_registry = polkit_registry_new();
         m->soak = soak_monitor_new();
@@ -121,6 +123,7 @@ int manager_new(const char *config_path, const char *sim_root, Manager **ret) {
         manager_boots_start(m);
         manager_wave_start(m);
         manager_sync_start(m);
+        manager_health_start(m);
 
         *ret = g_steal_pointer(&m);
         return 0;
@@ -179,12 +182,24 @@ int manager_start_bus(Manager *m, int (*register_objects)(Manager *m)) {
         return 0;
 }
 
+/* ConfigurationError: a failed reload is shown until one succeeds. */
+static void set_config_error(Manager *m, const char *message) {
+        if (g_str_equal(m->config_error, message))
+                return;
+        g_free(m->config_error);
+        m->config_error = g_strdup(message);
+        if (m->bus)
+                (void) sd_bus_emit_properties_changed(m->bus, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
+                                                      "ConfigurationError", NULL);
+}
+
 void manager_reload(Manager *m) {
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         g_autofree char *state_dir = g_strdup(m->config.state_directory);
         int r;
 
         r = config_load(m->config_path, &m->config, &error);
+        set_config_error(m, r < 0 ? error.message : "");
         if (r < 0) {
                 log_error("Reloading the configuration failed, keeping the last good one: %s", error.message);
                 return;

@@ -32,6 +32,7 @@ typedef struct SoakMonitor SoakMonitor;
 typedef struct ReapplyPlan ReapplyPlan;
 typedef struct RebootReasonCache RebootReasonCache;
 typedef struct RecordKeeper RecordKeeper;
+typedef struct HealthMonitor HealthMonitor;
 
 typedef struct Manager {
         sd_event *event;
@@ -39,6 +40,7 @@ typedef struct Manager {
 
         char *config_path;
         Config config;
+        char *config_error;             /* why the last reload failed; "" when it did not */
         Kernel *kernel;
         Audit *audit;
         char *patches_dir;
@@ -58,7 +60,7 @@ typedef struct Manager {
         ReapplyPlan *reapply;           /* manager-reapply.c */
         RebootReasonCache *reboot_reasons; /* manager-reboot.c */
         RecordKeeper *records;          /* manager-records.c */
-        GArray *health_results;         /* manager-health.c: HealthCheckResult, the last of each check */
+        HealthMonitor *health;          /* manager-health.c */
         SyncStatus sync_status;         /* manager-sync.c: lpmaint-sync's last reports */
 } Manager;
 
@@ -219,13 +221,25 @@ void manager_sync_free(Manager *m);
 /* Records the report of an authorized @caller durably (StorageFailed if it cannot be). */
 int manager_sync_report(Manager *m, const SyncReport *report, sd_bus_error *error);
 
-/* manager-health.c: the last result of each health check */
-void manager_health_checks_record(Manager *m, GArray *results);
+/* manager-health.c: the last result of each health check, kept in the state directory */
+void manager_health_start(Manager *m);
+void manager_health_free(Manager *m);
+/* Keeps @results (HealthCheckResult) as the last of their checks, written to
+ * the record; < 0 (logged) if the record could not be written. */
+int manager_health_checks_record(Manager *m, GArray *results);
 /* The last run of check @name failed. */
 bool manager_health_check_failed(Manager *m, const char *name);
-/* HealthCheckResult, the last of each check; NULL before the first run. */
+/* HealthCheckResult, the last of each check. */
 const GArray *manager_health_results(Manager *m);
-void manager_health_free(Manager *m);
+/* Copies of the ring's health checks: a reload during a run must not free what it runs. */
+GPtrArray *manager_health_ring_specs(Manager *m);
+/* The answer to RunHealthChecks, given once the run ended (bus/ replies):
+ * the results, or @error when they could not be recorded. */
+typedef void (*HealthChecksAnswer)(Manager *m, sd_bus_message *call, GArray *results, const sd_bus_error *error);
+/* Runs the ring's checks now for an authorized @caller (a call during a run
+ * waits for it); the outcome is audited and @answer gets the results. */
+int manager_health_run_now(Manager *m, sd_bus_message *call, const Caller *caller, HealthChecksAnswer answer,
+                           sd_bus_error *error);
 
 /* manager-audit.c */
 /* Appends a record; a failure is logged and returned. Outcomes (a transition

@@ -103,7 +103,7 @@ static const char *operation_name(const Patch *p) {
 static void record_outcome(Manager *m, Patch *p) {
         Caller c = { .uid = p->requested_uid, .unit = (char *) "" };
 
-        manager_outcome_record(m, p, &c, operation_name(p), patch_result_to_string(p->status.result), p->result_message);
+        manager_outcome_record(m, p, p->requested_by_self ? &caller_self : &c, operation_name(p), patch_result_to_string(p->status.result), p->result_message);
 }
 
 /* After the write: told to the log and the bus (the audit record came with the write). */

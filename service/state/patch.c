@@ -187,6 +187,9 @@ int patch_save(const Patch *p) {
         g_key_file_set_string(kf, STATE_GROUP, "SupersededBy", p->superseded_by);
         g_key_file_set_string(kf, STATE_GROUP, "BootID", p->boot_id);
         g_key_file_set_uint64(kf, STATE_GROUP, "RequestedUID", p->requested_uid);
+        if (p->requested_by_self)
+                /* Only then: other records stay as they were. */
+                g_key_file_set_boolean(kf, STATE_GROUP, "RequestedBySelf", true);
         g_key_file_set_boolean(kf, STATE_GROUP, "BreakGlass", p->break_glass);
         g_key_file_set_boolean(kf, STATE_GROUP, "BreakGlassAcknowledged", p->break_glass_acknowledged);
         if (p->source[0])
@@ -282,6 +285,7 @@ int patch_load_at(int dir_fd, const char *name, const char *dir, Patch **ret) {
         load_string(kf, "BootID", &p->boot_id);
         tasks_from_string(p->blocking_tasks, tasks ?: "");
         p->requested_uid = (uint32_t) g_key_file_get_uint64(kf, STATE_GROUP, "RequestedUID", NULL);
+        p->requested_by_self = g_key_file_get_boolean(kf, STATE_GROUP, "RequestedBySelf", NULL);
         p->break_glass = g_key_file_get_boolean(kf, STATE_GROUP, "BreakGlass", NULL);
         p->break_glass_acknowledged = g_key_file_get_boolean(kf, STATE_GROUP, "BreakGlassAcknowledged", NULL);
         load_string(kf, "ModuleSigner", &p->module_signer);

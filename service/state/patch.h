@@ -52,6 +52,7 @@ typedef struct Patch {
         char *superseded_by;
         char *boot_id;                  /* boot in which it was last applied, or is being applied */
         uint32_t requested_uid;         /* who asked for the running operation */
+        bool requested_by_self;         /* lpmaintd asked for it (a rollback, a re-apply) */
         bool break_glass;               /* applied through the break-glass action */
         bool break_glass_acknowledged;
         char *module_signer;            /* the module's appended signature */

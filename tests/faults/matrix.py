@@ -798,8 +798,52 @@ class ReportSync(Operation):
         return bad
 
 
+HEALTH_FLAG = os.path.join(WORK, "health-broken")
+HEALTH_RING = RING + f"HealthChecks=svc\n[HealthCheck svc]\nExecStart=/bin/sh -c 'test ! -e {HEALTH_FLAG}'\n"
+
+
+def run_health_checks():
+    return run("busctl", "--system", "call", "org.lpmaint1", "/org/lpmaint1", "org.lpmaint1.Manager",
+               "RunHealthChecks", user=AUTO)
+
+
+def health_checks():
+    p = run("busctl", "--system", "--json=short", "get-property", "org.lpmaint1", "/org/lpmaint1",
+            "org.lpmaint1.Signals", "HealthChecks")
+    if p.returncode != 0:
+        raise CheckError(f"HealthChecks: {p.stderr.strip()}")
+    return {c[0]: c[1] for c in json.loads(p.stdout)["data"]}
+
+
+class HealthChecks(Operation):
+    name = "health-checks"
+    what = "a run of the ring's health checks (RunHealthChecks) that fails after one that passed"
+    dropin = HEALTH_RING
+
+    def prepare(self, ctx):
+        if os.path.exists(HEALTH_FLAG):
+            os.unlink(HEALTH_FLAG)
+        ensure(run_health_checks(), "run-health-checks")
+
+    def trigger(self, ctx):
+        open(HEALTH_FLAG, "w").close()
+        p = run_health_checks()
+        return {"rc": p.returncode, "stderr": p.stderr}
+
+    def check(self, ctx, facts, ps, records):
+        bad = []
+        checks = health_checks()
+        if facts.get("rc") == 0 and checks.get("svc") is not False:
+            bad.append(f"answered results kept: the caller was told svc failed, after a restart it is {checks}")
+        if checks.get("svc") not in (True, False):
+            bad.append(f"results atomic: svc's last result is {checks} (the passed one or the failed one)")
+        if facts.get("rc") == 0 and not has_record(records, "run-health-checks", "failed"):
+            bad.append("answered run audited: no 'run-health-checks failed' record")
+        return bad
+
+
 OPERATIONS = [Apply(), Replace(), Disable(), SoakStart(), SoakVerdict(), Reapply(), WaveSchedule(),
-              WaveFinish(), Reload(), AuditDenied(), ReportSync()]
+              WaveFinish(), Reload(), AuditDenied(), ReportSync(), HealthChecks()]
 
 
 def ensure(p, what):

@@ -404,3 +404,23 @@ def test_changes_refused_while_the_log_cannot_be_written(make_patch, workdir):
     assert verify(LOG).returncode == 0
     assert lpmaint("disable", c.name, user=AUTO).returncode == 0
     wait_state(c.name, ("disabled",))
+
+
+def test_audit_verify_asks_the_running_lpmaintd_where_its_log_is(workdir):
+    # A configuration that says otherwise loses to what lpmaintd itself says it writes...
+    conf = os.path.join(workdir, "lpmaint.conf")
+    elsewhere = os.path.join(workdir, "elsewhere")
+    with open(conf, "w") as f:
+        f.write(f"[Daemon]\nStateDirectory={elsewhere}\n")
+    env = {**os.environ, "LPMAINT_CONFIG": conf}
+    p = run("lpmaint", "--json", "audit", "verify", env=env)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["file"] == LOG
+    # ... and is the fallback when lpmaintd is not running.
+    kill_daemon(signal.SIGTERM)
+    try:
+        p = run("lpmaint", "--json", "audit", "verify", env=env)
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stdout)["file"] == os.path.join(elsewhere, "audit.log")
+    finally:
+        restart_daemon()

@@ -7,12 +7,13 @@ import json
 import os
 import pwd
 import re
+import signal
 import subprocess
 
 import pytest
 
-from conftest import (AUTO, EXIT_FAILED, EXIT_USAGE, OTHER, RELEASE, SANDBOX, history, lpmaint, lpmaint_json,
-                      patches, run, sim_read, sim_write, wait_for, wait_state)
+from conftest import (AUTO, EXIT_FAILED, EXIT_USAGE, OTHER, RELEASE, SANDBOX, history, kill_daemon, lpmaint,
+                      lpmaint_json, patches, restart_daemon, run, sim_read, sim_write, wait_for, wait_state)
 from test_soak import kernel_says, set_ring, soak_state
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -354,6 +355,15 @@ def test_audit_verify_reads_lpmaintd_s_log_by_default():
 
 
 def test_audit_verify_of_a_log_with_no_record_yet(workdir):
+    # lpmaintd is down: the configuration says where its log is.
+    kill_daemon(signal.SIGTERM)
+    try:
+        verify_empty_log(workdir)
+    finally:
+        restart_daemon()
+
+
+def verify_empty_log(workdir):
     state = os.path.join(workdir, "state")
     later = os.path.join(workdir, "later")
     os.makedirs(later)

@@ -3,7 +3,7 @@
 import os
 import signal
 
-from conftest import SANDBOX, daemon_pid, lpmaint_json, wait_for
+from conftest import SANDBOX, daemon_pid, lpmaint, lpmaint_json, run, wait_for
 
 CONFIG = os.environ.get("LPMAINT_CONFIG", "")
 
@@ -36,3 +36,53 @@ def test_reload_good_and_bad_dropins():
                 os.unlink(f)
         os.kill(daemon_pid(), signal.SIGHUP)
         wait_for(lambda: timeout_sec() == original, what="original timeout")
+
+
+DAEMON = os.environ.get("LPMAINT_DAEMON", "")
+
+
+def check_config(path):
+    return run(DAEMON, "--check-config", f"--config={path}")
+
+
+def test_check_config_names_file_and_line_and_touches_nothing(workdir):
+    conf = os.path.join(workdir, "lpmaint.conf")
+    state = os.path.join(workdir, "state")
+    with open(conf, "w") as f:
+        f.write(f"[Daemon]\nStateDirectory={state}\n")
+    p = check_config(conf)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "", "")
+
+    os.makedirs(conf + ".d")
+    bad = os.path.join(conf + ".d", "50-bad.conf")
+    with open(bad, "w") as f:
+        f.write("[Daemon]\n# comment\nTransitionTimeoutSec=soon\n")
+    p = check_config(conf)
+    assert p.returncode == 1 and p.stderr.startswith(f"{bad}:3:"), p.stderr
+    # A configuration, not a daemon: no state directory made, nothing on the bus.
+    assert not os.path.exists(state)
+
+    with open(bad, "w") as f:
+        f.write("[Ring canary]\nSoakSec=60\nHealthChecks=nosuch\n")
+    with open(conf, "a") as f:
+        f.write("Ring=canary\n")
+    p = check_config(conf)
+    assert p.returncode == 1 and f"{bad}:3" in p.stderr and "nosuch" in p.stderr, p.stderr
+
+    assert "--check-config" in run(DAEMON, "--help").stdout
+
+
+def config_error():
+    return run("busctl", "--system", "get-property", "org.lpmaint1", "/org/lpmaint1", "org.lpmaint1.Manager",
+               "ConfigurationError", check=True).stdout.strip()
+
+
+def test_a_failed_reload_shows_in_status(dropin):
+    assert config_error() == 's ""'
+    dropin("[Daemon]\nTransitionTimeoutSec=soon\n")
+    wait_for(lambda: "80-ring.conf:2" in config_error(), what="ConfigurationError set")
+    text = lpmaint("status").stdout
+    assert "CONFIG ERROR" in text and "80-ring.conf:2" in text, text
+    dropin("[Daemon]\nRing=canary\n[Ring canary]\nSoakSec=60\n")
+    wait_for(lambda: config_error() == 's ""', what="ConfigurationError cleared")
+    assert "CONFIG ERROR" not in lpmaint("status").stdout

@@ -165,8 +165,10 @@ def test_break_glass(make_patch):
     assert p.returncode == 0, p.stderr
     assert a.name not in lpmaint_json("status")["unacknowledged_break_glass"]
     assert patches()[a.name]["break_glass_acknowledged"] is True
+    # A second acknowledgement is refused by name, not as malformed arguments.
     p = lpmaint("acknowledge", a.name, user=AUTO)
     assert p.returncode == 1, p.stderr
+    assert "org.lpmaint1.Error.AlreadyAcknowledged" in p.stderr, p.stderr
     assert lpmaint("disable", a.name, user=AUTO).returncode == 0
 
 
