@@ -37,6 +37,7 @@ typedef struct ManagerInfo {
         char **unsaved_records;
         bool reboot_required;
         RebootReasonList reboot_reasons;
+        char *configuration_error;      /* why the last reload failed; "" when it did not */
 } ManagerInfo;
 
 static void manager_info_clear(ManagerInfo *m) {
@@ -49,6 +50,7 @@ static void manager_info_clear(ManagerInfo *m) {
         g_strfreev(m->unacknowledged_break_glass);
         g_strfreev(m->unsaved_records);
         reboot_reason_list_clear(&m->reboot_reasons);
+        g_free(m->configuration_error);
 }
 
 static const PropertyMap manager_properties[] = {
@@ -68,6 +70,7 @@ static const PropertyMap manager_properties[] = {
         { "UnsavedRecords",        "as", prop_parse_strv,   offsetof(ManagerInfo, unsaved_records)         },
         { "RebootRequired",        "b",  prop_parse_bool,   offsetof(ManagerInfo, reboot_required)         },
         { "RebootReasons",         "a(sst)", prop_parse_reboot_reasons, offsetof(ManagerInfo, reboot_reasons)  },
+        { "ConfigurationError",    "s",  prop_parse_string, offsetof(ManagerInfo, configuration_error)     },
         {}
 };
 
@@ -156,6 +159,7 @@ static int print_json(const ManagerInfo *m, GArray *counts, const Patch *moving,
         json_field_strv(&w, "unacknowledged_break_glass", m->unacknowledged_break_glass);
         json_field_strv(&w, "unsaved_records", m->unsaved_records);
         json_field_bool(&w, "reboot_required", m->reboot_required);
+        json_field_string(&w, "configuration_error", m->configuration_error ?: "");
         json_key(&w, "reboot_reasons");
         json_begin_array(&w);
         for (size_t i = 0; i < m->reboot_reasons.n; i++) {
@@ -227,26 +231,15 @@ static int print_human(const ManagerInfo *m, GArray *counts, const Patch *moving
         print_field("Reboot required", yes_no(m->reboot_required));
         for (size_t i = 0; i < m->reboot_reasons.n; i++)
                 print_field(i == 0 ? "Reboot reasons" : "", m->reboot_reasons.reasons[i].text);
+        if (m->configuration_error && m->configuration_error[0]) {
+                /* lpmaintd runs on the configuration it last loaded. */
+                g_autofree char *line = g_strdup_printf("reload failed, running on the last good one: %s",
+                                                        m->configuration_error);
+                print_field("CONFIG ERROR", line);
+        }
 
         if (fflush(stdout) != 0 || ferror(stdout))
                 return -EIO;
-        return 0;
-}
-
-/* A reload of lpmaintd's configuration that failed: lpmaintd runs on the
- * last good one until a reload succeeds (ConfigurationError). */
-static int config_error_print(sd_bus *bus, sd_bus_error *error) {
-        g_autofree char *message = NULL;
-        int r;
-
-        r = sd_bus_get_property_string(bus, LPMAINT_BUS_NAME, LPMAINT_OBJECT_PATH, LPMAINT_MANAGER_INTERFACE,
-                                       "ConfigurationError", error, &message);
-        if (r < 0)
-                return r;
-        if (message[0]) {
-                g_autofree char *line = g_strdup_printf("reload failed, running on the last good one: %s", message);
-                print_field("CONFIG ERROR", line);
-        }
         return 0;
 }
 
@@ -286,12 +279,8 @@ int verb_status(int argc, char *argv[], void *userdata) {
         r = arg_json ? print_json(&info, counts, moving, &sync) : print_human(&info, counts, moving);
         if (r < 0)
                 return log_errno(LPMAINT_EXIT_FAILED, r, "Failed to write output");
-        if (!arg_json) {
-                r = config_error_print(bus, &error);
-                if (r < 0)
-                        return log_bus_error(&error, r, "Failed to get the configuration state of lpmaintd");
+        if (!arg_json)
                 sync_info_print(&sync);
-        }
 
         return LPMAINT_EXIT_SUCCESS;
 }

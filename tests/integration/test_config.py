@@ -83,6 +83,8 @@ def test_a_failed_reload_shows_in_status(dropin):
     wait_for(lambda: "80-ring.conf:2" in config_error(), what="ConfigurationError set")
     text = lpmaint("status").stdout
     assert "CONFIG ERROR" in text and "80-ring.conf:2" in text, text
+    assert "80-ring.conf:2" in lpmaint_json("status")["configuration_error"]
     dropin("[Daemon]\nRing=canary\n[Ring canary]\nSoakSec=60\n")
     wait_for(lambda: config_error() == 's ""', what="ConfigurationError cleared")
     assert "CONFIG ERROR" not in lpmaint("status").stdout
+    assert lpmaint_json("status")["configuration_error"] == ""
