@@ -14,7 +14,6 @@
 /* How long a transition may take before the agent stops following it: more
  * than lpmaintd's own TransitionTimeoutSec= allows, which ends it first. */
 #define TRANSITION_WAIT_USEC (UINT64_C(15) * 60 * USEC_PER_SEC)
-#define POLL_USEC (100 * 1000)
 
 void host_info_done(HostInfo *h) {
         g_free(h->kernel_release);
@@ -260,14 +259,31 @@ static int get_patch_status(sd_bus *bus, const char *name, char **ret_state, cha
                                           ret_message);
 }
 
-/* Follows @name's transition until its state is one of @done (or another
- * settled state, which is a failure). */
+static int on_change(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return 0;
+}
+
+/* Follows @name's transition until its state is @want (another settled state
+ * is a failure). The state is read again whenever lpmaintd announces a change
+ * of the patch or leaves the bus, never on a timer: a change before the
+ * subscription is in the first read. */
 static int wait_settled(sd_bus *bus, const char *name, const char *want, sd_bus_error *error) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *changes = NULL, *owner = NULL;
+        g_autofree char *path = g_strconcat(LPMAINT_PATCH_PATH_PREFIX "/", name, NULL);
         uint64_t deadline = now_monotonic_usec() + TRANSITION_WAIT_USEC;
+        int r;
+
+        r = sd_bus_match_signal(bus, &changes, LPMAINT_BUS_NAME, path, "org.freedesktop.DBus.Properties",
+                                "PropertiesChanged", on_change, NULL);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, &owner, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                        "org.freedesktop.DBus", "NameOwnerChanged", on_change, NULL);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot follow %s's transition: %s", name, g_strerror(-r));
 
         for (;;) {
                 g_autofree char *state = NULL, *result = NULL, *message = NULL;
-                int r = get_patch_status(bus, name, &state, &result, &message, error);
+                r = get_patch_status(bus, name, &state, &result, &message, error);
                 if (r < 0)
                         return r;
                 PatchState s = patch_state_from_string(state);
@@ -276,9 +292,14 @@ static int wait_settled(sd_bus *bus, const char *name, const char *want, sd_bus_
                 if (s >= 0 && !patch_state_is_transition(s))
                         return sd_bus_error_setf(error, LPMAINT_ERROR_LOAD_FAILED, "%s ended %s (%s%s%s)", name, state,
                                                  result, message[0] ? ": " : "", message);
-                if (now_monotonic_usec() > deadline)
+                uint64_t now = now_monotonic_usec();
+                if (now > deadline)
                         return sd_bus_error_setf(error, LPMAINT_ERROR_BUSY, "%s is still %s", name, state);
-                (void) g_usleep(POLL_USEC);
+                r = sd_bus_wait(bus, deadline - now);
+                while (r >= 0 && (r = sd_bus_process(bus, NULL)) > 0)
+                        ;
+                if (r < 0)
+                        return sd_bus_error_set_errnof(error, r, "Cannot follow %s's transition: %s", name, g_strerror(-r));
         }
 }
 
